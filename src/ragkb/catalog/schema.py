@@ -1,0 +1,91 @@
+"""Catalog tables: the source of truth for knowledge bases, files and chunks.
+
+Dense vectors and the sparse (FTS5) index live in the same database and are written in the
+same transaction as the chunk rows, so a killed ingest can never leave half a file behind.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class KnowledgeBaseRow(Base):
+    __tablename__ = "knowledge_base"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    settings: Mapped[dict] = mapped_column(JSON)
+    revision: Mapped[int] = mapped_column(default=0, doc="bumped on every index write; invalidates caches")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    files: Mapped[list[FileRow]] = relationship(back_populates="kb", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class FileRow(Base):
+    __tablename__ = "knowledge_file"
+    __table_args__ = (UniqueConstraint("kb_id", "path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kb_id: Mapped[int] = mapped_column(ForeignKey("knowledge_base.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(Text, doc="absolute path, or a source id for documents added from Python")
+    extension: Mapped[str] = mapped_column(String(20), default="")
+    size: Mapped[int] = mapped_column(default=0)
+    mtime: Mapped[float] = mapped_column(default=0.0)
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    version: Mapped[int] = mapped_column(default=0, doc="how many times this file was (re)indexed")
+    loader: Mapped[str] = mapped_column(String(50), default="")
+    splitter: Mapped[str] = mapped_column(String(100), default="")
+    chunk_count: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(20), default="pending", doc="indexed | failed")
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    kb: Mapped[KnowledgeBaseRow] = relationship(back_populates="files")
+
+
+class ChunkRow(Base):
+    __tablename__ = "chunk"
+    __table_args__ = (Index("ix_chunk_file_ordinal", "file_id", "ordinal"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kb_id: Mapped[int] = mapped_column(ForeignKey("knowledge_base.id", ondelete="CASCADE"), index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("knowledge_file.id", ondelete="CASCADE"))
+    ordinal: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    page: Mapped[int | None]
+    heading_path: Mapped[list] = mapped_column(JSON, default=list)
+    char_start: Mapped[int] = mapped_column(default=0)
+    char_end: Mapped[int] = mapped_column(default=0)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+
+
+class ChunkVectorRow(Base):
+    __tablename__ = "chunk_vector"
+
+    chunk_id: Mapped[int] = mapped_column(ForeignKey("chunk.id", ondelete="CASCADE"), primary_key=True)
+    kb_id: Mapped[int] = mapped_column(ForeignKey("knowledge_base.id", ondelete="CASCADE"), index=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary, doc="float32, L2-normalised")
+
+
+class EmbeddingCacheRow(Base):
+    """Embeddings by (model, text hash): re-indexing unchanged text costs nothing."""
+
+    __tablename__ = "embedding_cache"
+
+    model: Mapped[str] = mapped_column(String(300), primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)

