@@ -79,7 +79,9 @@ class SentenceTransformerEmbedder:
 @lru_cache(maxsize=4)
 def _load_sentence_transformer(location: str):
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()
     try:
         return SentenceTransformer(location, device="cpu" if not _has_cuda() else None)
     except Exception as error:

@@ -1,0 +1,286 @@
+"""The ``ragkb`` command line: a thin layer over :mod:`ragkb.kb`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import click
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from typer.core import TyperGroup
+
+from ragkb.config import KBSettings, Language, SearchMode
+from ragkb.errors import RagkbError
+from ragkb.kb import KnowledgeBase
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class _Group(TyperGroup):
+    """Turns errors a user can cause into one line on stderr and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RagkbError as error:
+            raise click.ClickException(str(error)) from None
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "settings"
+            raise click.ClickException(f"invalid {where}: {first['msg']}") from None
+
+
+app = typer.Typer(cls=_Group, no_args_is_help=True, pretty_exceptions_enable=False, help=__doc__)
+kb_app = typer.Typer(no_args_is_help=True, help="Create, list, show and delete knowledge bases.")
+app.add_typer(kb_app, name="kb")
+
+KBOption = Annotated[str, typer.Option("--kb", help="knowledge base name")]
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON for machines")]
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def parse_assignments(pairs: list[str]) -> dict[str, str]:
+    """``key=value`` pairs from the command line, for settings overrides."""
+    values = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise RagkbError(f"'{pair}' is not key=value; e.g. --set chunk_size=300")
+        values[key.strip().replace("-", "_")] = value.strip()
+    return values
+
+
+# --- knowledge bases --------------------------------------------------------------------------
+
+
+@kb_app.command("create")
+def kb_create(
+    name: str,
+    description: Annotated[str, typer.Option(help="what the KB holds")] = "",
+    language: Annotated[Language, typer.Option(help="document language: auto, zh or en")] = "auto",
+    embedder: Annotated[Optional[str], typer.Option(help="e.g. sentence-transformers:/models/bge-small-zh-v1.5, ollama:bge-m3, none")] = None,
+    chunk_size: Annotated[Optional[int], typer.Option(help="target chunk length in characters")] = None,
+    chunk_overlap: Annotated[Optional[int], typer.Option(help="overlap between chunks in characters")] = None,
+    set_: Annotated[list[str], typer.Option("--set", help="any other KB setting as key=value")] = [],
+    as_json: JsonOption = False,
+) -> None:
+    """Create a knowledge base; its settings are stored with it."""
+    values: dict[str, Any] = {"language": language, **parse_assignments(set_)}
+    for key, value in {"embedder": embedder, "chunk_size": chunk_size, "chunk_overlap": chunk_overlap}.items():
+        if value is not None:
+            values[key] = value
+    kb = KnowledgeBase.create(name, description=description, kb_settings=KBSettings.model_validate(values))
+    if as_json:
+        print_json(kb.to_dict())
+    else:
+        console.print(f"created knowledge base [bold]{name}[/] ({kb.settings.embedder}, chunks of {kb.settings.chunk_size} chars)")
+
+
+@kb_app.command("list")
+def kb_list(as_json: JsonOption = False) -> None:
+    """List knowledge bases with their file and chunk counts."""
+    kbs = [kb.to_dict() for kb in KnowledgeBase.list()]
+    if as_json:
+        print_json(kbs)
+        return
+    if not kbs:
+        console.print("no knowledge bases yet; create one with: ragkb kb create NAME")
+        return
+    table = Table("name", "files", "failed", "chunks", "embedder", "description")
+    for kb in kbs:
+        table.add_row(kb["name"], str(kb["files"]), str(kb["failed_files"]), str(kb["chunks"]), kb["settings"]["embedder"], kb["description"])
+    console.print(table)
+
+
+@kb_app.command("show")
+def kb_show(name: str, as_json: JsonOption = False) -> None:
+    """Show a knowledge base's settings and files, with status and errors."""
+    kb = KnowledgeBase.open(name)
+    files = [f.to_dict() for f in kb.files()]
+    if as_json:
+        print_json({**kb.to_dict(), "file_list": files})
+        return
+    info = kb.to_dict()
+    console.print(f"[bold]{name}[/] {info['description']}")
+    console.print(f"{info['files']} files ({info['failed_files']} failed), {info['chunks']} chunks")
+    console.print("settings: " + ", ".join(f"{k}={v}" for k, v in info["settings"].items()))
+    table = Table("file", "status", "chunks", "version", "error")
+    for f in files:
+        table.add_row(f["path"], f["status"], str(f["chunks"]), str(f["version"]), f["error"] or "")
+    console.print(table)
+
+
+@kb_app.command("delete")
+def kb_delete(
+    name: str,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete a knowledge base and everything indexed in it."""
+    kb = KnowledgeBase.open(name)
+    if not yes and sys.stdin.isatty():
+        typer.confirm(f"delete knowledge base '{name}' with {kb.stats()['chunks']} chunks?", abort=True)
+    kb.delete()
+    if as_json:
+        print_json({"deleted": name})
+    else:
+        console.print(f"deleted knowledge base [bold]{name}[/]")
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+@app.command("add")
+def add(
+    paths: Annotated[list[Path], typer.Argument(help="files and folders to index")],
+    kb: KBOption,
+    force: Annotated[bool, typer.Option(help="re-index unchanged files too")] = False,
+    sync: Annotated[bool, typer.Option(help="drop catalogued files under these folders that no longer exist")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Index files and folders (only new and changed files are processed)."""
+    knowledge_base = KnowledgeBase.open(kb)
+    with Progress(
+        TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err_console, transient=True, disable=as_json,
+    ) as progress:
+        task = progress.add_task("indexing", total=None)
+
+        def advance(done: int, total: int, path: str) -> None:
+            progress.update(task, completed=done, total=total, description=Path(path).name[:40])
+
+        report = knowledge_base.add(paths, force=force, sync=sync, progress=advance)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        for path, error in report.failed:
+            err_console.print(f"[red]failed[/] {error}", highlight=False)
+        console.print(
+            f"added {len(report.added)}, updated {len(report.updated)}, skipped {len(report.skipped)} unchanged, "
+            f"removed {len(report.removed)}, failed {len(report.failed)}; {report.chunks} chunks written"
+        )
+    nothing_done = not (report.added or report.updated or report.skipped)
+    if report.failed and nothing_done:
+        raise typer.Exit(1)
+
+
+@app.command("remove")
+def remove(
+    paths: Annotated[list[Path], typer.Argument(help="files or folders to remove from the KB")],
+    kb: KBOption,
+    as_json: JsonOption = False,
+) -> None:
+    """Remove files from a knowledge base (the files on disk are not touched)."""
+    removed = KnowledgeBase.open(kb).remove(paths)
+    if as_json:
+        print_json({"removed": removed})
+    else:
+        console.print(f"removed {len(removed)} file(s) from [bold]{kb}[/]")
+
+
+# --- search -----------------------------------------------------------------------------------
+
+
+def format_location(hit) -> str:
+    where = hit.file + (f" p.{hit.page}" if hit.page else "")
+    return where + (f" § {hit.section}" if hit.heading_path else "")
+
+
+@app.command("search")
+def search(
+    query: str,
+    kb: KBOption,
+    k: Annotated[int, typer.Option("-k", "--top", min=1, max=1000, help="number of results")] = 5,
+    mode: Annotated[SearchMode, typer.Option(help="hybrid, sparse (BM25) or dense")] = "hybrid",
+    as_json: JsonOption = False,
+) -> None:
+    """Search a knowledge base: ranked chunks with file, page, section and score."""
+    hits = KnowledgeBase.open(kb).search(query, k=k, mode=mode)
+    if as_json:
+        print_json({"query": query, "mode": mode, "results": [hit.to_dict() for hit in hits]})
+        return
+    if not hits:
+        console.print("no results")
+    for rank, hit in enumerate(hits, start=1):
+        console.print(f"[bold]{rank}.[/] [cyan]{format_location(hit)}[/]  score {hit.score:.3f}", highlight=False)
+        console.print("   " + hit.text.replace("\n", " ")[:300], highlight=False)
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+eval_app = typer.Typer(no_args_is_help=True, help="Measure retrieval quality on a dataset.")
+app.add_typer(eval_app, name="eval")
+
+
+def parse_kb_settings(values: list[str]) -> KBSettings:
+    """``--kb-settings`` given as JSON objects or key=value pairs, later ones winning."""
+    merged: dict[str, Any] = {}
+    for value in values:
+        if value.lstrip().startswith("{"):
+            try:
+                merged.update(json.loads(value))
+            except json.JSONDecodeError as error:
+                raise RagkbError(f"--kb-settings is not valid JSON ({error.msg})") from None
+        else:
+            merged.update(parse_assignments([value]))
+    return KBSettings.model_validate(merged)
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    dataset_dir: Annotated[Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv")],
+    kb_settings: Annotated[list[str], typer.Option("--kb-settings", help="KB settings as key=value or a JSON object")] = [],
+    modes: Annotated[str, typer.Option(help="comma-separated search modes")] = "sparse,dense,hybrid",
+    as_json: JsonOption = False,
+) -> None:
+    """Build a throwaway KB from a BEIR dataset and report nDCG@10, Hit@k, Recall, MRR@10 and MAP."""
+    from ragkb.eval.beir import load_beir
+    from ragkb.eval.retrieval import evaluate
+
+    mode_list = [m.strip() for m in modes.split(",") if m.strip()]
+    unknown = set(mode_list) - {"sparse", "dense", "hybrid"}
+    if unknown:
+        raise RagkbError(f"unknown mode(s) {', '.join(sorted(unknown))}; use sparse, dense, hybrid")
+    dataset = load_beir(dataset_dir)
+    settings = parse_kb_settings(kb_settings)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err_console, transient=True, disable=as_json,
+    ) as progress:
+        tasks: dict[str, Any] = {}
+
+        def advance(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done)
+
+        results = evaluate(dataset, settings, mode_list, progress=advance)
+    summary = {
+        "dataset": dataset.name,
+        "documents": len(dataset.corpus),
+        "queries": len(dataset.queries),
+        "kb_settings": settings.model_dump(),
+        "results": {r.mode: {**r.metrics, "ms_per_query": r.seconds_per_query * 1000} for r in results},
+    }
+    if as_json:
+        print_json(summary)
+        return
+    table = Table("metric", *(r.mode for r in results), title=f"{dataset.name}: {len(dataset.corpus)} documents, {len(dataset.queries)} queries")
+    for name in results[0].metrics if results else []:
+        table.add_row(name, *(f"{r.metrics[name]:.3f}" for r in results))
+    table.add_row("ms/query", *(f"{r.seconds_per_query * 1000:.1f}" for r in results))
+    console.print(table)
+
+
+def main() -> None:
+    app()
