@@ -72,9 +72,14 @@ def kb_create(
     chunk_size: Annotated[Optional[int], typer.Option(help="target chunk length in characters")] = None,
     chunk_overlap: Annotated[Optional[int], typer.Option(help="overlap between chunks in characters")] = None,
     set_: Annotated[list[str], typer.Option("--set", help="any other KB setting as key=value")] = [],
+    exist_ok: Annotated[bool, typer.Option("--exist-ok", help="succeed if it exists already (settings unchanged)")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Create a knowledge base; its settings are stored with it."""
+    if exist_ok and name in {kb.name for kb in KnowledgeBase.list()}:
+        kb = KnowledgeBase.open(name)
+        print_json(kb.to_dict()) if as_json else console.print(f"knowledge base [bold]{name}[/] exists")
+        return
     values: dict[str, Any] = {"language": language, **parse_assignments(set_)}
     for key, value in {"embedder": embedder, "chunk_size": chunk_size, "chunk_overlap": chunk_overlap}.items():
         if value is not None:
@@ -214,6 +219,101 @@ def search(
     for rank, hit in enumerate(hits, start=1):
         console.print(f"[bold]{rank}.[/] [cyan]{format_location(hit)}[/]  score {hit.score:.3f}", highlight=False)
         console.print("   " + hit.text.replace("\n", " ")[:300], highlight=False)
+
+
+# --- answers --------------------------------------------------------------------------------
+
+GeneratorOption = Annotated[
+    Optional[str],
+    typer.Option("--generator", "-g", help="llamacpp:smollm2 (default), llamacpp:gemma3, llamacpp:/x.gguf, ollama:M, openai:M, extractive"),
+]
+
+
+def print_answer(answer, streamed: bool) -> None:
+    """The answer (unless it was streamed already), then the numbered sources it cites."""
+    if not streamed:
+        console.print(answer.text, highlight=False)
+    else:
+        console.print()
+    if answer.dropped_citations:
+        err_console.print(f"[yellow]{answer.dropped_citations} citation(s) to sources that were not retrieved were dropped[/]")
+    if answer.citations:
+        console.print("\n[bold]Sources[/]")
+        for citation in answer.citations:
+            flag = " (matched by ragkb)" if citation.inferred else ""
+            console.print(f"[{citation.number}] [cyan]{citation.file}[/]{' p.' + str(citation.page) if citation.page else ''}"
+                          f"{' § ' + ' > '.join(citation.section) if citation.section else ''}{flag}", highlight=False)
+            console.print(f"    “{citation.quote[:200]}”", highlight=False)
+    elif not answer.refused:
+        console.print("[yellow](the answer cites no source)[/]")
+
+
+def _token_printer(as_json: bool):
+    def on_token(piece: str) -> None:
+        console.print(piece, end="", highlight=False, markup=False)
+
+    return None if as_json else on_token
+
+
+@app.command("ask")
+def ask(
+    question: str,
+    kb: KBOption,
+    generator: GeneratorOption = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="chunks retrieved")] = 6,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer a question from a knowledge base, streamed, with numbered sources."""
+    from ragkb.answer.answering import Answerer
+
+    answerer = Answerer(KnowledgeBase.open(kb), generator, k=k)
+    answer = answerer.ask(question, on_token=_token_printer(as_json))
+    if as_json:
+        print_json(answer.to_dict())
+    else:
+        print_answer(answer, streamed=True)
+
+
+@app.command("chat")
+def chat(
+    kb: KBOption,
+    session: Annotated[str, typer.Option(help="conversation name; it is stored and can be resumed")] = "default",
+    generator: GeneratorOption = None,
+    history: Annotated[bool, typer.Option("--history", help="show the stored conversation and exit")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Multi-turn chat; each line on stdin is a question, follow-ups use the conversation so far."""
+    from ragkb.answer.answering import Answerer
+    from ragkb.answer.chat import Conversation
+
+    knowledge_base = KnowledgeBase.open(kb)
+    answerer = Answerer(knowledge_base, generator) if not history else None
+    conversation = Conversation(knowledge_base, session, answerer)
+    if history:
+        messages = [{"role": m.role, "content": m.content, "query": m.query, "citations": m.citations, "at": m.created_at} for m in conversation.messages()]
+        if as_json:
+            print_json({"session": session, "messages": messages})
+        for m in [] if as_json else messages:
+            who = "[bold]you[/]" if m["role"] == "user" else "[bold]ragkb[/]"
+            console.print(f"{who}: {m['content']}", highlight=False)
+        return
+    interactive = sys.stdin.isatty()
+    while True:
+        if interactive:
+            console.print("[bold]>[/] ", end="")
+        line = sys.stdin.readline()
+        if not line or line.strip() in {"exit", "quit", "/exit"}:
+            break
+        if not line.strip():
+            continue
+        answer = conversation.ask(line.strip(), on_token=_token_printer(as_json))
+        if as_json:
+            sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False, default=str) + "\n")
+            sys.stdout.flush()
+        else:
+            if answer.query != answer.question:
+                err_console.print(f"[dim](searched for: {answer.query})[/]", highlight=False)
+            print_answer(answer, streamed=True)
 
 
 # --- evaluation -------------------------------------------------------------------------------

@@ -202,7 +202,7 @@ class KnowledgeBase:
         for key, value in file_row_values(source, loader, splitter, len(chunks)).items():
             setattr(row, key, value)
         row.version += 1
-        self.store.write_chunks(session, self.id, row.id, chunks, texts, vectors)
+        self.store.write_chunks(session, self.id, row.id, chunks, texts, vectors, self.settings.language)
 
     # --- embeddings ------------------------------------------------------------------------
 

@@ -89,3 +89,28 @@ class EmbeddingCacheRow(Base):
     model: Mapped[str] = mapped_column(String(300), primary_key=True)
     text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ChatSessionRow(Base):
+    """A named conversation with one knowledge base; survives restarts."""
+
+    __tablename__ = "chat_session"
+    __table_args__ = (UniqueConstraint("kb_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kb_id: Mapped[int] = mapped_column(ForeignKey("knowledge_base.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MessageRow(Base):
+    __tablename__ = "chat_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("chat_session.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20), doc="user | assistant")
+    content: Mapped[str] = mapped_column(Text)
+    query: Mapped[str | None] = mapped_column(Text, default=None, doc="the standalone query retrieval used")
+    citations: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -53,8 +53,12 @@ class EmbeddedStore:
         chunks: list[Chunk],
         texts: list[str],
         vectors: np.ndarray | None,
+        language: str = "auto",
     ) -> None:
-        """Insert a file's chunks; ``texts`` are their :func:`indexed_text`, ``vectors`` their embeddings."""
+        """Insert a file's chunks; ``texts`` are their :func:`indexed_text`, ``vectors`` their embeddings.
+
+        ``language`` is the KB's document language; ``auto`` detects it per chunk.
+        """
         if not chunks:
             return
         rows = [
@@ -67,7 +71,7 @@ class EmbeddedStore:
                 "heading_path": chunk.heading_path,
                 "char_start": chunk.char_start,
                 "char_end": chunk.char_end,
-                "language": detect_language(chunk.text),
+                "language": detect_language(chunk.text) if language == "auto" else language,
             }
             for chunk in chunks
         ]

@@ -161,8 +161,10 @@ class Ingestor:
         return _Prepared(source, document.loader, chunks, [indexed_text(source.title, c) for c in chunks])
 
     def _fail(self, path: str, error: str, source: Source | None = None) -> None:
+        """Report a failure; record it in the catalog unless the path does not exist at all."""
         self.report.failed.append((path, error))
-        self.kb._record_failure(path, error, source)
+        if source is not None or Path(path).exists():
+            self.kb._record_failure(path, error, source)
 
     def _commit(self, batch: list[_Prepared], known: dict) -> None:
         if not batch:

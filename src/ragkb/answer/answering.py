@@ -1,0 +1,171 @@
+"""Retrieval-augmented answers: retrieve → gate on relevance → prompt → generate → resolve citations."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ragkb.answer.citations import Citation, resolve
+from ragkb.answer.extractive import extract_answer
+from ragkb.answer.llms import Generator, create_generator
+from ragkb.answer.prompts import REFUSALS, build_prompt, load_template
+from ragkb.errors import ConfigError
+from ragkb.index.language import detect_language
+from ragkb.index.tokenize import tokenize
+from ragkb.kb import KnowledgeBase
+from ragkb.models import SearchHit
+
+DEFAULT_GENERATOR = "llamacpp:smollm2"
+MIN_TERM_COVERAGE = 0.5
+MIN_DENSE_SIMILARITY = 0.45
+HISTORY_SHARE = 0.25
+"""At most this share of the context window goes to earlier turns of a conversation."""
+
+TokenCallback = Callable[[str], None]
+
+
+@dataclass
+class Answer:
+    question: str
+    query: str
+    text: str
+    citations: list[Citation]
+    dropped_citations: int
+    refused: bool
+    generator: str
+    retrieved: list[SearchHit] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "query": self.query,
+            "answer": self.text,
+            "citations": [c.to_dict() for c in self.citations],
+            "dropped_citations": self.dropped_citations,
+            "refused": self.refused,
+            "generator": self.generator,
+            "retrieved": [hit.to_dict() for hit in self.retrieved],
+            "timings": self.timings,
+        }
+
+
+def relevant(question: str, hit: SearchHit, dense_languages: set[str]) -> bool:
+    """Whether a hit plausibly answers the question: it shares at least half the question's terms
+    (counting its file name and section), or the embedder, in a language it knows, finds it close."""
+    wanted = set(tokenize(question))
+    context = set(tokenize(" ".join([Path(hit.file).stem, *hit.heading_path, hit.text])))
+    if wanted and len(wanted & context) / len(wanted) >= MIN_TERM_COVERAGE:
+        return True
+    dense = hit.scores.get("dense")
+    return dense is not None and detect_language(question) in dense_languages and dense >= MIN_DENSE_SIMILARITY
+
+
+def resolve_generator(spec: str | None, kb: KnowledgeBase) -> tuple[Generator | None, str]:
+    """The generator to use; the default falls back to the extractive answerer when its package is missing."""
+    if spec:
+        return create_generator(spec, kb.app_settings), spec
+    try:
+        return create_generator(DEFAULT_GENERATOR, kb.app_settings), DEFAULT_GENERATOR
+    except ConfigError:
+        return None, "extractive"
+
+
+class Answerer:
+    def __init__(self, kb: KnowledgeBase, generator: str | None = None, k: int = 6, max_answer_tokens: int = 320):
+        self.kb = kb
+        self.generator, self.generator_name = resolve_generator(generator, kb)
+        self.k = k
+        self.max_answer_tokens = max_answer_tokens
+
+    def rewrite(self, question: str, history: list[dict[str, str]]) -> str:
+        """A standalone query for a follow-up question (history-aware retrieval).
+
+        With an LLM the conversation is condensed into one question; its output is used only if
+        it looks like a question (short, non-empty). Otherwise, and without an LLM, the previous
+        user question is prepended, which is what retrieval needs to resolve "那出国呢？".
+        """
+        previous = [m["content"] for m in history if m["role"] == "user"]
+        if not previous:
+            return question
+        fallback = f"{previous[-1]} {question}"
+        if self.generator is None:
+            return fallback
+        language = detect_language(question)
+        transcript = "\n".join(f"{m['role']}: {m['content'][:300]}" for m in history[-4:])
+        prompt = load_template("rewrite", language, self.kb.app_settings.home).format(history=transcript, question=question)
+        rewritten = "".join(self.generator.stream([{"role": "user", "content": prompt}], max_tokens=64, temperature=0.0)).strip()
+        rewritten = rewritten.splitlines()[0].strip() if rewritten else ""
+        looks_right = 0 < len(rewritten) <= 3 * len(fallback) and detect_language(rewritten) == language
+        return rewritten if looks_right else fallback
+
+    def ask(self, question: str, history: list[dict[str, str]] | None = None, on_token: TokenCallback | None = None) -> Answer:
+        history = history or []
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        query = self.rewrite(question, history)
+        timings["rewrite"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        retrieved = self.kb.search(query, k=self.k)
+        languages = self.kb.embedder_languages
+        usable = [hit for hit in retrieved if relevant(query, hit, languages)]
+        timings["retrieval"] = time.perf_counter() - started
+
+        language = detect_language(question)
+        if not usable:
+            return self._finish(question, query, REFUSALS[language], [], True, retrieved, timings, on_token)
+        if self.generator is None:
+            started = time.perf_counter()
+            text = extract_answer(query, usable)
+            timings["generation"] = time.perf_counter() - started
+            return self._finish(question, query, text or REFUSALS[language], usable, not text, retrieved, timings, on_token)
+
+        started = time.perf_counter()
+        window = self.generator.context_window
+        trimmed_history = self._trim_history(history, int(window * HISTORY_SHARE))
+        prompt = build_prompt(
+            question, usable, language, self.kb.app_settings.home, self.generator.count_tokens,
+            budget=window - self.max_answer_tokens, history=trimmed_history,
+        )
+        timings["prompt"] = time.perf_counter() - started
+        started = time.perf_counter()
+        pieces: list[str] = []
+        for piece in self.generator.stream(prompt.messages, max_tokens=self.max_answer_tokens):
+            pieces.append(piece)
+            if on_token:
+                on_token(piece)
+        text = "".join(pieces).strip()
+        timings["generation"] = time.perf_counter() - started
+        refused = REFUSALS[language].rstrip("。.") in text
+        return self._finish(question, query, text, prompt.sources, refused, retrieved, timings, None)
+
+    def _trim_history(self, history: list[dict[str, str]], budget: int) -> list[dict[str, str]]:
+        """The most recent turns that fit in ``budget`` tokens, oldest first."""
+        kept: list[dict[str, str]] = []
+        used = 0
+        for message in reversed(history):
+            cost = self.generator.count_tokens(message["content"]) if self.generator else len(message["content"])
+            if used + cost > budget:
+                break
+            kept.insert(0, message)
+            used += cost
+        return kept
+
+    def _finish(self, question, query, text, sources, refused, retrieved, timings, on_token) -> Answer:
+        if on_token:
+            on_token(text)
+        resolved = resolve(text, sources) if not refused else None
+        return Answer(
+            question=question,
+            query=query,
+            text=resolved.text if resolved else text,
+            citations=resolved.citations if resolved else [],
+            dropped_citations=resolved.dropped if resolved else 0,
+            refused=refused,
+            generator=self.generator_name,
+            retrieved=retrieved,
+            timings={name: round(seconds, 4) for name, seconds in timings.items()},
+        )

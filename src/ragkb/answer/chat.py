@@ -1,0 +1,45 @@
+"""Conversations: sessions and messages persisted in the catalog, answered with history."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ragkb.answer.answering import Answer, Answerer, TokenCallback
+from ragkb.catalog.schema import ChatSessionRow, MessageRow, utcnow
+from ragkb.kb import KnowledgeBase
+
+
+class Conversation:
+    """A named session of one KB: ``ask`` answers with the stored history and stores the turn."""
+
+    def __init__(self, kb: KnowledgeBase, name: str, answerer: Answerer):
+        self.kb = kb
+        self.name = name
+        self.answerer = answerer
+        with kb.catalog.session() as session:
+            row = session.scalar(select(ChatSessionRow).where(ChatSessionRow.kb_id == kb.id, ChatSessionRow.name == name))
+            if row is None:
+                row = ChatSessionRow(kb_id=kb.id, name=name)
+                session.add(row)
+                session.flush()
+            self.session_id = row.id
+
+    def messages(self) -> list[MessageRow]:
+        with self.kb.catalog.session() as session:
+            return list(session.scalars(select(MessageRow).where(MessageRow.session_id == self.session_id).order_by(MessageRow.id)))
+
+    def history(self) -> list[dict[str, str]]:
+        return [{"role": m.role, "content": m.content} for m in self.messages()]
+
+    def ask(self, question: str, on_token: TokenCallback | None = None) -> Answer:
+        answer = self.answerer.ask(question, history=self.history(), on_token=on_token)
+        with self.kb.catalog.session() as session:
+            session.add(MessageRow(session_id=self.session_id, role="user", content=question, query=answer.query))
+            session.add(
+                MessageRow(
+                    session_id=self.session_id, role="assistant", content=answer.text,
+                    citations=[c.to_dict() for c in answer.citations],
+                )
+            )
+            session.get(ChatSessionRow, self.session_id).updated_at = utcnow()
+        return answer

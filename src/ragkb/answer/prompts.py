@@ -1,0 +1,75 @@
+"""Prompt templates (zh/en, overridable files) and fitting sources into the model's window."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+from ragkb.models import SearchHit
+
+REFUSALS = {
+    "en": "The knowledge base does not contain this information.",
+    "zh": "知识库中没有找到相关信息。",
+}
+
+
+def load_template(name: str, language: str, home: Path) -> str:
+    """``<home>/prompts/<language>.<name>.txt`` if the user wrote one, else the bundled template."""
+    filename = f"{language}.{name}.txt"
+    override = home / "prompts" / filename
+    if override.is_file():
+        return override.read_text(encoding="utf-8")
+    return files("ragkb.answer").joinpath("templates", filename).read_text(encoding="utf-8")
+
+
+def source_label(file: str, page: int | None, heading_path: list[str]) -> str:
+    """``name.pdf, p. 3, 第一章 > 第二条``: how a source is shown to the model and the user."""
+    label = Path(file).name
+    if page:
+        label += f", p. {page}"
+    if heading_path:
+        label += ", " + " > ".join(heading_path)
+    return label
+
+
+def format_source(number: int, hit: SearchHit) -> str:
+    return f"[{number}] ({source_label(hit.file, hit.page, hit.heading_path)})\n{hit.text}"
+
+
+@dataclass
+class Prompt:
+    messages: list[dict[str, str]]
+    sources: list[SearchHit]
+    """The hits that made it into the prompt; source [n] is ``sources[n-1]``."""
+    tokens: int
+
+
+def build_prompt(
+    question: str,
+    hits: list[SearchHit],
+    language: str,
+    home: Path,
+    count_tokens: Callable[[str], int],
+    budget: int,
+    history: list[dict[str, str]] | None = None,
+) -> Prompt:
+    """Numbered sources, best first, as many as fit in ``budget`` tokens with the rest of the prompt."""
+    system = load_template("system", language, home)
+    user_template = load_template("user", language, home)
+    history = history or []
+    fixed = count_tokens(system) + count_tokens(user_template.format(sources="", question=question))
+    fixed += sum(count_tokens(m["content"]) for m in history)
+    used, blocks, kept = fixed, [], []
+    for hit in hits:
+        block = format_source(len(kept) + 1, hit)
+        cost = count_tokens(block) + 2
+        if used + cost > budget:
+            continue  # a smaller later source may still fit
+        blocks.append(block)
+        kept.append(hit)
+        used += cost
+    user = user_template.format(sources="\n\n".join(blocks), question=question)
+    messages = [{"role": "system", "content": system}, *history, {"role": "user", "content": user}]
+    return Prompt(messages, kept, used)

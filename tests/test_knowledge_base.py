@@ -1,0 +1,164 @@
+"""The Python API end to end, on real files, the real offline embedder and a real SQLite file."""
+
+import sqlite3
+
+import pytest
+
+from conftest import index_counts, write
+from ragkb import KBSettings, KnowledgeBase
+from ragkb.errors import KnowledgeBaseExists, KnowledgeBaseNotFound, RagkbError
+
+EXPENSES_MD = """# Travel policy
+
+## Deadlines
+
+Submit travel expense claims within 30 days after the trip ends. Late claims need a director's approval.
+
+## Receipts
+
+Attach original invoices and the approved travel request.
+"""
+
+ROUTER_MD = """# Router manual
+
+## Factory reset
+
+Hold the reset button on the back for ten seconds until the power LED blinks orange.
+"""
+
+REIMBURSE_ZH = """第一章 总则
+为规范公司差旅报销管理，制定本办法。
+第二章 报销时限
+出差人员应在出差结束后三十日内提交报销申请，逾期需部门负责人审批。
+第三章 所需材料
+报销时须提供发票原件、行程单和出差审批单。
+"""
+
+
+@pytest.fixture
+def docs(tmp_path):
+    folder = tmp_path / "docs"
+    write(folder / "expenses.md", EXPENSES_MD)
+    write(folder / "router.md", ROUTER_MD)
+    write(folder / "报销办法.txt", REIMBURSE_ZH)
+    return folder
+
+
+def test_create_open_list_delete(settings):
+    KnowledgeBase.create("notes", description="team notes", settings=settings)
+    with pytest.raises(KnowledgeBaseExists):
+        KnowledgeBase.create("notes", settings=settings)
+    assert KnowledgeBase.open("notes", settings=settings).description == "team notes"
+    assert [kb.name for kb in KnowledgeBase.list(settings=settings)] == ["notes"]
+    KnowledgeBase.open("notes", settings=settings).delete()
+    with pytest.raises(KnowledgeBaseNotFound, match="ragkb kb create notes"):
+        KnowledgeBase.open("notes", settings=settings)
+
+
+def test_settings_persist_with_the_kb(settings):
+    KnowledgeBase.create("zh", kb_settings=KBSettings(language="zh", chunk_size=300, chunk_overlap=30), settings=settings)
+    reopened = KnowledgeBase.open("zh", settings=settings)
+    assert (reopened.settings.language, reopened.settings.chunk_size, reopened.settings.chunk_overlap) == ("zh", 300, 30)
+
+
+def test_search_results_carry_file_section_and_scores(settings, docs):
+    kb = KnowledgeBase.create("notes", settings=settings)
+    report = kb.add([docs])
+    assert len(report.added) == 3 and not report.failed
+    for mode in ("sparse", "dense", "hybrid"):
+        top = kb.search("how do I factory reset the router", k=3, mode=mode)[0]
+        assert top.file == str((docs / "router.md").resolve()), mode
+        assert top.heading_path == ["Router manual", "Factory reset"]
+        assert mode in top.scores or mode == "hybrid"
+    top = kb.search("报销需要哪些材料", k=1)[0]
+    assert top.file.endswith("报销办法.txt")
+    assert top.heading_path == ["第三章 所需材料"]
+    assert "发票原件" in top.text
+
+
+def test_chinese_query_with_english_only_embedder_ranks_like_bm25(settings, docs):
+    kb = KnowledgeBase.create("notes", settings=settings)
+    kb.add([docs])
+    query = "逾期提交报销申请怎么办"
+    hybrid = [h.chunk_id for h in kb.search(query, k=5, mode="hybrid")]
+    sparse = [h.chunk_id for h in kb.search(query, k=5, mode="sparse")]
+    assert hybrid == sparse
+
+
+def test_incremental_add_update_sync_and_force(settings, docs):
+    kb = KnowledgeBase.create("notes", settings=settings)
+    kb.add([docs])
+    again = kb.add([docs])
+    assert len(again.skipped) == 3 and not again.added and not again.updated and again.chunks == 0
+
+    write(docs / "router.md", ROUTER_MD + "\n## LEDs\n\nA red LED means no internet connection.\n")
+    changed = kb.add([docs])
+    assert changed.updated == [str((docs / "router.md").resolve())] and len(changed.skipped) == 2
+    router = next(f for f in kb.files() if f.path.endswith("router.md"))
+    assert router.version == 2 and router.chunks == 2
+
+    (docs / "expenses.md").unlink()
+    kept = kb.add([docs])
+    assert not kept.removed and kb.stats()["files"] == 3
+    synced = kb.add([docs], sync=True)
+    assert synced.removed == [str((docs / "expenses.md").resolve())]
+    assert kb.stats()["files"] == 2
+
+    forced = kb.add([docs], force=True)
+    assert len(forced.updated) == 2
+    counts = index_counts(kb.app_settings.home, "notes")
+    assert counts["chunks"] == counts["vectors"] == counts["declared_chunks"]
+
+
+def test_remove_and_delete_leave_nothing_behind(settings, docs):
+    kb = KnowledgeBase.create("notes", settings=settings)
+    other = KnowledgeBase.create("other", settings=settings)
+    kb.add([docs])
+    other.add([docs / "router.md"])
+    assert kb.remove([docs / "router.md"]) == [str((docs / "router.md").resolve())]
+    assert all("router" not in h.file for h in kb.search("factory reset router", k=10))
+    with pytest.raises(RagkbError, match="not in knowledge base"):
+        kb.remove([docs / "router.md"])
+
+    home = kb.app_settings.home
+    kb.delete()
+    with sqlite3.connect(home / "ragkb.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM chunk WHERE kb_id = ?", (kb.id,)).fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM chunk_vector WHERE kb_id = ?", (kb.id,)).fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM knowledge_file WHERE kb_id = ?", (kb.id,)).fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = ?", (f"fts_kb_{kb.id}",)).fetchone()[0] == 0
+    assert index_counts(home, "other")["chunks"] == 1  # the other KB is untouched
+    assert other.search("factory reset", k=1)[0].file.endswith("router.md")
+
+
+def test_bad_files_are_recorded_and_never_stop_the_others(settings, docs):
+    write(docs / "empty.txt", "")
+    (docs / "garbage.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf \x00\x01\x02")
+    (docs / "binary.txt").write_bytes(bytes(range(256)) * 20)
+    kb = KnowledgeBase.create("notes", settings=settings)
+    report = kb.add([docs, docs / "missing.md"])
+    failed = dict(report.failed)
+    assert len(report.added) == 3
+    assert set(failed) == {str((docs / n).resolve()) for n in ("empty.txt", "garbage.pdf", "binary.txt", "missing.md")}
+    assert all("\n" not in message for message in failed.values())
+    statuses = {f.path.rsplit("/", 1)[-1]: f.status for f in kb.files()}
+    assert statuses["garbage.pdf"] == "failed" and statuses["router.md"] == "indexed"
+
+
+def test_embedding_cache_makes_reindexing_unchanged_text_free(settings, docs, monkeypatch):
+    kb = KnowledgeBase.create("notes", settings=settings)
+    kb.add([docs])
+    calls = []
+    inner = kb.embedder.inner
+    original = inner.embed
+    monkeypatch.setattr(inner, "embed", lambda texts: calls.append(len(texts)) or original(texts))
+    kb.add([docs], force=True)
+    assert calls == []
+
+
+def test_sparse_only_kb(settings, docs):
+    kb = KnowledgeBase.create("sparse", kb_settings=KBSettings(embedder="none"), settings=settings)
+    kb.add([docs])
+    assert kb.search("factory reset", k=1)[0].file.endswith("router.md")
+    with pytest.raises(RagkbError, match="--mode sparse"):
+        kb.search("factory reset", mode="dense")
