@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
-import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -26,15 +25,17 @@ err_console = Console(stderr=True)
 class _Group(TyperGroup):
     """Turns errors a user can cause into one line on stderr and exit code 1."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx) -> Any:
         try:
             return super().invoke(ctx)
         except RagkbError as error:
-            raise click.ClickException(str(error)) from None
+            message = str(error)
         except ValidationError as error:
             first = error.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "settings"
-            raise click.ClickException(f"invalid {where}: {first['msg']}") from None
+            message = f"invalid {where}: {first['msg']}"
+        err_console.print(f"[red]Error:[/] {message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
 
 
 app = typer.Typer(cls=_Group, no_args_is_help=True, pretty_exceptions_enable=False, help=__doc__)
@@ -235,6 +236,9 @@ def print_answer(answer, streamed: bool) -> None:
         console.print(answer.text, highlight=False)
     else:
         console.print()
+        if answer.fallback_from is not None:
+            console.print("[yellow](that answer cites no source; quoting the sources instead:)[/]")
+            console.print(answer.text, highlight=False)
     if answer.dropped_citations:
         err_console.print(f"[yellow]{answer.dropped_citations} citation(s) to sources that were not retrieved were dropped[/]")
     if answer.citations:
@@ -379,6 +383,32 @@ def eval_retrieval(
     for name in results[0].metrics if results else []:
         table.add_row(name, *(f"{r.metrics[name]:.3f}" for r in results))
     table.add_row("ms/query", *(f"{r.seconds_per_query * 1000:.1f}" for r in results))
+    console.print(table)
+
+
+@eval_app.command("answers")
+def eval_answers(
+    qa_file: Annotated[Path, typer.Argument(help="JSONL: question, answers, optional source/support/unanswerable")],
+    kb: KBOption,
+    generator: GeneratorOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer every question of a QA file; report answer match, F1, citation precision, refusals, latency."""
+    from ragkb.answer.answering import Answerer
+    from ragkb.eval.answers import evaluate_answers, load_qa
+
+    items = load_qa(qa_file)
+    answerer = Answerer(KnowledgeBase.open(kb), generator)
+    with Progress(TextColumn("answering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True, disable=as_json) as progress:
+        task = progress.add_task("answering", total=len(items))
+        result = evaluate_answers(answerer, items, lambda done, total: progress.update(task, completed=done))
+    result["generator"] = answerer.generator_name
+    if as_json:
+        print_json(result)
+        return
+    table = Table("metric", "value", title=f"{qa_file.name} with {answerer.generator_name}")
+    for name, value in result["summary"].items():
+        table.add_row(name, "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value))
     console.print(table)
 
 

@@ -37,6 +37,8 @@ class Answer:
     generator: str
     retrieved: list[SearchHit] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    fallback_from: str | None = None
+    """The generator's answer, when it cited nothing and the extractive answer replaced it."""
 
     def to_dict(self) -> dict:
         return {
@@ -49,6 +51,7 @@ class Answer:
             "generator": self.generator,
             "retrieved": [hit.to_dict() for hit in self.retrieved],
             "timings": self.timings,
+            "fallback_from": self.fallback_from,
         }
 
 
@@ -117,11 +120,8 @@ class Answerer:
         language = detect_language(question)
         if not usable:
             return self._finish(question, query, REFUSALS[language], [], True, retrieved, timings, on_token)
-        if self.generator is None:
-            started = time.perf_counter()
-            text = extract_answer(query, usable)
-            timings["generation"] = time.perf_counter() - started
-            return self._finish(question, query, text or REFUSALS[language], usable, not text, retrieved, timings, on_token)
+        if self.generator is None or language not in self.generator.languages:
+            return self._extractive(question, query, usable, retrieved, timings, on_token)
 
         started = time.perf_counter()
         window = self.generator.context_window
@@ -140,7 +140,22 @@ class Answerer:
         text = "".join(pieces).strip()
         timings["generation"] = time.perf_counter() - started
         refused = REFUSALS[language].rstrip("。.") in text
-        return self._finish(question, query, text, prompt.sources, refused, retrieved, timings, None)
+        answer = self._finish(question, query, text, prompt.sources, refused, retrieved, timings, None)
+        if not answer.refused and not answer.citations:
+            # Nothing in the model's answer is supported by a source: quote the sources instead.
+            fallback = self._extractive(question, query, usable, retrieved, timings, None)
+            fallback.fallback_from = answer.text
+            return fallback
+        return answer
+
+    def _extractive(self, question, query, usable, retrieved, timings, on_token) -> Answer:
+        started = time.perf_counter()
+        text = extract_answer(query, usable)
+        timings["generation"] = timings.get("generation", 0) + time.perf_counter() - started
+        language = detect_language(question)
+        answer = self._finish(question, query, text or REFUSALS[language], usable, not text, retrieved, timings, on_token)
+        answer.generator = "extractive"
+        return answer
 
     def _trim_history(self, history: list[dict[str, str]], budget: int) -> list[dict[str, str]]:
         """The most recent turns that fit in ``budget`` tokens, oldest first."""

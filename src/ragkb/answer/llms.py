@@ -43,6 +43,8 @@ def estimate_tokens(text: str) -> int:
 class Generator(Protocol):
     name: str
     context_window: int
+    languages: set[str]
+    """Languages it answers well in; for others the extractive answerer is used instead."""
 
     def count_tokens(self, text: str) -> int: ...
 
@@ -54,6 +56,7 @@ class _HttpGenerator:
     server: str
     name: str
     context_window: int
+    languages = {"en", "zh"}
 
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)
@@ -155,16 +158,23 @@ def _gemma3_path(settings: Settings) -> Path:
 
 
 BUNDLED_MODELS: dict[str, Callable[[Settings], Path]] = {"smollm2": _smollm2_path, "gemma3": _gemma3_path}
+CHAT_FORMATS = {"gemma3": "gemma"}
+WEAK_IN_CHINESE = {"smollm2", "gemma3"}
+"""Bundled models too small to answer Chinese questions (measured in bench/RESULTS.md)."""
+"""Bundled GGUF files without a chat template in their metadata, and the llama.cpp format to use."""
+
+STOP = ["\n\nQuestion:", "\n问题：", "\nSources:", "\n资料：", "[/INST]", "<end_of_turn>"]
+"""Small models tend to echo the prompt's scaffolding after answering; stop there."""
 
 
 @lru_cache(maxsize=2)
-def _load_llama(path: str, context_window: int):
+def _load_llama(path: str, context_window: int, chat_format: str | None):
     try:
         from llama_cpp import Llama
     except ModuleNotFoundError:
         raise ConfigError("embedded models need llama-cpp-python; pip install llama-cpp-python") from None
     with open(os.devnull, "w") as devnull, redirect_stderr(devnull):
-        return Llama(model_path=path, n_ctx=context_window, verbose=False)
+        return Llama(model_path=path, n_ctx=context_window, chat_format=chat_format, verbose=False)
 
 
 class LlamaCppChat:
@@ -177,19 +187,34 @@ class LlamaCppChat:
         self.name = f"llamacpp:{model}"
         self.path = str(path)
         self.context_window = context_window
+        self.chat_format = CHAT_FORMATS.get(model)
+        self.languages = {"en"} if model in WEAK_IN_CHINESE else {"en", "zh"}
 
     @property
     def llama(self):
-        return _load_llama(self.path, self.context_window)
+        return _load_llama(self.path, self.context_window, self.chat_format)
 
     def count_tokens(self, text: str) -> int:
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def stream(self, messages: list[Message], *, max_tokens: int, temperature: float = 0.1) -> Iterator[str]:
-        for part in self.llama.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True):
+        if self.chat_format == "gemma":  # Gemma has no system role: it goes first in the user turn
+            messages = _merge_system_into_user(messages)
+        parts = self.llama.create_chat_completion(
+            messages=messages, max_tokens=max_tokens, temperature=temperature, repeat_penalty=1.15, stop=STOP, stream=True
+        )
+        for part in parts:
             piece = part["choices"][0]["delta"].get("content")
             if piece:
                 yield piece
+
+
+def _merge_system_into_user(messages: list[Message]) -> list[Message]:
+    system = "\n".join(m["content"] for m in messages if m["role"] == "system")
+    rest = [dict(m) for m in messages if m["role"] != "system"]
+    if system and rest and rest[0]["role"] == "user":
+        rest[0]["content"] = f"{system}\n\n{rest[0]['content']}"
+    return rest
 
 
 GeneratorFactory = Callable[[str, Settings], Generator]

@@ -1,0 +1,121 @@
+"""``ragkb eval answers``: answer quality, citation precision and refusals on a QA file.
+
+The QA file is JSONL, one question per line::
+
+    {"question": "差旅报销的时限是多久？", "answers": ["30日", "三十日"], "source": "差旅报销管理办法.docx"}
+    {"question": "What is the CEO's salary?", "unanswerable": true}
+
+``answers`` are acceptable gold answers (``answer`` works for one); ``support`` optionally
+lists text the cited chunk must contain (default: the answers); ``source`` optionally names the
+file the answer is in.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ragkb.answer.answering import Answer, Answerer
+from ragkb.errors import RagkbError
+from ragkb.index.tokenize import tokenize
+
+_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+@dataclass
+class QAItem:
+    question: str
+    answers: list[str] = field(default_factory=list)
+    support: list[str] = field(default_factory=list)
+    source: str | None = None
+    unanswerable: bool = False
+
+
+def load_qa(path: Path) -> list[QAItem]:
+    if not path.is_file():
+        raise RagkbError(f"{path}: no such QA file; give a JSONL file of questions")
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            answers = row.get("answers") or ([row["answer"]] if row.get("answer") else [])
+            items.append(QAItem(row["question"], answers, row.get("support") or answers, row.get("source"), bool(row.get("unanswerable"))))
+        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            raise RagkbError(f"{path}:{number}: not a QA line ({error}); expected {{\"question\": ..., \"answers\": [...]}}") from None
+    return items
+
+
+def normalise(text: str) -> str:
+    return _NOISE.sub("", text.lower())
+
+
+def contains_answer(response: str, answers: list[str]) -> bool:
+    return any(normalise(a) and normalise(a) in normalise(response) for a in answers)
+
+
+def token_f1(response: str, answers: list[str]) -> float:
+    best = 0.0
+    predicted = Counter(tokenize(response))
+    for answer in answers:
+        gold = Counter(tokenize(answer))
+        common = sum((predicted & gold).values())
+        if common:
+            precision, recall = common / sum(predicted.values()), common / sum(gold.values())
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+def citation_precision(answer: Answer, item: QAItem) -> float | None:
+    """Share of citations whose chunk contains the supporting text (None when nothing was cited)."""
+    if not answer.citations:
+        return None
+    texts = {hit.chunk_id: hit.text for hit in answer.retrieved}
+    good = sum(contains_answer(texts.get(c.chunk_id, c.quote), item.support) for c in answer.citations)
+    return good / len(answer.citations)
+
+
+def evaluate_answers(answerer: Answerer, items: list[QAItem], progress: Callable[[int, int], None] | None = None) -> dict:
+    rows = []
+    for done, item in enumerate(items, start=1):
+        answer = answerer.ask(item.question)
+        seconds = sum(answer.timings.values())
+        row = {"question": item.question, "answer": answer.text, "refused": answer.refused, "generator": answer.generator, "seconds": seconds}
+        if item.unanswerable:
+            row["correct_refusal"] = answer.refused
+        else:
+            row["contains"] = contains_answer(answer.text, item.answers)
+            row["exact"] = any(normalise(answer.text) == normalise(a) for a in item.answers)
+            row["f1"] = token_f1(answer.text, item.answers)
+            row["citation_precision"] = citation_precision(answer, item)
+            row["source_cited"] = bool(item.source) and any(Path(c.file).name == item.source for c in answer.citations)
+        rows.append(row)
+        if progress:
+            progress(done, len(items))
+    answerable = [r for r in rows if "contains" in r]
+    unanswerable = [r for r in rows if "correct_refusal" in r]
+    cited = [r["citation_precision"] for r in answerable if r["citation_precision"] is not None]
+    latencies = sorted(r["seconds"] for r in rows)
+
+    def mean(values: list[float]) -> float | None:
+        return statistics.fmean(values) if values else None
+
+    summary = {
+        "questions": len(rows),
+        "answer_contains": mean([float(r["contains"]) for r in answerable]),
+        "exact_match": mean([float(r["exact"]) for r in answerable]),
+        "f1": mean([r["f1"] for r in answerable]),
+        "citation_precision": mean(cited),
+        "answers_with_citations": mean([float(r["citation_precision"] is not None) for r in answerable]),
+        "false_refusal_rate": mean([float(r["refused"]) for r in answerable]),
+        "refusal_rate_unanswerable": mean([float(r["correct_refusal"]) for r in unanswerable]),
+        "latency_p50_s": latencies[len(latencies) // 2] if latencies else None,
+        "latency_p95_s": latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] if latencies else None,
+    }
+    return {"summary": summary, "per_question": rows}
