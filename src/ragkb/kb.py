@@ -16,6 +16,7 @@ from ragkb.config import KBSettings, SearchMode, Settings
 from ragkb.errors import KnowledgeBaseExists, KnowledgeBaseNotFound, RagkbError
 from ragkb.index.embedders import CachedEmbedder, Embedder, create_embedder
 from ragkb.index.language import detect_language
+from ragkb.index.tokenize import tokenize
 from ragkb.index.store import EmbeddedStore
 from ragkb.ingest.pipeline import (
     IngestReport,
@@ -285,6 +286,11 @@ class KnowledgeBase:
                 )
             )
         return hits
+
+    def term_weights(self, text: str) -> dict[str, float]:
+        """IDF of the text's tokens in this KB: rare and missing terms weigh most."""
+        with self.catalog.session() as session:
+            return self.store.sparse.idf(session, self.id, tokenize(text))
 
     # --- inspection ------------------------------------------------------------------------
 

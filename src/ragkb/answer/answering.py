@@ -55,12 +55,14 @@ class Answer:
         }
 
 
-def relevant(question: str, hit: SearchHit, dense_languages: set[str]) -> bool:
-    """Whether a hit plausibly answers the question: it shares at least half the question's terms
-    (counting its file name and section), or the embedder, in a language it knows, finds it close."""
-    wanted = set(tokenize(question))
+def relevant(question: str, hit: SearchHit, weights: dict[str, float], dense_languages: set[str]) -> bool:
+    """Whether a hit plausibly answers the question: it holds at least half the question's terms,
+    weighted by IDF (counting its file name and section) — so a question whose rare key term is
+    nowhere in the KB is not answered from its common words — or the embedder, in a language it
+    knows, finds it close."""
     context = set(tokenize(" ".join([Path(hit.file).stem, *hit.heading_path, hit.text])))
-    if wanted and len(wanted & context) / len(wanted) >= MIN_TERM_COVERAGE:
+    total = sum(weights.values())
+    if total and sum(w for term, w in weights.items() if term in context) / total >= MIN_TERM_COVERAGE:
         return True
     dense = hit.scores.get("dense")
     return dense is not None and detect_language(question) in dense_languages and dense >= MIN_DENSE_SIMILARITY
@@ -114,7 +116,8 @@ class Answerer:
         started = time.perf_counter()
         retrieved = self.kb.search(query, k=self.k)
         languages = self.kb.embedder_languages
-        usable = [hit for hit in retrieved if relevant(query, hit, languages)]
+        weights = self.kb.term_weights(query)
+        usable = [hit for hit in retrieved if relevant(query, hit, weights, languages)]
         timings["retrieval"] = time.perf_counter() - started
 
         language = detect_language(question)

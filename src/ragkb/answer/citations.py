@@ -1,6 +1,7 @@
 """Resolving ``[n]`` markers in an answer against the sources that were really in the prompt.
 
-A marker whose number was not in the prompt is removed and counted. An answer sentence without
+A marker whose number was not in the prompt, or whose source shares too few words with its
+sentence, is removed and counted. An answer sentence without
 any marker (small models often forget them) gets the source that shares most of its words, if
 that source supports it well enough; such citations are flagged ``inferred``.
 """
@@ -18,6 +19,10 @@ MARKER = re.compile(r"\[(\d{1,3})\]")
 SENTENCE = re.compile(r"[^\n]+?(?:[。！？!?；;]|\.(?=\s|\[|$)|$)(?:\s*\[\d{1,3}\])*", re.MULTILINE)
 """A sentence with the citation markers that follow it ("... ends. [1][2]")."""
 SUPPORT_THRESHOLD = 0.6
+"""An unmarked answer sentence is attributed to a source that holds this share of its words."""
+MIN_MARKED_SUPPORT = 0.3
+"""A sentence marked [n] must share at least this share of its words with source n, else the
+marker is dropped as unsupported: tiny models put markers on sentences they made up."""
 
 
 @dataclass
@@ -75,7 +80,14 @@ def resolve(answer: str, sources: list[SearchHit]) -> ResolvedAnswer:
     cited: dict[int, Citation] = {}
     inferred_markers: list[tuple[str, int]] = []
     for sentence in split_sentences(text):
-        numbers = [int(n) for n in MARKER.findall(sentence)]
+        numbers = []
+        for number in dict.fromkeys(int(n) for n in MARKER.findall(sentence)):
+            if support(sentence, sources[number - 1].text) >= MIN_MARKED_SUPPORT:
+                numbers.append(number)
+            else:
+                dropped += 1
+                unmarked = sentence.replace(f"[{number}]", "")
+                text, sentence = text.replace(sentence, unmarked, 1), unmarked
         if not numbers and sources:
             scores = [support(sentence, hit.text) for hit in sources]
             best = max(range(len(sources)), key=scores.__getitem__)

@@ -1,45 +1,68 @@
-"""Answering without an LLM: quote the source sentences that best cover the question."""
+"""Answering without an LLM: quote the source passages that best cover the question."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from ragkb.answer.citations import split_sentences
 from ragkb.index.tokenize import tokenize
 from ragkb.models import SearchHit
 
 MAX_SENTENCES = 3
-MAX_SENTENCE_CHARS = 400
-RELATIVE_CUTOFF = 0.6
-"""Sentences scoring below this share of the best sentence's score are left out."""
+MAX_QUOTE_CHARS = 400
+RELATIVE_CUTOFF = 0.75
+"""Passages scoring below this share of the best passage's score are left out."""
+
+
+def _candidates(hit: SearchHit) -> Iterator[str]:
+    """Quotable passages of a chunk: sentences; a sentence ending in a colon together with the
+    list that follows it; a table row together with the table's header row."""
+    lines = [line.strip() for line in hit.text.split("\n") if line.strip()]
+    header = None
+    for index, line in enumerate(lines):
+        if line.startswith("|"):
+            if header is None:
+                header = line
+            elif not set(line) <= set("|-: "):
+                yield f"{header}\n{line}"
+            continue
+        header = None
+        for sentence in split_sentences(line):
+            if sentence.endswith(("?", "？")):
+                continue  # a question (FAQ heading) is not an answer
+            if sentence.endswith((":", "：")) and index + 1 < len(lines):
+                following = []
+                for item in lines[index + 1 :]:
+                    if len(sentence) + sum(map(len, following)) + len(item) > MAX_QUOTE_CHARS:
+                        break
+                    following.append(item)
+                sentence = "\n".join([sentence, *following])
+            yield sentence[:MAX_QUOTE_CHARS]
 
 
 def extract_answer(question: str, sources: list[SearchHit]) -> str:
-    """Up to three quoted sentences, each followed by its source marker ``[n]``.
+    """Up to three quoted passages, each followed by its source marker ``[n]``.
 
-    A sentence scores by the share of question tokens it contains; a small bonus for the rank of
-    its source breaks ties in favour of what retrieval ranked higher.
+    A passage scores by the share of question tokens it and its section heading contain; a small
+    bonus for the rank of its source breaks ties in favour of what retrieval ranked higher.
     """
     wanted = set(tokenize(question))
     if not wanted or not sources:
         return ""
     scored: list[tuple[float, int, str]] = []
     for number, hit in enumerate(sources, start=1):
-        context = set(tokenize(" ".join(hit.heading_path)))
-        for sentence in split_sentences(hit.text):
-            if len(sentence) > MAX_SENTENCE_CHARS:
-                sentence = sentence[:MAX_SENTENCE_CHARS] + "…"
-            tokens = set(tokenize(sentence))
+        section = set(tokenize(" ".join(hit.heading_path)))
+        for passage in _candidates(hit):
+            tokens = set(tokenize(passage))
             coverage = len(wanted & tokens) / len(wanted)
-            section_bonus = 0.2 * len(wanted & context) / len(wanted)
             if coverage > 0:
-                scored.append((coverage + section_bonus + 0.05 / number, number, sentence))
+                section_bonus = 0.3 * len(wanted & section - tokens) / len(wanted)
+                scored.append((coverage + section_bonus + 0.1 / number, number, passage))
     scored.sort(key=lambda item: item[0], reverse=True)
-    chosen, seen = [], set()
-    for score, number, sentence in scored:
-        if score < RELATIVE_CUTOFF * scored[0][0]:
+    chosen: list[str] = []
+    for score, number, passage in scored:
+        if score < RELATIVE_CUTOFF * scored[0][0] or len(chosen) == MAX_SENTENCES:
             break
-        if sentence not in seen:
-            chosen.append(f"{sentence} [{number}]")
-            seen.add(sentence)
-        if len(chosen) == MAX_SENTENCES:
-            break
+        if not any(passage in earlier for earlier in chosen):
+            chosen.append(f"{passage} [{number}]")
     return "\n".join(chosen)

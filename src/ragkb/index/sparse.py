@@ -8,6 +8,8 @@ chunks; one table per KB keeps term statistics from leaking across knowledge bas
 
 from __future__ import annotations
 
+import math
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -23,9 +25,19 @@ class SqliteFtsIndex:
         session.execute(
             text(f"CREATE VIRTUAL TABLE IF NOT EXISTS {_table(kb_id)} USING fts5(tokens, tokenize='unicode61 remove_diacritics 0')")
         )
+        session.execute(text(f"CREATE VIRTUAL TABLE IF NOT EXISTS {_table(kb_id)}_vocab USING fts5vocab({_table(kb_id)}, 'row')"))
 
     def drop(self, session: Session, kb_id: int) -> None:
+        session.execute(text(f"DROP TABLE IF EXISTS {_table(kb_id)}_vocab"))
         session.execute(text(f"DROP TABLE IF EXISTS {_table(kb_id)}"))
+
+    def idf(self, session: Session, kb_id: int, terms: list[str]) -> dict[str, float]:
+        """Inverse document frequency of each term in this KB; a term the KB lacks gets the maximum."""
+        total = session.scalar(text(f"SELECT COUNT(*) FROM {_table(kb_id)}")) or 0
+        frequencies: dict[str, int] = {}
+        for term in set(terms):
+            frequencies[term] = session.scalar(text(f"SELECT doc FROM {_table(kb_id)}_vocab WHERE term = :t"), {"t": term}) or 0
+        return {term: math.log((total + 1) / (df + 0.5)) for term, df in frequencies.items()}
 
     def add(self, session: Session, kb_id: int, chunk_ids: list[int], texts: list[str]) -> None:
         rows = [{"rowid": chunk_id, "tokens": " ".join(tokenize(body))} for chunk_id, body in zip(chunk_ids, texts)]
