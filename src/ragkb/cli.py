@@ -50,6 +50,14 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+def progress_bar(hidden: bool) -> Progress:
+    """A progress bar on stderr (stdout stays clean for --json), gone when the work is done."""
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err_console, transient=True, disable=hidden,
+    )
+
+
 def parse_assignments(pairs: list[str]) -> dict[str, str]:
     """``key=value`` pairs from the command line, for settings overrides."""
     values = {}
@@ -156,10 +164,7 @@ def add(
 ) -> None:
     """Index files and folders (only new and changed files are processed)."""
     knowledge_base = KnowledgeBase.open(kb)
-    with Progress(
-        TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err_console, transient=True, disable=as_json,
-    ) as progress:
+    with progress_bar(hidden=as_json) as progress:
         task = progress.add_task("indexing", total=None)
 
         def advance(done: int, total: int, path: str) -> None:
@@ -357,10 +362,7 @@ def eval_retrieval(
         raise RagkbError(f"unknown mode(s) {', '.join(sorted(unknown))}; use sparse, dense, hybrid")
     dataset = load_beir(dataset_dir)
     settings = parse_kb_settings(kb_settings)
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err_console, transient=True, disable=as_json,
-    ) as progress:
+    with progress_bar(hidden=as_json) as progress:
         tasks: dict[str, Any] = {}
 
         def advance(stage: str, done: int, total: int) -> None:
@@ -399,7 +401,7 @@ def eval_answers(
 
     items = load_qa(qa_file)
     answerer = Answerer(KnowledgeBase.open(kb), generator)
-    with Progress(TextColumn("answering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True, disable=as_json) as progress:
+    with progress_bar(hidden=as_json) as progress:
         task = progress.add_task("answering", total=len(items))
         result = evaluate_answers(answerer, items, lambda done, total: progress.update(task, completed=done))
     result["generator"] = answerer.generator_name

@@ -233,6 +233,8 @@ class KnowledgeBase:
             if mode == "dense":
                 raise RagkbError(f"knowledge base '{self.name}' has no embedder (embedder = none); use --mode sparse")
             mode = "sparse"
+        if mode == "hybrid" and detect_language(query) not in self.embedder_languages:
+            mode = "sparse"  # the embedder cannot read this query: its similarities would be noise
         with self.catalog.session() as session:
             revision = session.scalar(select(KnowledgeBaseRow.revision).where(KnowledgeBaseRow.id == self.id))
             sparse = dict(self.store.sparse.search(session, self.id, query, CANDIDATES)) if mode != "dense" else {}
@@ -242,18 +244,16 @@ class KnowledgeBase:
                 dense = dict(self.store.dense.search(session, self.id, revision, query_vector, CANDIDATES))
                 if mode == "hybrid":
                     dense.update(self.store.dense.scores_for(session, self.id, revision, query_vector, list(sparse)))
-            scores = self._fuse(session, query, mode, sparse, dense)
+            scores = self._fuse(session, mode, sparse, dense)
             top = sorted(scores, key=scores.__getitem__, reverse=True)[:k]
             return self._hits(session, top, scores, sparse, dense)
 
-    def _fuse(self, session, query: str, mode: SearchMode, sparse: dict, dense: dict) -> dict[int, float]:
+    def _fuse(self, session, mode: SearchMode, sparse: dict, dense: dict) -> dict[int, float]:
         if mode == "sparse":
             return sparse
         if mode == "dense":
             return dense
         languages = self.embedder_languages
-        if detect_language(query) not in languages:
-            return sparse or dense
         unsupported = set(
             session.scalars(select(ChunkRow.id).where(ChunkRow.id.in_(list(dense)), ChunkRow.language.not_in(languages)))
         )

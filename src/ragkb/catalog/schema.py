@@ -22,6 +22,8 @@ class Base(DeclarativeBase):
 
 class KnowledgeBaseRow(Base):
     __tablename__ = "knowledge_base"
+    # Never reuse the id of a deleted KB: caches and FTS table names are keyed by it.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
