@@ -38,7 +38,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"data: [DONE]\n\n")
         elif self.path == "/api/chat":
             for piece in pieces:
-                self.wfile.write((json.dumps({"message": {"role": "assistant", "content": piece}, "done": False}) + "\n").encode())
+                self.wfile.write(
+                    (json.dumps({"message": {"role": "assistant", "content": piece}, "done": False}) + "\n").encode()
+                )
             self.wfile.write((json.dumps({"done": True}) + "\n").encode())
         elif self.path.endswith("/embeddings"):  # OpenAI: rows may come back in any order
             data = [{"index": i, "embedding": [1.0, float(i), 0.5]} for i, _ in enumerate(body["input"])]

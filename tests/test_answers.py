@@ -119,9 +119,7 @@ def test_ollama_server_streams(kb):
     assert answer.citations and answer.citations[0].file.endswith("差旅报销办法.txt")
 
 
-@pytest.mark.parametrize(
-    "status, message", [(401, "RAGKB_OPENAI_API_KEY"), (404, "does not know model 'nosuch'")]
-)
+@pytest.mark.parametrize("status, message", [(401, "RAGKB_OPENAI_API_KEY"), (404, "does not know model 'nosuch'")])
 def test_server_errors_say_what_to_set(kb, status, message):
     with chat_server("", status=status) as (url, _):
         kb.app_settings = Settings(home=kb.app_settings.home, openai_base_url=url, openai_api_key="k")
@@ -149,7 +147,10 @@ def test_conversation_follow_up_is_rewritten_and_persisted(kb):
 def test_cli_ask_json_and_chat_history(kb, cli_env):
     result = subprocess.run(
         ["ragkb", "ask", "What must I attach to a travel claim?", "--kb", "hr", "-g", "extractive", "--json"],
-        env=cli_env, capture_output=True, text=True, check=True,
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     data = json.loads(result.stdout)
     assert "invoices" in data["answer"] and data["citations"][0]["section"] == ["Travel policy", "Receipts"]
@@ -157,9 +158,19 @@ def test_cli_ask_json_and_chat_history(kb, cli_env):
 
     chat = subprocess.run(
         ["ragkb", "chat", "--kb", "hr", "--session", "s1", "-g", "extractive", "--json"],
-        input="差旅报销的时限是多久？\n那出国呢？\n", env=cli_env, capture_output=True, text=True, check=True,
+        input="差旅报销的时限是多久？\n那出国呢？\n",
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     turns = [json.loads(line) for line in chat.stdout.splitlines()]
     assert len(turns) == 2 and "十五日" in turns[1]["answer"] and turns[1]["query"] != turns[1]["question"]
-    history = subprocess.run(["ragkb", "chat", "--kb", "hr", "--session", "s1", "--history", "--json"], env=cli_env, capture_output=True, text=True, check=True)
+    history = subprocess.run(
+        ["ragkb", "chat", "--kb", "hr", "--session", "s1", "--history", "--json"],
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert [m["role"] for m in json.loads(history.stdout)["messages"]] == ["user", "assistant", "user", "assistant"]

@@ -19,7 +19,11 @@ def ragkb(env, *args, check=True):
 def docs(tmp_path):
     folder = tmp_path / "docs"
     write(folder / "leave.md", "# Leave policy\n\n## Annual leave\n\nEmployees get 15 days of annual leave per year.\n")
-    write(folder / "请假制度.txt", "第一章 年假\n员工每年享有十五天带薪年假。\n第二章 病假\n病假需提供医院证明。\n", encoding="gb18030")
+    write(
+        folder / "请假制度.txt",
+        "第一章 年假\n员工每年享有十五天带薪年假。\n第二章 病假\n病假需提供医院证明。\n",
+        encoding="gb18030",
+    )
     return folder
 
 
@@ -36,7 +40,9 @@ def test_create_add_search_show_list_delete(cli_env, docs):
     top = result["results"][0]
     assert top["file"].endswith("请假制度.txt") and top["section"] == ["第二章 病假"] and "医院证明" in top["text"]
     for mode in ("sparse", "dense", "hybrid"):
-        result = json.loads(ragkb(cli_env, "search", "how many days of annual leave", "--kb", "notes", "--mode", mode, "--json").stdout)
+        result = json.loads(
+            ragkb(cli_env, "search", "how many days of annual leave", "--kb", "notes", "--mode", mode, "--json").stdout
+        )
         assert result["results"][0]["file"].endswith("leave.md"), mode
     text = ragkb(cli_env, "search", "annual leave", "--kb", "notes").stdout
     assert "leave.md" in text and "Annual leave" in text
@@ -90,9 +96,15 @@ def test_eval_retrieval_on_a_beir_folder(cli_env, tmp_path):
         "d3": ("VPN", "Install the VPN client and sign in with your company account."),
         "d4": ("年假", "员工每年享有十五天带薪年假。"),
     }
-    write(dataset / "corpus.jsonl", "".join(json.dumps({"_id": k, "title": t, "text": x}, ensure_ascii=False) + "\n" for k, (t, x) in corpus.items()))
+    write(
+        dataset / "corpus.jsonl",
+        "".join(json.dumps({"_id": k, "title": t, "text": x}, ensure_ascii=False) + "\n" for k, (t, x) in corpus.items()),
+    )
     queries = {"q1": "factory reset router", "q2": "deadline for expense claims", "q3": "年假有几天"}
-    write(dataset / "queries.jsonl", "".join(json.dumps({"_id": k, "text": x}, ensure_ascii=False) + "\n" for k, x in queries.items()))
+    write(
+        dataset / "queries.jsonl",
+        "".join(json.dumps({"_id": k, "text": x}, ensure_ascii=False) + "\n" for k, x in queries.items()),
+    )
     write(dataset / "qrels" / "test.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\nq3\td4\t1\n")
     result = json.loads(ragkb(cli_env, "eval", "retrieval", str(dataset), "--json").stdout)
     assert result["queries"] == 3 and set(result["results"]) == {"sparse", "dense", "hybrid"}

@@ -21,7 +21,9 @@ def test_default_minilm_loads_offline_and_normalises(settings, monkeypatch):
 
 def test_openai_compatible_embeddings_keep_order_and_send_dimensions(home):
     with chat_server("") as (url, requests):
-        embedder = create_embedder("openai:text-embedding-3-small@256", Settings(home=home, openai_base_url=url, openai_api_key="k"))
+        embedder = create_embedder(
+            "openai:text-embedding-3-small@256", Settings(home=home, openai_base_url=url, openai_api_key="k")
+        )
         vectors = embedder.embed(["a", "b", "c"])
     assert requests[0]["body"] == {"model": "text-embedding-3-small", "input": ["a", "b", "c"], "dimensions": 256}
     expected = np.array([[1.0, i, 0.5] for i in range(3)])

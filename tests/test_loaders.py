@@ -86,7 +86,10 @@ def test_short_gbk_file_is_decoded_as_chinese(tmp_path: Path) -> None:
         ("差旅".encode("gb2312"), "差旅"),
         (b"\xef\xbb\xbfhello \xe4\xb8\xad\xe6\x96\x87", "hello 中文"),
         ("UTF-16 文本".encode("utf-16"), "UTF-16 文本"),
-        ("Привет, как дела? Это обычный текст на русском языке.".encode("cp1251"), "Привет, как дела? Это обычный текст на русском языке."),
+        (
+            "Привет, как дела? Это обычный текст на русском языке.".encode("cp1251"),
+            "Привет, как дела? Это обычный текст на русском языке.",
+        ),
     ],
     ids=["gbk-short", "gb2312", "utf8-bom", "utf16-bom", "cp1251"],
 )
@@ -122,7 +125,9 @@ def test_unsupported_extension(tmp_path: Path) -> None:
     path.write_text("hello")
     with pytest.raises(UnsupportedFormat, match=r"unsupported file type '\.xyz'"):
         load(path)
-    assert {".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf", ".csv", ".xlsx", ".json", ".jsonl"} <= set(supported_extensions())
+    assert {".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf", ".csv", ".xlsx", ".json", ".jsonl"} <= set(
+        supported_extensions()
+    )
 
 
 def test_lists_and_sentences_are_not_headings(tmp_path: Path) -> None:
@@ -278,7 +283,17 @@ def test_docx_headings_tables_and_order(tmp_path: Path) -> None:
     blocks = load(path).blocks
 
     assert outline(blocks) == [(1, "员工手册"), (2, "Chapter One"), (2, "第二章 报销"), (3, "Travel rules"), (4, "一、住宿标准")]
-    assert kinds(blocks) == ["heading", "heading", "paragraph", "heading", "heading", "heading", "paragraph", "table", "paragraph"]
+    assert kinds(blocks) == [
+        "heading",
+        "heading",
+        "paragraph",
+        "heading",
+        "heading",
+        "heading",
+        "paragraph",
+        "table",
+        "paragraph",
+    ]
     assert blocks[7].text == "| 城市 | 标准 |\n| --- | --- |\n| 北京 | 500 |\n| 其他 | 300 \\| 含税 |"
     assert blocks[8].text == "表格之后的段落。"
 
@@ -309,11 +324,15 @@ def write_pdf(path: Path) -> Path:
     first = document.new_page()
     first.insert_text((72, 80), "差旅报销办法", fontname="china-s", fontsize=22)
     first.insert_text((72, 120), "第一章 总则", fontname="china-s", fontsize=16)
-    first.insert_text((72, 150), "为规范公司差旅报销管理，提高资金使用效率，保障出差工作顺利开展，", fontname="china-s", fontsize=11)
+    first.insert_text(
+        (72, 150), "为规范公司差旅报销管理，提高资金使用效率，保障出差工作顺利开展，", fontname="china-s", fontsize=11
+    )
     first.insert_text((72, 165), "特制定本办法。", fontname="china-s", fontsize=11)
     first.insert_text((72, 195), "一、适用范围", fontname="china-s", fontsize=11)
     first.insert_text((72, 215), "本办法适用于公司全体正式员工及实习生。", fontname="china-s", fontsize=11)
-    first.insert_text((72, 240), "第一条 本办法所称差旅费包括城际交通费、住宿费、伙食补助费和杂费。", fontname="china-s", fontsize=11)
+    first.insert_text(
+        (72, 240), "第一条 本办法所称差旅费包括城际交通费、住宿费、伙食补助费和杂费。", fontname="china-s", fontsize=11
+    )
     first.insert_text((72, 255), "第二条 本办法由财务部负责解释。", fontname="china-s", fontsize=11)
     first.insert_text((290, 815), "1", fontsize=9)
     second = document.new_page()
@@ -341,7 +360,12 @@ def test_pdf_pages_headings_paragraphs_and_tables(tmp_path: Path) -> None:
         ("heading", 2, 2, "第二章 报销标准"),
         ("paragraph", 0, 2, "各项费用的报销标准如下表所示，超出部分自理。"),
         ("table", 0, 2, "| 项目 | 标准 |\n| --- | --- |\n| 住宿 | 500元 |\n| 餐补 | 100元 |"),
-        ("paragraph", 0, 2, "Approved claims are paid by bank transfer within five working days after the finance department receives them."),
+        (
+            "paragraph",
+            0,
+            2,
+            "Approved claims are paid by bank transfer within five working days after the finance department receives them.",
+        ),
     ]
 
 
@@ -384,7 +408,9 @@ def test_csv_in_gbk_with_semicolons_is_split_into_tables_with_headers(tmp_path: 
     for block in blocks:
         assert block.text.splitlines()[:2] == ["| 城市 | 标准 | 备注 |", "| --- | --- | --- |"]
     assert len(blocks[0].text.splitlines()) == 2 + ROWS_PER_BLOCK
-    assert blocks[1].text.splitlines()[-1] == f"| 城市{ROWS_PER_BLOCK + 4} | {100 + ROWS_PER_BLOCK + 4} | 第{ROWS_PER_BLOCK + 4}行 |"
+    assert (
+        blocks[1].text.splitlines()[-1] == f"| 城市{ROWS_PER_BLOCK + 4} | {100 + ROWS_PER_BLOCK + 4} | 第{ROWS_PER_BLOCK + 4}行 |"
+    )
 
 
 def test_csv_quoted_newlines_and_pipes(tmp_path: Path) -> None:

@@ -53,8 +53,13 @@ def print_json(data: Any) -> None:
 def progress_bar(hidden: bool) -> Progress:
     """A progress bar on stderr (stdout stays clean for --json), gone when the work is done."""
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err_console, transient=True, disable=hidden,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=hidden,
     )
 
 
@@ -77,7 +82,9 @@ def kb_create(
     name: str,
     description: Annotated[str, typer.Option(help="what the KB holds")] = "",
     language: Annotated[Language, typer.Option(help="document language: auto, zh or en")] = "auto",
-    embedder: Annotated[Optional[str], typer.Option(help="e.g. sentence-transformers:/models/bge-small-zh-v1.5, ollama:bge-m3, none")] = None,
+    embedder: Annotated[
+        Optional[str], typer.Option(help="e.g. sentence-transformers:/models/bge-small-zh-v1.5, ollama:bge-m3, none")
+    ] = None,
     chunk_size: Annotated[Optional[int], typer.Option(help="target chunk length in characters")] = None,
     chunk_overlap: Annotated[Optional[int], typer.Option(help="overlap between chunks in characters")] = None,
     set_: Annotated[list[str], typer.Option("--set", help="any other KB setting as key=value")] = [],
@@ -97,7 +104,9 @@ def kb_create(
     if as_json:
         print_json(kb.to_dict())
     else:
-        console.print(f"created knowledge base [bold]{name}[/] ({kb.settings.embedder}, chunks of {kb.settings.chunk_size} chars)")
+        console.print(
+            f"created knowledge base [bold]{name}[/] ({kb.settings.embedder}, chunks of {kb.settings.chunk_size} chars)"
+        )
 
 
 @kb_app.command("list")
@@ -112,7 +121,14 @@ def kb_list(as_json: JsonOption = False) -> None:
         return
     table = Table("name", "files", "failed", "chunks", "embedder", "description")
     for kb in kbs:
-        table.add_row(kb["name"], str(kb["files"]), str(kb["failed_files"]), str(kb["chunks"]), kb["settings"]["embedder"], kb["description"])
+        table.add_row(
+            kb["name"],
+            str(kb["files"]),
+            str(kb["failed_files"]),
+            str(kb["chunks"]),
+            kb["settings"]["embedder"],
+            kb["description"],
+        )
     console.print(table)
 
 
@@ -231,7 +247,11 @@ def search(
 
 GeneratorOption = Annotated[
     Optional[str],
-    typer.Option("--generator", "-g", help="llamacpp:smollm2 (default), llamacpp:gemma3, llamacpp:/x.gguf, ollama:M, openai:M, extractive"),
+    typer.Option(
+        "--generator",
+        "-g",
+        help="extractive (default, or RAGKB_GENERATOR), llamacpp:smollm2, llamacpp:gemma3, llamacpp:/x.gguf, ollama:M, openai:M",
+    ),
 ]
 
 
@@ -245,13 +265,18 @@ def print_answer(answer, streamed: bool) -> None:
             console.print("[yellow](that answer cites no source; quoting the sources instead:)[/]")
             console.print(answer.text, highlight=False)
     if answer.dropped_citations:
-        err_console.print(f"[yellow]{answer.dropped_citations} citation(s) to sources that were not retrieved were dropped[/]")
+        err_console.print(
+            f"[yellow]{answer.dropped_citations} citation(s) dropped: not among the sources or not supported by them[/]"
+        )
     if answer.citations:
         console.print("\n[bold]Sources[/]")
         for citation in answer.citations:
             flag = " (matched by ragkb)" if citation.inferred else ""
-            console.print(f"[{citation.number}] [cyan]{citation.file}[/]{' p.' + str(citation.page) if citation.page else ''}"
-                          f"{' § ' + ' > '.join(citation.section) if citation.section else ''}{flag}", highlight=False)
+            console.print(
+                f"[{citation.number}] [cyan]{citation.file}[/]{' p.' + str(citation.page) if citation.page else ''}"
+                f"{' § ' + ' > '.join(citation.section) if citation.section else ''}{flag}",
+                highlight=False,
+            )
             console.print(f"    “{citation.quote[:200]}”", highlight=False)
     elif not answer.refused:
         console.print("[yellow](the answer cites no source)[/]")
@@ -299,7 +324,10 @@ def chat(
     answerer = Answerer(knowledge_base, generator) if not history else None
     conversation = Conversation(knowledge_base, session, answerer)
     if history:
-        messages = [{"role": m.role, "content": m.content, "query": m.query, "citations": m.citations, "at": m.created_at} for m in conversation.messages()]
+        messages = [
+            {"role": m.role, "content": m.content, "query": m.query, "citations": m.citations, "at": m.created_at}
+            for m in conversation.messages()
+        ]
         if as_json:
             print_json({"session": session, "messages": messages})
         for m in [] if as_json else messages:
@@ -381,7 +409,11 @@ def eval_retrieval(
     if as_json:
         print_json(summary)
         return
-    table = Table("metric", *(r.mode for r in results), title=f"{dataset.name}: {len(dataset.corpus)} documents, {len(dataset.queries)} queries")
+    table = Table(
+        "metric",
+        *(r.mode for r in results),
+        title=f"{dataset.name}: {len(dataset.corpus)} documents, {len(dataset.queries)} queries",
+    )
     for name in results[0].metrics if results else []:
         table.add_row(name, *(f"{r.metrics[name]:.3f}" for r in results))
     table.add_row("ms/query", *(f"{r.seconds_per_query * 1000:.1f}" for r in results))

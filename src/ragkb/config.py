@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     openai_base_url: str = "https://api.openai.com/v1"
     openai_api_key: str | None = None
     embed_batch_size: int = 64
+    generator: str = Field(
+        "extractive",
+        description="default answerer: extractive (measured best on our QA sets, see bench/RESULTS.md), "
+        "llamacpp:smollm2, llamacpp:gemma3, llamacpp:/path/model.gguf, ollama:<model>, openai:<model>",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -191,7 +191,14 @@ class KnowledgeBase:
                 row.size, row.mtime = source.size, source.mtime
 
     def _write_file(
-        self, session, source: Source, loader: str, splitter: str, chunks: list[Chunk], texts: list[str], vectors: np.ndarray | None
+        self,
+        session,
+        source: Source,
+        loader: str,
+        splitter: str,
+        chunks: list[Chunk],
+        texts: list[str],
+        vectors: np.ndarray | None,
     ) -> None:
         row = existing_file(session, self.id, source.path)
         if row is None:
@@ -302,7 +309,9 @@ class KnowledgeBase:
     def stats(self) -> dict:
         with self.catalog.session() as session:
             files = session.scalar(select(func.count()).select_from(FileRow).where(FileRow.kb_id == self.id))
-            failed = session.scalar(select(func.count()).select_from(FileRow).where(FileRow.kb_id == self.id, FileRow.status == "failed"))
+            failed = session.scalar(
+                select(func.count()).select_from(FileRow).where(FileRow.kb_id == self.id, FileRow.status == "failed")
+            )
             chunks = session.scalar(select(func.count()).select_from(ChunkRow).where(ChunkRow.kb_id == self.id))
         return {"files": files, "failed_files": failed, "chunks": chunks}
 

@@ -9,15 +9,13 @@ from pathlib import Path
 
 from ragkb.answer.citations import Citation, resolve
 from ragkb.answer.extractive import extract_answer
-from ragkb.answer.llms import Generator, create_generator
+from ragkb.answer.llms import create_generator
 from ragkb.answer.prompts import REFUSALS, build_prompt, load_template
-from ragkb.errors import ConfigError
 from ragkb.index.language import detect_language
 from ragkb.index.tokenize import tokenize
 from ragkb.kb import KnowledgeBase
 from ragkb.models import SearchHit
 
-DEFAULT_GENERATOR = "llamacpp:smollm2"
 MIN_TERM_COVERAGE = 0.5
 MIN_DENSE_SIMILARITY = 0.45
 HISTORY_SHARE = 0.25
@@ -68,20 +66,11 @@ def relevant(question: str, hit: SearchHit, weights: dict[str, float], dense_lan
     return dense is not None and detect_language(question) in dense_languages and dense >= MIN_DENSE_SIMILARITY
 
 
-def resolve_generator(spec: str | None, kb: KnowledgeBase) -> tuple[Generator | None, str]:
-    """The generator to use; the default falls back to the extractive answerer when its package is missing."""
-    if spec:
-        return create_generator(spec, kb.app_settings), spec
-    try:
-        return create_generator(DEFAULT_GENERATOR, kb.app_settings), DEFAULT_GENERATOR
-    except ConfigError:
-        return None, "extractive"
-
-
 class Answerer:
     def __init__(self, kb: KnowledgeBase, generator: str | None = None, k: int = 6, max_answer_tokens: int = 320):
         self.kb = kb
-        self.generator, self.generator_name = resolve_generator(generator, kb)
+        self.generator_name = generator or kb.app_settings.generator
+        self.generator = create_generator(self.generator_name, kb.app_settings)
         self.k = k
         self.max_answer_tokens = max_answer_tokens
 
@@ -130,8 +119,13 @@ class Answerer:
         window = self.generator.context_window
         trimmed_history = self._trim_history(history, int(window * HISTORY_SHARE))
         prompt = build_prompt(
-            question, usable, language, self.kb.app_settings.home, self.generator.count_tokens,
-            budget=window - self.max_answer_tokens, history=trimmed_history,
+            question,
+            usable,
+            language,
+            self.kb.app_settings.home,
+            self.generator.count_tokens,
+            budget=window - self.max_answer_tokens,
+            history=trimmed_history,
         )
         timings["prompt"] = time.perf_counter() - started
         started = time.perf_counter()

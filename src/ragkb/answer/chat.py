@@ -26,7 +26,9 @@ class Conversation:
 
     def messages(self) -> list[MessageRow]:
         with self.kb.catalog.session() as session:
-            return list(session.scalars(select(MessageRow).where(MessageRow.session_id == self.session_id).order_by(MessageRow.id)))
+            return list(
+                session.scalars(select(MessageRow).where(MessageRow.session_id == self.session_id).order_by(MessageRow.id))
+            )
 
     def history(self) -> list[dict[str, str]]:
         return [{"role": m.role, "content": m.content} for m in self.messages()]
@@ -37,7 +39,9 @@ class Conversation:
             session.add(MessageRow(session_id=self.session_id, role="user", content=question, query=answer.query))
             session.add(
                 MessageRow(
-                    session_id=self.session_id, role="assistant", content=answer.text,
+                    session_id=self.session_id,
+                    role="assistant",
+                    content=answer.text,
                     citations=[c.to_dict() for c in answer.citations],
                 )
             )

@@ -98,7 +98,12 @@ def resolve(answer: str, sources: list[SearchHit]) -> ResolvedAnswer:
             if number not in cited:
                 hit = sources[number - 1]
                 cited[number] = Citation(
-                    number, hit.file, hit.page, hit.heading_path, best_quote(hit, sentence), hit.chunk_id,
+                    number,
+                    hit.file,
+                    hit.page,
+                    hit.heading_path,
+                    best_quote(hit, sentence),
+                    hit.chunk_id,
                     inferred=(sentence, number) in inferred_markers,
                 )
     for sentence, number in inferred_markers:

@@ -91,10 +91,18 @@ class OpenAIChat(_HttpGenerator):
         self.url = settings.openai_base_url.rstrip("/") + "/chat/completions"
         self.api_key = settings.openai_api_key
         if not self.api_key and "api.openai.com" in self.url:
-            raise ConfigError("no API key for api.openai.com; set RAGKB_OPENAI_API_KEY (or RAGKB_OPENAI_BASE_URL for a local server)")
+            raise ConfigError(
+                "no API key for api.openai.com; set RAGKB_OPENAI_API_KEY (or RAGKB_OPENAI_BASE_URL for a local server)"
+            )
 
     def stream(self, messages: list[Message], *, max_tokens: int, temperature: float = 0.1) -> Iterator[str]:
-        payload = {"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": temperature, "stream": True}
+        payload = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "stream": True,
+        }
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else None
         for line in self._stream_lines(self.url, payload, headers):
             if not line.startswith("data:"):
@@ -233,5 +241,7 @@ def create_generator(spec: str, settings: Settings) -> Generator | None:
         entry_point.load()
     backend, _, model = spec.partition(":")
     if backend not in _FACTORIES or not model:
-        raise ConfigError(f"unknown generator '{spec}'; use extractive or <backend>:<model> with backend one of {', '.join(_FACTORIES)}")
+        raise ConfigError(
+            f"unknown generator '{spec}'; use extractive or <backend>:<model> with backend one of {', '.join(_FACTORIES)}"
+        )
     return _FACTORIES[backend](model, settings)

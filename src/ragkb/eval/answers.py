@@ -46,9 +46,13 @@ def load_qa(path: Path) -> list[QAItem]:
         try:
             row = json.loads(line)
             answers = row.get("answers") or ([row["answer"]] if row.get("answer") else [])
-            items.append(QAItem(row["question"], answers, row.get("support") or answers, row.get("source"), bool(row.get("unanswerable"))))
+            items.append(
+                QAItem(row["question"], answers, row.get("support") or answers, row.get("source"), bool(row.get("unanswerable")))
+            )
         except (json.JSONDecodeError, KeyError, TypeError) as error:
-            raise RagkbError(f"{path}:{number}: not a QA line ({error}); expected {{\"question\": ..., \"answers\": [...]}}") from None
+            raise RagkbError(
+                f'{path}:{number}: not a QA line ({error}); expected {{"question": ..., "answers": [...]}}'
+            ) from None
     return items
 
 
@@ -86,7 +90,13 @@ def evaluate_answers(answerer: Answerer, items: list[QAItem], progress: Callable
     for done, item in enumerate(items, start=1):
         answer = answerer.ask(item.question)
         seconds = sum(answer.timings.values())
-        row = {"question": item.question, "answer": answer.text, "refused": answer.refused, "generator": answer.generator, "seconds": seconds}
+        row = {
+            "question": item.question,
+            "answer": answer.text,
+            "refused": answer.refused,
+            "generator": answer.generator,
+            "seconds": seconds,
+        }
         if item.unanswerable:
             row["correct_refusal"] = answer.refused
         else:

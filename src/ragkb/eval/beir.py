@@ -42,7 +42,9 @@ def load_beir(folder: Path, split: str = "test") -> BeirDataset:
     queries = {str(row["_id"]): row["text"] for row in _read_jsonl(folder / "queries.jsonl")}
     qrels_path = folder / "qrels" / f"{split}.tsv"
     if not qrels_path.is_file():
-        raise RagkbError(f"{qrels_path} is missing; a BEIR dataset folder holds corpus.jsonl, queries.jsonl and qrels/{split}.tsv")
+        raise RagkbError(
+            f"{qrels_path} is missing; a BEIR dataset folder holds corpus.jsonl, queries.jsonl and qrels/{split}.tsv"
+        )
     qrels: dict[str, dict[str, int]] = {}
     with qrels_path.open(encoding="utf-8") as handle:
         reader = csv.reader(handle, delimiter="\t")

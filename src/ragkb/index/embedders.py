@@ -22,7 +22,18 @@ from ragkb.catalog.schema import EmbeddingCacheRow
 from ragkb.config import Settings
 from ragkb.errors import ConfigError, RagkbError
 
-MULTILINGUAL_HINTS = ("bge-m3", "m3e", "multilingual", "labse", "-zh", "chinese", "text2vec", "gte-qwen", "qwen", "jina-embeddings-v3")
+MULTILINGUAL_HINTS = (
+    "bge-m3",
+    "m3e",
+    "multilingual",
+    "labse",
+    "-zh",
+    "chinese",
+    "text2vec",
+    "gte-qwen",
+    "qwen",
+    "jina-embeddings-v3",
+)
 
 
 class Embedder(Protocol):
@@ -174,7 +185,9 @@ def create_embedder(spec: str, settings: Settings) -> Embedder | None:
     backend, _, model = spec.partition(":")
     _load_plugins()
     if backend not in _FACTORIES or not model:
-        raise ConfigError(f"unknown embedder '{spec}'; use <backend>:<model> with backend one of {', '.join(_FACTORIES)}, or 'none'")
+        raise ConfigError(
+            f"unknown embedder '{spec}'; use <backend>:<model> with backend one of {', '.join(_FACTORIES)}, or 'none'"
+        )
     return _FACTORIES[backend](model, settings)
 
 

@@ -23,7 +23,9 @@ def _table(kb_id: int) -> str:
 class SqliteFtsIndex:
     def create(self, session: Session, kb_id: int) -> None:
         session.execute(
-            text(f"CREATE VIRTUAL TABLE IF NOT EXISTS {_table(kb_id)} USING fts5(tokens, tokenize='unicode61 remove_diacritics 0')")
+            text(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {_table(kb_id)} USING fts5(tokens, tokenize='unicode61 remove_diacritics 0')"
+            )
         )
         session.execute(text(f"CREATE VIRTUAL TABLE IF NOT EXISTS {_table(kb_id)}_vocab USING fts5vocab({_table(kb_id)}, 'row')"))
 
@@ -55,7 +57,9 @@ class SqliteFtsIndex:
             return []
         match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
         rows = session.execute(
-            text(f"SELECT rowid, bm25({_table(kb_id)}) AS rank FROM {_table(kb_id)} WHERE {_table(kb_id)} MATCH :match ORDER BY rank LIMIT :k"),
+            text(
+                f"SELECT rowid, bm25({_table(kb_id)}) AS rank FROM {_table(kb_id)} WHERE {_table(kb_id)} MATCH :match ORDER BY rank LIMIT :k"
+            ),
             {"match": match, "k": k},
         )
         return [(int(rowid), -float(rank)) for rowid, rank in rows]

@@ -81,7 +81,9 @@ class EmbeddedStore:
             self.dense.add(session, kb_id, chunk_ids, vectors)
 
     def bump_revision(self, session: Session, kb_id: int) -> None:
-        session.execute(update(KnowledgeBaseRow).where(KnowledgeBaseRow.id == kb_id).values(revision=KnowledgeBaseRow.revision + 1))
+        session.execute(
+            update(KnowledgeBaseRow).where(KnowledgeBaseRow.id == kb_id).values(revision=KnowledgeBaseRow.revision + 1)
+        )
 
     def delete_file(self, session: Session, kb_id: int, file_id: int) -> None:
         self.delete_file_chunks(session, kb_id, file_id)

@@ -48,7 +48,9 @@ class SqliteVectorIndex:
         if cached is not None and cached.revision == revision:
             return cached
         rows = session.execute(
-            select(ChunkVectorRow.chunk_id, ChunkVectorRow.vector).where(ChunkVectorRow.kb_id == kb_id).order_by(ChunkVectorRow.chunk_id)
+            select(ChunkVectorRow.chunk_id, ChunkVectorRow.vector)
+            .where(ChunkVectorRow.kb_id == kb_id)
+            .order_by(ChunkVectorRow.chunk_id)
         ).all()
         chunk_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         if rows:
@@ -70,7 +72,9 @@ class SqliteVectorIndex:
         top = top[np.argsort(-scores[top])]
         return [(int(matrix.chunk_ids[i]), float(scores[i])) for i in top]
 
-    def scores_for(self, session: Session, kb_id: int, revision: int, query: np.ndarray, chunk_ids: list[int]) -> dict[int, float]:
+    def scores_for(
+        self, session: Session, kb_id: int, revision: int, query: np.ndarray, chunk_ids: list[int]
+    ) -> dict[int, float]:
         """Cosine similarity of ``query`` with the given chunks (for fusing with sparse candidates)."""
         matrix = self._matrix(session, kb_id, revision)
         positions = [matrix.position[c] for c in chunk_ids if c in matrix.position]

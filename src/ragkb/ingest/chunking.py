@@ -48,7 +48,9 @@ def chunk_document(document: ParsedDocument, size: int, overlap: int) -> list[Ch
         elif block.kind == "table":
             section.extend(_table_pieces(block, offset, size))
         else:
-            section.extend(_Piece(block.text[s:e], offset + s, offset + e, block.page) for s, e in _split(block.text, 0, SEPARATORS, size))
+            section.extend(
+                _Piece(block.text[s:e], offset + s, offset + e, block.page) for s, e in _split(block.text, 0, SEPARATORS, size)
+            )
         offset += len(block.text) + len(BLOCK_GAP)
     _pack(section, [h for _, h in headings], size, overlap, chunks)
     return chunks

@@ -40,7 +40,9 @@ _RANKED_PATTERNS: tuple[tuple[int, re.Pattern[str]], ...] = (
     (3, re.compile(rf"^[{_CN_DIGITS}]+、\s*(?P<title>\S.*)$")),
     (4, re.compile(rf"^[（(]\s*[{_CN_DIGITS}]+\s*[)）]\s*(?P<title>\S.*)$")),
 )
-_ENGLISH = re.compile(r"^(?P<kind>part|chapter|section)\s+(?:\d{1,3}|[ivxlcdm]{1,6}|[a-z])\b[.:：\-–—]?\s*(?P<title>.*)$", re.IGNORECASE)
+_ENGLISH = re.compile(
+    r"^(?P<kind>part|chapter|section)\s+(?:\d{1,3}|[ivxlcdm]{1,6}|[a-z])\b[.:：\-–—]?\s*(?P<title>.*)$", re.IGNORECASE
+)
 _ENGLISH_RANKS = {"part": 0, "chapter": 1, "section": 2}
 _DECIMAL_RANK = 4  # plus the number of components: 1. → 5, 1.1 → 6
 # A lone number needs its punctuation ("1." "1、"); "1.1" may be followed directly by Chinese ("1.1背景").

@@ -81,7 +81,9 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, st
             files.extend(
                 p
                 for p in sorted(path.rglob("*"))
-                if p.is_file() and p.suffix.lower() in extensions and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                if p.is_file()
+                and p.suffix.lower() in extensions
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         elif path.is_file():
             files.append(path)
@@ -177,7 +179,9 @@ class Ingestor:
                 count = len(prepared.chunks)
                 file_vectors = None if vectors is None else vectors[offset : offset + count]
                 offset += count
-                self.kb._write_file(session, prepared.source, prepared.loader, self.splitter, prepared.chunks, prepared.texts, file_vectors)
+                self.kb._write_file(
+                    session, prepared.source, prepared.loader, self.splitter, prepared.chunks, prepared.texts, file_vectors
+                )
                 is_update = prepared.source.path in known
                 (self.report.updated if is_update else self.report.added).append(prepared.source.path)
                 self.report.chunks += count

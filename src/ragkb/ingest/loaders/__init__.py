@@ -61,8 +61,7 @@ def load(path: Path) -> ParsedDocument:
     loader = _LOADERS.get(extension)
     if loader is None:
         raise UnsupportedFormat(
-            f"{path.name}: unsupported file type '{extension or '(none)'}'; "
-            f"supported: {', '.join(supported_extensions())}"
+            f"{path.name}: unsupported file type '{extension or '(none)'}'; supported: {', '.join(supported_extensions())}"
         )
     size = path.stat().st_size
     if size == 0:
@@ -76,7 +75,9 @@ def load(path: Path) -> ParsedDocument:
     except LoaderError:
         raise
     except Exception as error:  # a parser library choking on a corrupt file
-        raise LoaderError(f"{path.name}: cannot parse as {extension} ({type(error).__name__}: {error}); is the file corrupt?") from error
+        raise LoaderError(
+            f"{path.name}: cannot parse as {extension} ({type(error).__name__}: {error}); is the file corrupt?"
+        ) from error
     if not any(block.text.strip() for block in document.blocks):
         raise LoaderError(f"{path.name}: no text found (scanned image or empty document?)")
     return document

@@ -22,8 +22,29 @@ from ragkb.models import Block, ParsedDocument
 _DROPPED = {"script", "style", "nav", "footer", "noscript", "template", "head", "svg", "iframe", "button", "select"}
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _BLOCKS = {
-    "address", "article", "aside", "blockquote", "body", "dd", "details", "dialog", "div", "dl", "dt", "fieldset",
-    "figcaption", "figure", "header", "hr", "li", "main", "ol", "p", "section", "summary", "ul",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "ol",
+    "p",
+    "section",
+    "summary",
+    "ul",
 }
 _BREAK = "\x00"  # stands for <br> until the text's own whitespace is squeezed
 _NOT_TEXT = (Comment, Declaration, Doctype, ProcessingInstruction)

@@ -38,7 +38,9 @@ def load_json(path: Path) -> ParsedDocument:
     try:
         data = json.loads(read_text(path))
     except json.JSONDecodeError as error:
-        raise LoaderError(f"{path.name}: invalid JSON at line {error.lineno}, column {error.colno} ({error.msg}); fix the file") from None
+        raise LoaderError(
+            f"{path.name}: invalid JSON at line {error.lineno}, column {error.colno} ({error.msg}); fix the file"
+        ) from None
     records = data if isinstance(data, list) else [data]
     return ParsedDocument([block for record in records for block in record_blocks(record)], loader="json")
 

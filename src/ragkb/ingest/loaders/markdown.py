@@ -20,7 +20,12 @@ from ragkb.ingest.loaders import register
 from ragkb.models import Block, ParsedDocument
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
-_SOURCE_KINDS = {"bullet_list_open": "paragraph", "ordered_list_open": "paragraph", "blockquote_open": "paragraph", "table_open": "table"}
+_SOURCE_KINDS = {
+    "bullet_list_open": "paragraph",
+    "ordered_list_open": "paragraph",
+    "blockquote_open": "paragraph",
+    "table_open": "table",
+}
 _PARSER = MarkdownIt("commonmark").enable("table")
 
 
