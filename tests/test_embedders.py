@@ -6,7 +6,7 @@ import pytest
 from llm_servers import chat_server
 from ragkb import Settings
 from ragkb.errors import ConfigError, RagkbError
-from ragkb.index.embedders import create_embedder, guess_languages
+from ragkb.index.embedders import create_embedder, default_query_instruction, guess_languages
 
 
 def test_default_minilm_loads_offline_and_normalises(settings, monkeypatch):
@@ -53,3 +53,10 @@ def test_language_metadata_from_model_names():
     assert guess_languages("BAAI/bge-small-zh-v1.5") == {"en", "zh"}
     assert guess_languages("BAAI/bge-m3") == {"en", "zh"}
     assert guess_languages("all-MiniLM-L6-v2") == {"en"}
+
+
+def test_query_instructions_from_model_cards():
+    assert default_query_instruction("sentence-transformers:BAAI/bge-small-zh-v1.5") == "为这个句子生成表示以用于检索相关文章："
+    assert default_query_instruction("sentence-transformers:/models/bge-base-en-v1.5").startswith("Represent this sentence")
+    assert default_query_instruction("ollama:bge-m3") == ""
+    assert default_query_instruction("sentence-transformers:all-MiniLM-L6-v2") == ""

@@ -36,7 +36,9 @@ class KBSettings(BaseModel):
         description="'<backend>:<model>': sentence-transformers:<path or hub id>, ollama:<model>, "
         "openai:<model>, or 'none' for sparse-only",
     )
-    query_instruction: str = Field("", description="prefix for queries, e.g. bge-zh's '为这个句子生成表示以用于检索相关文章：'")
+    query_instruction: str | None = Field(
+        None, description="prefix for queries; None picks the documented one for bge/e5 models, '' for none"
+    )
     embedder_languages: list[str] | None = Field(
         None, description="languages the embedder handles well; None means: ask the embedder"
     )

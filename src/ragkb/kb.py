@@ -14,7 +14,7 @@ from ragkb.catalog import Catalog
 from ragkb.catalog.schema import ChunkRow, FileRow, KnowledgeBaseRow
 from ragkb.config import KBSettings, SearchMode, Settings
 from ragkb.errors import KnowledgeBaseExists, KnowledgeBaseNotFound, RagkbError
-from ragkb.index.embedders import CachedEmbedder, Embedder, create_embedder
+from ragkb.index.embedders import CachedEmbedder, Embedder, create_embedder, default_query_instruction
 from ragkb.index.language import detect_language
 from ragkb.index.tokenize import tokenize
 from ragkb.index.store import EmbeddedStore
@@ -227,6 +227,12 @@ class KnowledgeBase:
             return set(self.settings.embedder_languages)
         return self.embedder.languages if self.embedder else set()
 
+    @property
+    def query_instruction(self) -> str:
+        if self.settings.query_instruction is not None:
+            return self.settings.query_instruction
+        return default_query_instruction(self.settings.embedder)
+
     def _embed_documents(self, texts: list[str]) -> np.ndarray | None:
         return self.embedder.embed(texts) if self.embedder and texts else None
 
@@ -247,7 +253,7 @@ class KnowledgeBase:
             sparse = dict(self.store.sparse.search(session, self.id, query, CANDIDATES)) if mode != "dense" else {}
             dense: dict[int, float] = {}
             if mode != "sparse":
-                query_vector = self.embedder.embed([self.settings.query_instruction + query])[0]
+                query_vector = self.embedder.embed([self.query_instruction + query])[0]
                 dense = dict(self.store.dense.search(session, self.id, revision, query_vector, CANDIDATES))
                 if mode == "hybrid":
                     dense.update(self.store.dense.scores_for(session, self.id, revision, query_vector, list(sparse)))

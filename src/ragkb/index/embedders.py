@@ -49,6 +49,26 @@ def guess_languages(model: str) -> set[str]:
     return {"en", "zh"} if any(hint in model.lower() for hint in MULTILINGUAL_HINTS) else {"en"}
 
 
+QUERY_INSTRUCTIONS = (
+    # (name fragments that must all occur, instruction) — from the model cards
+    (("bge-", "zh"), "为这个句子生成表示以用于检索相关文章："),
+    (("bge-", "v1.5"), "Represent this sentence for searching relevant passages: "),
+    (("e5-",), "query: "),
+)
+
+
+def default_query_instruction(spec: str) -> str:
+    """The query prefix a model's card asks for (bge-zh, bge-en v1.5, e5); empty for the rest.
+
+    bge-m3 needs none; e5 documents also want "passage: ", which such KBs should set themselves.
+    """
+    name = spec.lower()
+    for fragments, instruction in QUERY_INSTRUCTIONS:
+        if all(fragment in name for fragment in fragments):
+            return instruction
+    return ""
+
+
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
