@@ -482,3 +482,13 @@ def test_json_document(tmp_path: Path) -> None:
     broken.write_text('{\n  "a": 1,\n  "b": \n}', encoding="utf-8")
     with pytest.raises(LoaderError, match="invalid JSON at line 4"):
         load(broken)
+
+
+def test_huge_file_is_refused_with_what_to_do(tmp_path: Path, monkeypatch) -> None:
+    from ragkb.ingest import loaders
+
+    monkeypatch.setattr(loaders, "MAX_FILE_BYTES", 1024)
+    path = tmp_path / "big.txt"
+    path.write_text("x " * 2000)
+    with pytest.raises(LoaderError, match="over the .* limit; split it first"):
+        loaders.load(path)
