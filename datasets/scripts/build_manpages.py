@@ -30,6 +30,7 @@ import tempfile
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -38,6 +39,7 @@ from manpage_text import (  # noqa: E402
     ManFile,
     Page,
     Section,
+    clean_line,
     extract,
     fetch_debs,
     han_count,
@@ -76,15 +78,11 @@ EN_PACKAGES = {
     "bzip2": "1.0.8-5+b1",
     "diffutils": "1:3.8-4",
     "bash": "5.2.15-2+b13",
-    "man-db": "2.11.2-2",
     "groff-base": "1.22.4-10",
-    "passwd": "1:4.13+dfsg1-1+deb12u2",
-    "login": "1:4.13+dfsg1-1+deb12u2",
     "mount": "2.38.1-5+deb12u3",
     "fdisk": "2.38.1-5+deb12u3",
     "bsdutils": "1:2.38.1-5+deb12u3",
     "bsdextrautils": "2.38.1-5+deb12u3",
-    "util-linux-extra": "2.38.1-5+deb12u3",
     "eject": "2.38.1-5+deb12u3",
     "e2fsprogs": "1.47.0-2+b2",
     "psmisc": "23.6-1",
@@ -97,11 +95,9 @@ EN_PACKAGES = {
     "file": "1:5.44-3",
     "unzip": "6.0-28+deb12u1",
     "xxd": "2:9.0.1378-2+deb12u2",
-    "vim-common": "2:9.0.1378-2+deb12u2",
     "vim-runtime": "2:9.0.1378-2+deb12u2",
     "binutils-common": "2.40-2",
     "openssh-client": "1:9.2p1-2+deb12u10",
-    "openssl": "3.0.22-1~deb12u2",
     "systemd": "252.39-1~deb12u2",
     "systemd-sysv": "252.39-1~deb12u2",
     "kbd": "2.5.1-1+b1",
@@ -123,16 +119,12 @@ EN_PACKAGES = {
     "samba-common-bin": "2:4.17.12+dfsg-0+deb12u4",
     "smbclient": "2:4.17.12+dfsg-0+deb12u4",
     "finger": "0.17-17",
-    "ftp": "20210827-4",
-    "ncal": "12.1.8",
     "x11-xserver-utils": "7.7+9+b1",
     "apache2-utils": "2.4.71-1~deb12u1",
     "procmail": "3.22-27",
     "whois": "5.5.17",
     "minicom": "2.8-2",
-    "mpg123": "1.31.2-1+deb12u1",
     "msmtp": "1.8.23-1",
-    "emacs-bin-common": "1:28.2+1-15+deb12u4",
     "rpm": "4.18.0+dfsg-1+deb12u1",
     "perl-base": "5.36.0-7+deb12u4",
     "libpq-dev": "15.20-0+deb12u1",
@@ -267,6 +259,7 @@ def zh_body_text(sections: list[Section], spaced: bool) -> str:
 def clean_zh_description(text: str, spaced: bool) -> str:
     if spaced or word_spaced(text):
         text = join_cjk(text)
+    text = re.sub(r"\s*译注[:：].*$", "", text)  # a translator's note appended to the NAME line
     return text.strip().rstrip("。.；;，, ")
 
 
@@ -339,7 +332,7 @@ def package_table(used: Counter, debs: dict[str, Deb], tmp: Path) -> str:
     rows = ["| package | version | pages | licences named in debian/copyright | sha256 of the .deb |", "|---|---|---|---|---|"]
     for package in sorted(used):
         deb = debs[package]
-        rows.append(f"| {package} | {deb.version} | {used[package]} | {licences(deb, tmp)} | `{deb.sha256[:16]}…` |")
+        rows.append(f"| {package} | {deb.version} | {used[package]} | {licences(deb, tmp)} | `{deb.sha256}` |")
     return "\n".join(rows)
 
 
@@ -423,6 +416,7 @@ def build(debs: dict[str, Deb], tmp: Path, out: Path) -> None:
             "multi": sum(len(v) > 1 for v in qrels.values()),
             "truncated": sum(len(texts[p]) > MAX_CHARS for p in pages),
             "verbatim": verbatim,
+            "candidates": len(candidates),
             "bytes": size_of(folder),
             "mean_chars": sum(len(t) for _, t in corpus.values()) // len(corpus),
         }
@@ -430,12 +424,92 @@ def build(debs: dict[str, Deb], tmp: Path, out: Path) -> None:
         write_readme_manpages(folder, lang, stats, package_table(used, debs, tmp))
         log(f"{folder}: {stats}")
 
-    build_options(out, pages, zh, debs, tmp)
+    build_options(out, pages, zh, en, zh_spaced, debs, tmp)
+
+
+def write_readme_options(folder: Path, stats: dict, packages: str) -> None:
+    examples = "\n".join(f"  * `{p}` option `{tag}` → query `{text}`" for p, tag, text in stats["examples"])
+    text = f"""# manpages-zh-options: option descriptions → man pages (Chinese)
+
+A small retrieval test set in BEIR format for `ragkb eval retrieval`: **{stats['documents']} documents,
+{stats['queries']} queries, {stats['judgements']} relevance judgements** (grade 1, one relevant page per query),
+{stats['bytes'] / 1e6:.1f} MB. The question it asks: *which command has an option that does this?*
+
+Source: Debian 12 package `manpages-zh` (Chinese translations of man pages), the same 557 pages as
+`manpages-zh`; the English originals (see `manpages-en`) are used only to filter queries.
+
+## How it is made
+
+* **Documents**: one per man page, rendered exactly as in `manpages-zh` (groff {GROFF_VERSION}, plain text,
+  one block per heading and per paragraph, blanks between words of older translations removed,
+  cut at a paragraph break before {MAX_CHARS} characters: {stats['truncated']} documents; mean
+  {stats['mean_chars']} characters), but **with the NAME section kept**. `_id` is the man page file
+  name, `title` is `name(section)`.
+* **Option items** are read from the rendered layout: a line starting with `-x`/`--xxx` (no Han
+  characters, ≤ 60 characters) followed by lines indented deeper, or a short tag and its text on one
+  line. The first paragraph of the text is the item's description. {stats['items']} items.
+* **Queries**: the description of one option item, **and that description is removed from its
+  page** (the option's tag line stays, so the page still lists the option; only the explanation
+  is gone). An item can be a query only if its description
+  * has ≥ {MIN_OPTION_HAN} Han characters, Han characters are ≥ 40 % of its letters, ≤ {MAX_OPTION_CHARS} characters,
+    and does not end with a colon (the lead-in of a list);
+  * does not contain the command's own name(s) (from its NAME line), nor is an alias note
+    (`与 --entry TEXT 相同`);
+  * is not on any other page, verbatim (compared without punctuation and blanks), nor nearly
+    (character-bigram Jaccard ≥ {MAX_SIMILARITY} with an option description of another page), and not
+    twice on its own page, and shares no run of {MAX_SHARED_RUN} or more characters with what is left of
+    its page (sibling options worded alike: `head -c` / `head -n`);
+  * has an English original: the English page has an item with a shared option token, and that
+    English description is not on any other English page, verbatim or nearly (word Jaccard ≥ {MAX_SIMILARITY}).
+    This catches options shared by related commands whose translations differ (the `--ignore-missing`
+    of `sha224sum` and `sha512sum`, `head -q` / `tail -q`);
+  * lies before the truncation point.
+  {stats['usable']} items on {stats['usable_pages']} pages pass; one item per page is drawn with
+  `random.Random({SEED})`{", then " + str(MAX_QUERIES) + " pages" if stats['usable_pages'] > MAX_QUERIES else ""}. Query `_id` is `q-` + the page id.
+* **Labels** come only from the page structure (the page the description was taken from).
+* Examples:
+{examples}
+
+## Caveats
+
+* The relevant page no longer contains the query text, so a retriever has to match a behaviour
+  to the rest of the page (its other options, its description, its topic). It is not a verbatim
+  lookup, but it is still fairly lexical: an option's description shares terms with its sibling
+  options and with the page's description (`代理服务器主机` of `-proxyhost` and the `-proxyport`
+  item), so BM25 alone does well. Do not compare its scores with `manpages-zh`.
+* One relevant page per query. The filters remove descriptions repeated on other pages, in
+  Chinese and in English, but another command can still offer a similar behaviour in other words;
+  such a page counts as a miss. Some descriptions are short and would be ambiguous to a human as
+  well (`输出换行符统计数` is `wc -l`).
+* Some item descriptions continue in further paragraphs; only the first paragraph is the query
+  and is removed, the rest stays in the page.
+* The translations come from different eras and vary in quality.
+
+## Sources
+
+{packages}
+
+plus, for the filter only, the English packages listed in `manpages-en/README.md`. All from
+Debian 12 (bookworm) `main`. Licence: the translations are GFDL-1.2+ (a few pages GPL), see the
+package's `debian/copyright`. The pages are redistributed here as rendered plain text, truncated and
+with one description removed as described.
+
+## Rebuild
+
+```
+apt-get update && apt-get install -y groff-base   # groff {GROFF_VERSION} on Debian 12
+python3 datasets/scripts/build_manpages.py
+```
+
+It also rebuilds `manpages-zh` and `manpages-en` (see their READMEs); the English packages are
+downloaded too because they are used for the filter above.
+"""
+    (folder / "README.md").write_text(text, encoding="utf-8")
 
 
 def write_readme_manpages(folder: Path, lang: str, stats: dict, packages: str) -> None:
     other = "manpages-en" if lang == "zh" else "manpages-zh"
-    language = "Chinese (Simplified)" if lang == "zh" else "English"
+    language = "Simplified Chinese" if lang == "zh" else "English"
     example = (
         "`ls - 列出目录内容` gives the query `列出目录内容`; the document `ls.1` (title `ls(1)`)"
         if lang == "zh"
@@ -476,10 +550,11 @@ not parallel sentence by sentence).
 * **Queries**: the description part of the NAME line. {example} is relevant. Trailing
   punctuation is stripped. A page gives a query only when the Chinese description has ≥ 4 Han
   characters and ≤ 80 characters, the Chinese page body has ≥ {MIN_ZH_BODY_HAN} Han characters (some
-  pages are only partly translated), the English description has ≥ 3 words and ≤ 160 characters,
+  pages are only partly translated), the English description has ≥ 3 words and ≤ 160 characters
+  and is not copied into the Chinese one (`listen for connections on a socket 在一个套接字上倾听连接`),
   and the description (compared lower-cased without punctuation) is shared by at most {MAX_GROUP}
   pages in each language. When 2–{MAX_GROUP} pages share it, it is one query and all of them are
-  relevant ({stats['multi']} queries). From the pages that qualify, {MAX_QUERIES} are drawn with
+  relevant (queries with more than one relevant page: {stats['multi']}). From the {stats['candidates']} pages that qualify, {stats['queries']} are drawn with
   `random.Random({SEED})` (the same pages for zh and en); query `_id` is `q-` + the page id.
 * **Labels** come only from the page structure (the NAME line belongs to its page); nothing was
   judged by hand.
@@ -514,13 +589,215 @@ It downloads the pinned .deb files with `apt-get download` into `/tmp/ragkb-data
 `--cache DIR`), unpacks them with `dpkg-deb -x` into a temporary folder (nothing is installed)
 and rewrites `datasets/manpages-zh`, `datasets/manpages-en` and `datasets/manpages-zh-options`.
 If a pinned version has left the Debian mirror (security updates replace some), put the .deb
-from https://snapshot.debian.org/ into the cache folder; the sha256 prefixes above identify them.
+from https://snapshot.debian.org/ into the cache folder; the sha256 sums above identify them.
 """
     (folder / "README.md").write_text(text, encoding="utf-8")
 
 
-def build_options(out: Path, pages: list[str], zh: dict[str, Doc], debs: dict[str, Deb], tmp: Path) -> None:
-    pass
+# --------------------------------------------------------------------------- manpages-zh-options
+
+OPTION_TAG = re.compile(r"^[-+]{1,2}[A-Za-z0-9?#]")
+SAME_LINE = re.compile(r"^(\S.*?\S|\S) {2,}(\S.*)$")  # "-c     与 -lt 一起使用时…" (short .TP tag)
+OPTION_TOKEN = re.compile(r"(?<![\w-])--?[A-Za-z0-9?#][\w-]*")
+ALIAS_WORDS = re.compile(r"相同|等同|等价|同义|相当于")
+MIN_OPTION_HAN = 8
+MAX_OPTION_CHARS = 100
+MAX_SIMILARITY = 0.5
+MAX_SHARED_RUN = 16
+
+
+@dataclass
+class OptionEntry:
+    section: int  # index into Page.sections
+    tag_line: int  # index into Section.lines
+    desc_lines: list[int]  # the description's first paragraph
+    same_line: bool  # description starts on the tag line
+    tag: str
+    text: str
+
+
+def tag_ok(tag: str) -> bool:
+    return bool(OPTION_TAG.match(tag)) and len(tag) <= 60 and han_count(tag) == 0
+
+
+def option_tokens(tag: str) -> set[str]:
+    return set(OPTION_TOKEN.findall(tag))
+
+
+def indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def option_entries(page: Page) -> list[OptionEntry]:
+    """Option items of a rendered page: a line starting with -x/--xxx, its description below it
+    indented deeper (or on the same line after a gap), up to the next blank line."""
+    entries = []
+    for s, section in enumerate(page.sections):
+        lines = section.lines
+        for i, line in enumerate(lines):
+            stripped = line.strip()
+            if not OPTION_TAG.match(stripped):
+                continue
+            level = indent(line)
+            desc, same = [], False
+            head = SAME_LINE.match(stripped)
+            if head and tag_ok(head.group(1)) and not OPTION_TAG.match(head.group(2)):
+                tag, first = head.group(1), head.group(2)
+                same = True
+                parts = [first]
+            elif tag_ok(stripped):
+                tag, parts = stripped, []
+            else:
+                continue  # a paragraph that starts with a dash
+            j = i + 1
+            while j < len(lines) and lines[j].strip() and indent(lines[j]) > level:
+                desc.append(j)
+                parts.append(lines[j].strip())
+                j += 1
+            if same and j < len(lines) and lines[j].strip():
+                continue  # a same-line item followed by lines at its own level: not a tag/description pair
+            if parts:
+                entries.append(OptionEntry(s, i, desc, same, tag, " ".join(parts)))
+    return entries
+
+
+def without_entry(page: Page, entry: OptionEntry) -> Page:
+    sections = []
+    for s, section in enumerate(page.sections):
+        if s != entry.section:
+            sections.append(section)
+            continue
+        lines = list(section.lines)
+        if entry.same_line:
+            line = lines[entry.tag_line]
+            lines[entry.tag_line] = line[: indent(line)] + entry.tag
+        for j in sorted(entry.desc_lines, reverse=True):
+            del lines[j]
+        sections.append(Section(section.heading, lines))
+    return Page(page.header, sections)
+
+
+def bigrams(text: str) -> set[str]:
+    text = normal(text)
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def shared_run(a: str, b: str) -> int:
+    """Length of the longest run of characters that a and b have in common."""
+    return SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def similarity(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def option_query_ok(text: str) -> bool:
+    han = han_count(text)
+    latin = len(re.findall(r"[A-Za-z]", text))
+    return (
+        han >= MIN_OPTION_HAN and han >= 0.4 * (han + latin) and len(text) <= MAX_OPTION_CHARS
+        and not text.endswith((":", "："))  # "列出每个压缩文件的如下项目：" introduces a list
+    )
+
+
+def build_options(out: Path, pages: list[str], zh: dict[str, Doc], en: dict[str, Doc], spaced: set[str], debs: dict[str, Deb], tmp: Path) -> None:
+    def zh_text(page: Page, p: str) -> str:
+        text = page_text(page.sections)
+        return join_cjk(text) if p in spaced else text
+
+    full_text = {p: truncate(zh_text(zh[p].full, p), MAX_CHARS) for p in pages}
+    entries: dict[str, list[tuple[OptionEntry, str]]] = {}
+    for p in pages:
+        if han_count(full_text[p]) < MIN_ZH_BODY_HAN:
+            continue
+        found = []
+        for entry in option_entries(zh[p].full):
+            text = clean_line(join_cjk(entry.text) if p in spaced else entry.text)
+            found.append((entry, text))
+        entries[p] = found
+
+    # Descriptions that occur (near-)identically on two pages are ambiguous: the same option of two
+    # related commands (chown/chgrp --dereference, the --help and --version of every coreutils page).
+    owners = defaultdict(set)
+    for p, found in entries.items():
+        for _, text in found:
+            owners[normal(text)].add(p)
+    grams = [(p, bigrams(text)) for p, found in sorted(entries.items()) for _, text in found]
+    all_norm = {p: normal(full_text[p]) for p in pages}
+
+    # The English originals: the same option's English description must be unique too (help2man
+    # pages of related commands share their English strings while the translations vary).
+    en_items = {p: [(option_tokens(e.tag), normal(e.text)) for e in option_entries(en[p].full)] for p in pages}
+    en_words = [(p, words(e.text)) for p in pages for e in option_entries(en[p].full)]
+    en_norm = {p: normal(page_text(en[p].full.sections)) for p in pages}
+    names = {p: {n.strip().lower() for n in re.split(r"[,，\s]+", zh[p].names + " " + p.rsplit(".", 1)[0]) if n.strip()}
+             for p in pages}
+
+    def mentions_name(p: str, text: str) -> bool:
+        lower = text.lower()
+        return any(re.search(rf"(?<![A-Za-z0-9_]){re.escape(n)}(?![A-Za-z0-9_])", lower) for n in names[p])
+
+    candidates: dict[str, list[tuple[OptionEntry, str, str]]] = {}
+    for p, found in sorted(entries.items()):
+        for entry, text in found:
+            key = normal(text)
+            if not option_query_ok(text) or len(owners[key]) > 1 or len(key) < 6:
+                continue
+            if mentions_name(p, text):
+                continue  # "showkey 在标准错误上显示版本号": the command name gives the page away
+            if ALIAS_WORDS.search(text) and OPTION_TOKEN.search(text):
+                continue  # "与 --entry TEXT 相同": means nothing on its own
+            tokens = option_tokens(entry.tag)
+            originals = [t for toks, t in en_items[p] if toks & tokens]
+            original_words = [words(e.text) for e in option_entries(en[p].full) if option_tokens(e.tag) & tokens]
+            if not originals or not all(len(t) >= 6 for t in originals):
+                continue  # no English original found for the option
+            if any(t in en_norm[o] for t in originals for o in pages if o != p):
+                continue  # the English original is on another page as well
+            if any(o != p and similarity(w, ow) >= MAX_SIMILARITY for w in original_words for o, ow in en_words):
+                continue  # a near-identical English option on another page (head -q / tail -q)
+            if any(key in all_norm[o] for o in pages if o != p):
+                continue  # verbatim on another page
+            mine = bigrams(text)
+            if any(o != p and similarity(mine, g) >= MAX_SIMILARITY for o, g in grams):
+                continue
+            doc = truncate(zh_text(without_entry(zh[p].full, entry), p), MAX_CHARS)
+            if key in normal(doc):
+                continue  # said twice on its own page
+            if shared_run(text, doc) >= MAX_SHARED_RUN:
+                continue  # a sibling option worded the same way (head -c / head -n)
+            if normal(entry.tag) not in normal(doc):
+                continue  # the option is past the truncation point
+            candidates.setdefault(p, []).append((entry, text, doc))
+
+    rng = random.Random(SEED)
+    picked = {p: rng.choice(candidates[p]) for p in sorted(candidates)}
+    chosen = sorted(rng.sample(sorted(picked), min(MAX_QUERIES, len(picked))))
+    log(f"options: {sum(len(v) for v in entries.values())} option items on {len(entries)} Chinese pages, "
+        f"{sum(len(v) for v in candidates.values())} usable on {len(candidates)} pages, {len(chosen)} chosen")
+
+    folder = out / "manpages-zh-options"
+    corpus = {p: (zh[p].title, full_text[p]) for p in pages}
+    for p in chosen:
+        corpus[p] = (zh[p].title, picked[p][2])
+    queries = {f"q-{p}": picked[p][1] for p in chosen}
+    qrels = {f"q-{p}": [p] for p in chosen}
+    write_dataset(folder, corpus, queries, qrels)
+    stats = {
+        "documents": len(corpus), "queries": len(queries), "judgements": len(chosen),
+        "items": sum(len(v) for v in entries.values()), "usable": sum(len(v) for v in candidates.values()),
+        "usable_pages": len(candidates), "bytes": size_of(folder),
+        "mean_chars": sum(len(t) for _, t in corpus.values()) // len(corpus),
+        "truncated": sum(len(zh_text(zh[p].full, p)) > MAX_CHARS for p in pages),
+        "examples": [(p, picked[p][0].tag, picked[p][1]) for p in chosen[:3]],
+    }
+    used = Counter(zh[p].package for p in pages)
+    write_readme_options(folder, stats, package_table(used, debs, tmp))
+    log(f"{folder}: { {k: v for k, v in stats.items() if k != 'examples'} }")
 
 
 if __name__ == "__main__":

@@ -184,6 +184,7 @@ class Page:
     sections: list[Section]
 
 
+BOX = re.compile("[\u2500-\u257f]+")
 PADDED = re.compile(r"^ ?\S.*\S {3,}\S")  # header/footer: unindented, fields spread over the line
 RULE = re.compile(r"^\s*[_\u2500-\u257f]{8,}\s*$")
 
@@ -213,7 +214,8 @@ def parse_rendered(text: str) -> Page:
 
 
 def clean_line(line: str) -> str:
-    return re.sub(r"\s+", " ", line).strip()
+    """One line of text: table and box rules (U+2500–U+257F) dropped, runs of blanks made one."""
+    return re.sub(r"\s+", " ", BOX.sub(" ", line)).strip()
 
 
 def section_paragraphs(section: Section) -> list[str]:
@@ -221,7 +223,8 @@ def section_paragraphs(section: Section) -> list[str]:
     paragraphs, current = [], []
     for line in section.lines:
         if line.strip():
-            current.append(clean_line(line))
+            if clean_line(line):
+                current.append(clean_line(line))
         elif current:
             paragraphs.append("\n".join(current))
             current = []
