@@ -45,7 +45,7 @@ class KBSettings(BaseModel):
     chunk_size: int = Field(400, ge=50, le=8000, description="target chunk length in characters")
     chunk_overlap: int = Field(60, ge=0, description="characters repeated between neighbouring chunks")
     fusion: Literal["convex", "rrf"] = Field("convex", description="how hybrid search mixes sparse and dense")
-    dense_weight: float = Field(0.5, ge=0, le=1, description="weight of dense scores in hybrid search")
+    dense_weight: float = Field(0.7, ge=0, le=1, description="weight of dense scores in hybrid search (bench/RESULTS.md)")
 
     @model_validator(mode="after")
     def _overlap_smaller_than_size(self) -> KBSettings:
