@@ -253,7 +253,8 @@ class KnowledgeBase:
             sparse = dict(self.store.sparse.search(session, self.id, query, CANDIDATES)) if mode != "dense" else {}
             dense: dict[int, float] = {}
             if mode != "sparse":
-                query_vector = self.embedder.embed([self.query_instruction + query])[0]
+                # Queries bypass the embedding cache: caching them would make every search a write.
+                query_vector = self.embedder.inner.embed([self.query_instruction + query])[0]
                 dense = dict(self.store.dense.search(session, self.id, revision, query_vector, CANDIDATES))
                 if mode == "hybrid":
                     dense.update(self.store.dense.scores_for(session, self.id, revision, query_vector, list(sparse)))
