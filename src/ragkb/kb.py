@@ -34,7 +34,7 @@ from ragkb.models import Chunk, ParsedDocument, SearchHit
 from ragkb.retrieve.fusion import FUSIONS
 
 CANDIDATES = 100
-"""How many results each retriever contributes to fusion."""
+"""How many results each retriever contributes to fusion (at least; more when k is larger)."""
 
 
 @lru_cache(maxsize=8)
@@ -250,12 +250,13 @@ class KnowledgeBase:
             mode = "sparse"  # the embedder cannot read this query: its similarities would be noise
         with self.catalog.session() as session:
             revision = session.scalar(select(KnowledgeBaseRow.revision).where(KnowledgeBaseRow.id == self.id))
-            sparse = dict(self.store.sparse.search(session, self.id, query, CANDIDATES)) if mode != "dense" else {}
+            depth = max(CANDIDATES, k)  # deep enough for Recall@100 in evaluations
+            sparse = dict(self.store.sparse.search(session, self.id, query, depth)) if mode != "dense" else {}
             dense: dict[int, float] = {}
             if mode != "sparse":
                 # Queries bypass the embedding cache: caching them would make every search a write.
                 query_vector = self.embedder.inner.embed([self.query_instruction + query])[0]
-                dense = dict(self.store.dense.search(session, self.id, revision, query_vector, CANDIDATES))
+                dense = dict(self.store.dense.search(session, self.id, revision, query_vector, depth))
                 if mode == "hybrid":
                     dense.update(self.store.dense.scores_for(session, self.id, revision, query_vector, list(sparse)))
             scores = self._fuse(session, mode, sparse, dense)
