@@ -1,15 +1,16 @@
-"""Opening the catalog: engine, SQLite pragmas, schema creation."""
+"""Opening the catalog: engine, SQLite pragmas, schema creation; SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from ragkb.catalog.schema import Base
+from ragkb.catalog.migrate import upgrade_schema
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -31,7 +32,10 @@ class Catalog:
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.begin() as connection:  # chunk_vector's column type; needs a superuser once
+                connection.execute(text("CREATE EXTENSION IF NOT EXISTS vector"))
+        upgrade_schema(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -39,3 +43,25 @@ class Catalog:
         """A session whose work commits together at the end, or not at all."""
         with self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read-only session that sees one committed state throughout, whatever other
+        processes commit meanwhile (searches read several tables one after the other)."""
+        with self._sessions() as session:
+            if self.engine.dialect.name == "postgresql":
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True})
+            else:  # pysqlite opens transactions only for writes: without BEGIN each SELECT sees the latest commit
+                connection = session.connection()
+                if not connection.connection.dbapi_connection.in_transaction:
+                    connection.exec_driver_sql("BEGIN")
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+
+def insert_ignoring_duplicates(session: Session, table: Table, rows: list[dict]) -> None:
+    """INSERT rows, skipping those whose primary key exists already (another process may race us)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(table).on_conflict_do_nothing(), rows)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from pgvector.sqlalchemy import Vector
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -52,6 +53,7 @@ class FileRow(Base):
     splitter: Mapped[str] = mapped_column(String(100), default="")
     chunk_count: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(20), default="pending", doc="indexed | failed")
+    tags: Mapped[list] = mapped_column(JSON, default=list, doc="labels given at ingest (ragkb add --tag), for search filters")
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -80,7 +82,9 @@ class ChunkVectorRow(Base):
 
     chunk_id: Mapped[int] = mapped_column(ForeignKey("chunk.id", ondelete="CASCADE"), primary_key=True)
     kb_id: Mapped[int] = mapped_column(ForeignKey("knowledge_base.id", ondelete="CASCADE"), index=True)
-    vector: Mapped[bytes] = mapped_column(LargeBinary, doc="float32, L2-normalised")
+    vector: Mapped[bytes] = mapped_column(
+        LargeBinary().with_variant(Vector(), "postgresql"), doc="float32, L2-normalised (pgvector on PostgreSQL)"
+    )
 
 
 class EmbeddingCacheRow(Base):
@@ -116,3 +120,16 @@ class MessageRow(Base):
     query: Mapped[str | None] = mapped_column(Text, default=None, doc="the standalone query retrieval used")
     citations: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKeyRow(Base):
+    """An HTTP API key: only its SHA-256 is stored; ``kbs`` None means every knowledge base."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, doc="sha256 hex of the key")
+    kbs: Mapped[list | None] = mapped_column(JSON, default=None, doc="allowed KB names; null = all")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -18,6 +18,7 @@ import httpx
 import numpy as np
 from sqlalchemy import select
 
+from ragkb.catalog.database import insert_ignoring_duplicates
 from ragkb.catalog.schema import EmbeddingCacheRow
 from ragkb.config import Settings
 from ragkb.errors import ConfigError, RagkbError
@@ -239,8 +240,9 @@ class CachedEmbedder:
         if missing:
             computed = self.inner.embed([texts[i] for _, i in missing])
             with self._catalog.session() as session:
-                session.execute(
-                    EmbeddingCacheRow.__table__.insert().prefix_with("OR IGNORE"),
+                insert_ignoring_duplicates(
+                    session,
+                    EmbeddingCacheRow.__table__,
                     [{"model": self.name, "text_hash": h, "vector": v.tobytes()} for (h, _), v in zip(missing, computed)],
                 )
             found.update((h, v) for (h, _), v in zip(missing, computed))

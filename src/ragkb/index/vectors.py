@@ -7,6 +7,7 @@ of 384 dimensions are 150 MB, and one matrix product scores them all in a few mi
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,10 @@ class SqliteVectorIndex:
         if chunk_ids:
             session.execute(delete(ChunkVectorRow).where(ChunkVectorRow.chunk_id.in_(chunk_ids)))
 
+    def vectors(self, session: Session, kb_id: int, chunk_ids: list[int]) -> dict[int, np.ndarray]:
+        rows = session.execute(select(ChunkVectorRow.chunk_id, ChunkVectorRow.vector).where(ChunkVectorRow.chunk_id.in_(chunk_ids)))
+        return {chunk_id: np.frombuffer(blob, dtype=np.float32) for chunk_id, blob in rows}
+
     def drop(self, session: Session, kb_id: int) -> None:
         session.execute(delete(ChunkVectorRow).where(ChunkVectorRow.kb_id == kb_id))
         self._matrices.pop(kb_id, None)
@@ -61,22 +66,38 @@ class SqliteVectorIndex:
         self._matrices[kb_id] = matrix
         return matrix
 
-    def search(self, session: Session, kb_id: int, revision: int, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Top ``k`` (chunk id, cosine similarity), best first."""
+    def search(
+        self, session: Session, kb_id: int, revision: int, query: np.ndarray, k: int, allowed: Collection[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """Top ``k`` (chunk id, cosine similarity), best first; with ``allowed``, among those chunks only."""
         matrix = self._matrix(session, kb_id, revision)
-        if len(matrix.chunk_ids) == 0:
+        if allowed is None:
+            positions = np.arange(len(matrix.chunk_ids))
+        else:
+            positions = np.fromiter((matrix.position[c] for c in allowed if c in matrix.position), dtype=np.int64)
+        if len(positions) == 0:
             return []
-        scores = matrix.vectors @ np.asarray(query, dtype=np.float32)
+        scores = matrix.vectors[positions] @ np.asarray(query, dtype=np.float32)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
-        return [(int(matrix.chunk_ids[i]), float(scores[i])) for i in top]
+        return [(int(matrix.chunk_ids[positions[i]]), float(scores[i])) for i in top]
 
     def scores_for(
-        self, session: Session, kb_id: int, revision: int, query: np.ndarray, chunk_ids: list[int]
+        self,
+        session: Session,
+        kb_id: int,
+        revision: int,
+        query: np.ndarray,
+        chunk_ids: list[int],
+        allowed: Collection[int] | None = None,
     ) -> dict[int, float]:
-        """Cosine similarity of ``query`` with the given chunks (for fusing with sparse candidates)."""
+        """Cosine similarity of ``query`` with the given chunks (for fusing with sparse candidates),
+        leaving out chunks not in ``allowed``."""
         matrix = self._matrix(session, kb_id, revision)
+        if allowed is not None:
+            allowed = allowed if isinstance(allowed, (set, frozenset)) else set(allowed)
+            chunk_ids = [c for c in chunk_ids if c in allowed]
         positions = [matrix.position[c] for c in chunk_ids if c in matrix.position]
         if not positions:
             return {}

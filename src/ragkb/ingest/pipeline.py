@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from ragkb.catalog.schema import FileRow
 from ragkb.errors import LoaderError
+from ragkb.index.stores.base import indexed_text
 from ragkb.ingest import loaders
 from ragkb.ingest.chunking import chunk_document, splitter_id
-from ragkb.index.store import indexed_text
 from ragkb.models import Chunk, ParsedDocument
 
 BATCH_CHUNKS = 256
@@ -174,7 +174,7 @@ class Ingestor:
         texts = [text for prepared in batch for text in prepared.texts]
         vectors = self.kb._embed_documents(texts)
         offset = 0
-        with self.kb.catalog.session() as session:
+        with self.kb.store.transaction() as session:
             for prepared in batch:
                 count = len(prepared.chunks)
                 file_vectors = None if vectors is None else vectors[offset : offset + count]

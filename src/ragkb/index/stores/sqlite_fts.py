@@ -8,12 +8,17 @@ chunks; one table per KB keeps term statistics from leaking across knowledge bas
 
 from __future__ import annotations
 
-import math
+import json
+from collections.abc import Collection
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ragkb.index.stores.base import inverse_document_frequency
 from ragkb.index.tokenize import tokenize
+
+TOKENIZER = "tokenize=\"unicode61 remove_diacritics 0 tokenchars '''._'\""
+"""ragkb's tokens keep ' . _ inside words (don't, file.txt, foo_bar): FTS5 must not split them again."""
 
 
 def _table(kb_id: int) -> str:
@@ -22,11 +27,7 @@ def _table(kb_id: int) -> str:
 
 class SqliteFtsIndex:
     def create(self, session: Session, kb_id: int) -> None:
-        session.execute(
-            text(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {_table(kb_id)} USING fts5(tokens, tokenize='unicode61 remove_diacritics 0')"
-            )
-        )
+        session.execute(text(f"CREATE VIRTUAL TABLE IF NOT EXISTS {_table(kb_id)} USING fts5(tokens, {TOKENIZER})"))
         session.execute(text(f"CREATE VIRTUAL TABLE IF NOT EXISTS {_table(kb_id)}_vocab USING fts5vocab({_table(kb_id)}, 'row')"))
 
     def drop(self, session: Session, kb_id: int) -> None:
@@ -34,15 +35,14 @@ class SqliteFtsIndex:
         session.execute(text(f"DROP TABLE IF EXISTS {_table(kb_id)}"))
 
     def idf(self, session: Session, kb_id: int, terms: list[str]) -> dict[str, float]:
-        """Inverse document frequency of each term in this KB; a term the KB lacks gets the maximum."""
         total = session.scalar(text(f"SELECT COUNT(*) FROM {_table(kb_id)}")) or 0
         frequencies: dict[str, int] = {}
         for term in set(terms):
             frequencies[term] = session.scalar(text(f"SELECT doc FROM {_table(kb_id)}_vocab WHERE term = :t"), {"t": term}) or 0
-        return {term: math.log((total + 1) / (df + 0.5)) for term, df in frequencies.items()}
+        return inverse_document_frequency(total, frequencies)
 
-    def add(self, session: Session, kb_id: int, chunk_ids: list[int], texts: list[str]) -> None:
-        rows = [{"rowid": chunk_id, "tokens": " ".join(tokenize(body))} for chunk_id, body in zip(chunk_ids, texts)]
+    def add(self, session: Session, kb_id: int, chunk_ids: list[int], terms: list[list[str]]) -> None:
+        rows = [{"rowid": chunk_id, "tokens": " ".join(tokens)} for chunk_id, tokens in zip(chunk_ids, terms)]
         if rows:
             session.execute(text(f"INSERT INTO {_table(kb_id)}(rowid, tokens) VALUES (:rowid, :tokens)"), rows)
 
@@ -50,16 +50,29 @@ class SqliteFtsIndex:
         if chunk_ids:
             session.execute(text(f"DELETE FROM {_table(kb_id)} WHERE rowid = :rowid"), [{"rowid": i} for i in chunk_ids])
 
-    def search(self, session: Session, kb_id: int, query: str, k: int) -> list[tuple[int, float]]:
-        """Top ``k`` (chunk id, BM25 score), best first; higher is better."""
+    def terms(self, session: Session, kb_id: int, chunk_ids: list[int]) -> dict[int, list[str]]:
+        rows = session.execute(
+            text(f"SELECT rowid, tokens FROM {_table(kb_id)} WHERE rowid IN (SELECT value FROM json_each(:ids))"),
+            {"ids": json.dumps([int(i) for i in chunk_ids])},
+        )
+        return {int(rowid): tokens.split() for rowid, tokens in rows}
+
+    def search(
+        self, session: Session, kb_id: int, query: str, k: int, allowed: Collection[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """Top ``k`` (chunk id, BM25 score), best first; higher is better. With ``allowed``, only
+        those chunks are ranked (metadata filters); BM25 statistics stay those of the whole KB."""
         terms = sorted(set(tokenize(query)))
-        if not terms:
+        if not terms or (allowed is not None and not allowed):
             return []
         match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+        table = _table(kb_id)
+        where = f"{table} MATCH :match"
+        params: dict = {"match": match, "k": k}
+        if allowed is not None:  # one JSON parameter, whatever the number of ids
+            where += " AND rowid IN (SELECT value FROM json_each(:allowed))"
+            params["allowed"] = json.dumps(sorted(int(i) for i in allowed))
         rows = session.execute(
-            text(
-                f"SELECT rowid, bm25({_table(kb_id)}) AS rank FROM {_table(kb_id)} WHERE {_table(kb_id)} MATCH :match ORDER BY rank LIMIT :k"
-            ),
-            {"match": match, "k": k},
+            text(f"SELECT rowid, bm25({table}) AS rank FROM {table} WHERE {where} ORDER BY rank LIMIT :k"), params
         )
         return [(int(rowid), -float(rank)) for rowid, rank in rows]
