@@ -1,4 +1,4 @@
-"""``ragkb eval retrieval``: index a BEIR dataset into a throwaway KB and score each search mode.
+"""``ragkb eval retrieval``: index a BEIR dataset into a throwaway KB and score search modes and profiles.
 
 The throwaway KB lives in the user's catalog (and is deleted afterwards) so the embedding
 cache is reused: a second evaluation of the same corpus embeds nothing.
@@ -6,27 +6,75 @@ cache is reused: a second evaluation of the same corpus embeds nothing.
 
 from __future__ import annotations
 
+import statistics
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ragkb.config import KBSettings, SearchMode, Settings
+from ragkb.config import KBSettings, Settings
+from ragkb.errors import RagkbError
 from ragkb.eval.beir import BeirDataset
 from ragkb.eval.metrics import mean_metrics, query_metrics
 from ragkb.kb import KnowledgeBase
 from ragkb.models import Block, ParsedDocument
+from ragkb.retrieve.profiles import SearchMode, SearchOptions
 
 DEPTH = 100
 """Documents ranked per query (enough for Recall@100)."""
 
 
 @dataclass
-class ModeResult:
-    mode: str
+class QueryOutcome:
+    """One query's result in one run, for error analysis."""
+
+    query_id: str
+    ranking: list[str]
     metrics: dict[str, float]
-    per_query: dict[str, list[str]] = field(default_factory=dict)
-    seconds_per_query: float = 0.0
+    seconds: float
+    timings: dict[str, float]
+    queries: list[str]
+
+
+@dataclass
+class RunResult:
+    """A search mode (``sparse``/``dense``/``hybrid`` with the default profile) or a named profile."""
+
+    name: str
+    kind: str
+    """``mode`` or ``profile``"""
+    metrics: dict[str, float] = field(default_factory=dict)
+    outcomes: list[QueryOutcome] = field(default_factory=list)
+    skipped: str | None = None
+    """Why the run could not be made (a profile whose reranker or generator is not available)."""
+
+    @property
+    def seconds_per_query(self) -> float:
+        return statistics.fmean(o.seconds for o in self.outcomes) if self.outcomes else 0.0
+
+    def latency(self) -> dict[str, float]:
+        """p50/p95 milliseconds of whole searches and of each stage."""
+        if not self.outcomes:
+            return {}
+        series = {"total": [o.seconds for o in self.outcomes]}
+        for outcome in self.outcomes:
+            for stage, seconds in outcome.timings.items():
+                series.setdefault(stage, []).append(seconds)
+        return {
+            f"{stage} {name}": round(1000 * value, 2)
+            for stage, values in series.items()
+            for name, value in (("p50 ms", percentile(values, 50)), ("p95 ms", percentile(values, 95)))
+        }
+
+    def summary(self) -> dict:
+        if self.skipped:
+            return {"skipped": self.skipped}
+        return {**self.metrics, "ms_per_query": self.seconds_per_query * 1000, "latency": self.latency()}
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q / 100))]
 
 
 def corpus_document(text: str) -> ParsedDocument:
@@ -34,10 +82,33 @@ def corpus_document(text: str) -> ParsedDocument:
     return ParsedDocument([Block(p) for p in paragraphs] or [Block(text)], loader="beir")
 
 
-def rank_documents(kb: KnowledgeBase, query: str, mode: SearchMode) -> list[str]:
+def documents_of(hits) -> list[str]:
     """Document ids in order of their best chunk."""
-    hits = kb.search(query, k=DEPTH * 3, mode=mode)
     return list(dict.fromkeys(hit.file for hit in hits))[:DEPTH]
+
+
+def rank_documents(kb: KnowledgeBase, query: str, mode: SearchMode | None = None, profile: str | None = None) -> list[str]:
+    return documents_of(kb.search(query, k=DEPTH * 3, mode=mode, options=SearchOptions(profile=profile)))
+
+
+def run(kb: KnowledgeBase, dataset: BeirDataset, result: RunResult, options: SearchOptions, progress) -> RunResult:
+    for done, (query_id, query) in enumerate(dataset.queries.items(), start=1):
+        started = time.perf_counter()
+        try:
+            found = kb.retrieve(query, options)
+        except RagkbError as error:
+            if done == 1:  # the profile cannot run here (no reranker model, no LLM): say why, go on with the others
+                result.skipped = str(error)
+                return result
+            raise
+        seconds = time.perf_counter() - started
+        ranking = documents_of(found.hits)
+        metrics = query_metrics(ranking, dataset.qrels[query_id])
+        result.outcomes.append(QueryOutcome(query_id, ranking, metrics, seconds, found.timings, found.queries))
+        if progress:
+            progress(result.name, done, len(dataset.queries))
+    result.metrics = mean_metrics([o.metrics for o in result.outcomes])
+    return result
 
 
 def evaluate(
@@ -46,7 +117,9 @@ def evaluate(
     modes: Sequence[SearchMode] = ("sparse", "dense", "hybrid"),
     settings: Settings | None = None,
     progress: Callable[[str, int, int], None] | None = None,
-) -> list[ModeResult]:
+    profiles: Sequence[str] = (),
+) -> list[RunResult]:
+    """Every mode (with the default profile) and every named profile, over one index of the dataset."""
     kb = KnowledgeBase.create(f"_eval_{uuid.uuid4().hex[:12]}", kb_settings=kb_settings, settings=settings)
     try:
         documents = ((doc_id, title, corpus_document(text)) for doc_id, (title, text) in dataset.corpus.items())
@@ -55,17 +128,9 @@ def evaluate(
         )
         if kb.embedder is None:
             modes = [m for m in modes if m == "sparse"]
-        results = []
-        for mode in modes:
-            rankings: dict[str, list[str]] = {}
-            started = time.perf_counter()
-            for done, (query_id, query) in enumerate(dataset.queries.items(), start=1):
-                rankings[query_id] = rank_documents(kb, query, mode)
-                if progress:
-                    progress(mode, done, len(dataset.queries))
-            elapsed = (time.perf_counter() - started) / max(len(dataset.queries), 1)
-            metrics = mean_metrics([query_metrics(rankings[q], dataset.qrels[q]) for q in dataset.queries])
-            results.append(ModeResult(mode, metrics, rankings, elapsed))
+        results = [run(kb, dataset, RunResult(mode, "mode"), SearchOptions(k=DEPTH * 3, mode=mode), progress) for mode in modes]
+        for name in profiles:
+            results.append(run(kb, dataset, RunResult(name, "profile"), SearchOptions(k=DEPTH * 3, profile=name), progress))
         return results
     finally:
         kb.delete()

@@ -1,0 +1,217 @@
+"""One search, stage by stage, as a profile says:
+
+    filters → allowed chunk ids (one catalog query)
+    query expansion (multi-query, HyDE; through the generator)
+    retrieve each query: sparse ∥ dense over the allowed chunks, fused (convex or RRF)
+    fuse the queries' rankings (reciprocal rank)
+    rerank the best ``rerank_depth`` (cross-encoder or LLM), threshold
+    MMR, min score, top k
+    context expansion (neighbouring chunks or the whole section)
+
+Each stage's seconds are in :attr:`SearchResult.timings`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from ragkb.answer.llms import Generator, create_generator
+from ragkb.catalog.schema import ChunkRow, FileRow, KnowledgeBaseRow
+from ragkb.errors import RagkbError
+from ragkb.index.language import detect_language
+from ragkb.models import SearchHit
+from ragkb.retrieve.context import expand
+from ragkb.retrieve.expansion import hypothetical_answer, multi_queries
+from ragkb.retrieve.filters import allowed_chunks
+from ragkb.retrieve.fusion import RRF_K
+from ragkb.retrieve.mmr import mmr
+from ragkb.retrieve.profiles import DEFAULT_RERANKER_FOLDER, RetrievalProfile, SearchMode, SearchOptions
+from ragkb.retrieve.rerank import CrossEncoderReranker, LLMReranker, Reranker, rerank_order
+
+if TYPE_CHECKING:
+    from ragkb.kb import KnowledgeBase
+
+MMR_POOL = 50
+"""MMR reorders at most this many of the best candidates (its cost grows with the square)."""
+
+
+@dataclass
+class SearchResult:
+    hits: list[SearchHit]
+    profile: RetrievalProfile
+    queries: list[str]
+    """Every text searched: the query, then the generator's phrasings and hypothetical answer."""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "hits": [hit.to_dict() for hit in self.hits],
+            "profile": self.profile.model_dump(),
+            "queries": self.queries,
+            "timings": self.timings,
+        }
+
+
+@dataclass
+class _Ranking:
+    scores: dict[int, float]
+    sparse: dict[int, float]
+    dense: dict[int, float]
+
+
+class _Stopwatch:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - started, 5)
+
+
+def effective_mode(kb: KnowledgeBase, text: str, mode: SearchMode) -> SearchMode:
+    """``mode``, or sparse where the embedder is missing (hybrid) or cannot read the text's language."""
+    if mode != "sparse" and kb.embedder is None:
+        if mode == "dense":
+            raise RagkbError(f"knowledge base '{kb.name}' has no embedder (embedder = none); use --mode sparse")
+        return "sparse"
+    if mode == "hybrid" and detect_language(text) not in kb.embedder_languages:
+        return "sparse"  # the embedder cannot read it: its similarities would be noise
+    return mode
+
+
+def retrieve_one(kb: KnowledgeBase, session, text: str, mode: SearchMode, depth: int, allowed, instruction: str) -> _Ranking:
+    """Sparse and/or dense candidates of one text, fused as the KB's settings say."""
+    revision = session.scalar(select(KnowledgeBaseRow.revision).where(KnowledgeBaseRow.id == kb.id))
+    sparse = dict(kb.store.sparse.search(session, kb.id, text, depth, allowed)) if mode != "dense" else {}
+    dense: dict[int, float] = {}
+    if mode != "sparse":
+        # Queries bypass the embedding cache: caching them would make every search a write.
+        vector = kb.embedder.inner.embed([instruction + text])[0]
+        dense = dict(kb.store.dense.search(session, kb.id, revision, vector, depth, allowed))
+        if mode == "hybrid":
+            dense.update(kb.store.dense.scores_for(session, kb.id, revision, vector, list(sparse), allowed))
+    return _Ranking(kb._fuse(session, mode, sparse, dense), sparse, dense)
+
+
+def reciprocal_rank_fusion(rankings: list[dict[int, float]]) -> dict[int, float]:
+    fused: dict[int, float] = {}
+    for scores in rankings:
+        for rank, key in enumerate(sorted(scores, key=scores.__getitem__, reverse=True), start=1):
+            fused[key] = fused.get(key, 0.0) + 1 / (RRF_K + rank)
+    return fused
+
+
+def _passages(session, chunk_ids: list[int]) -> dict[int, str]:
+    """What rerankers and MMR read: file name and section, then the chunk."""
+    rows = session.execute(
+        select(ChunkRow.id, ChunkRow.text, ChunkRow.heading_path, FileRow.path)
+        .join(FileRow, FileRow.id == ChunkRow.file_id)
+        .where(ChunkRow.id.in_(chunk_ids))
+    )
+    return {cid: " > ".join([Path(path).stem, *(heading or [])]) + "\n" + text for cid, text, heading, path in rows}
+
+
+def make_reranker(
+    profile: RetrievalProfile, generator: Callable[[], Generator], language: str, home: Path
+) -> Reranker | None:
+    if profile.rerank == "off" or (profile.reranker_languages is not None and language not in profile.reranker_languages):
+        return None
+    if profile.rerank == "cross-encoder":
+        model = profile.reranker_model or str(home / DEFAULT_RERANKER_FOLDER)
+        return CrossEncoderReranker(model, profile.rerank_batch_size)
+    return LLMReranker(generator(), language)
+
+
+class _LazyGenerator:
+    """The generator, created on first use, with a clear error when the spec names none."""
+
+    def __init__(self, spec: str, settings) -> None:
+        self.spec, self.settings, self.generator = spec, settings, None
+
+    def __call__(self) -> Generator:
+        if self.generator is None:
+            self.generator = create_generator(self.spec, self.settings)
+            if self.generator is None:
+                raise RagkbError(
+                    "multi-query, HyDE and the LLM reranker need an LLM generator; "
+                    "set RAGKB_GENERATOR or --generator (e.g. llamacpp:smollm2)"
+                )
+        return self.generator
+
+
+def search(kb: KnowledgeBase, query: str, options: SearchOptions) -> SearchResult:
+    if not query.strip():
+        raise RagkbError("the query is empty; ask something")
+    profile = options.resolve(kb.settings.profiles)
+    clock = _Stopwatch()
+    generator = _LazyGenerator(options.generator or kb.app_settings.generator, kb.app_settings)
+    queries, hyde = [query], None
+    if profile.multi_query or profile.hyde:
+        with clock.stage("expansion"):
+            if profile.multi_query:
+                queries += multi_queries(generator(), query, profile.multi_query)
+            if profile.hyde:
+                hyde = hypothetical_answer(generator(), query)
+    depth = max(profile.candidates, options.k)
+    with kb.store.snapshot() as session:
+        with clock.stage("filters"):
+            allowed = allowed_chunks(session, kb.id, options.filters)
+        with clock.stage("retrieval"):
+            rankings = [
+                retrieve_one(kb, session, text, effective_mode(kb, text, profile.mode), depth, allowed, kb.query_instruction)
+                for text in queries
+            ]
+            if hyde is not None:  # an answer-shaped text: embedded as a passage, without the query instruction
+                rankings.append(retrieve_one(kb, session, hyde, effective_mode(kb, hyde, profile.mode), depth, allowed, ""))
+            scores = rankings[0].scores if len(rankings) == 1 else reciprocal_rank_fusion([r.scores for r in rankings])
+        order = sorted(scores, key=scores.__getitem__, reverse=True)
+        extra: dict[str, dict[int, float]] = {}
+        reranker = make_reranker(profile, generator, detect_language(query), kb.app_settings.home)
+        if reranker is not None and order:
+            with clock.stage("rerank"):
+                order, scores = _rerank(session, reranker, query, order, scores, profile, extra)
+        if profile.mmr_lambda is not None and len(order) > 1:
+            with clock.stage("mmr"):  # over the reranked head if any: its scores are on one scale
+                pool = profile.rerank_depth if "rerank" in extra else MMR_POOL
+                head = order[:pool]
+                order = mmr(head, scores, _passages(session, head), len(head), profile.mmr_lambda) + order[pool:]
+        if profile.min_score is not None:
+            order = [c for c in order if scores[c] >= profile.min_score]
+        top = order[: options.k]
+        first = rankings[0]
+        hits = kb._hits(session, top, scores, first.sparse, first.dense)
+        for hit in hits:
+            hit.scores.update({name: values[hit.chunk_id] for name, values in extra.items() if hit.chunk_id in values})
+        if profile.context != "chunk":
+            with clock.stage("context"):
+                hits = expand(session, hits, profile.context, profile.context_window, profile.context_max_chars)
+    if hyde is not None:
+        queries.append(hyde)
+    return SearchResult(hits, profile, queries, clock.timings)
+
+
+def _rerank(session, reranker: Reranker, query, order, scores, profile, extra) -> tuple[list[int], dict[int, float]]:
+    """Rerank the head of ``order``; reranked hits score the reranker's score and come first."""
+    head, tail = order[: profile.rerank_depth], order[profile.rerank_depth :]
+    passages = _passages(session, head)
+    ranked = rerank_order(head, reranker.score(query, [passages[c] for c in head]))
+    extra["rerank"] = {c: s for c, s in ranked if s is not None}
+    extra["fused"] = {c: scores[c] for c in head}
+    if profile.rerank_threshold is not None:  # a confident cut: unjudged tail candidates go too
+        ranked, tail = [(c, s) for c, s in ranked if s is not None and s >= profile.rerank_threshold], []
+    new_scores = dict(scores)
+    floor = min((s for _, s in ranked if s is not None), default=0.0)
+    for c, s in ranked:
+        new_scores[c] = s if s is not None else floor
+    return [c for c, _ in ranked] + tail, new_scores

@@ -1,0 +1,102 @@
+"""Retrieval profiles: named bundles of retrieval settings stored with a knowledge base.
+
+Every KB has ``default``, ``fast`` and ``accurate`` (users may redefine them or add their own, see
+``ragkb kb profile``); a request picks one by name and may override any field of it
+(:class:`SearchOptions`). What each built-in profile holds was chosen by
+measurement (bench/RESULTS.md, "Retrieval profiles").
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, create_model
+
+from ragkb.errors import RagkbError
+from ragkb.retrieve.filters import Filters
+
+SearchMode = Literal["hybrid", "sparse", "dense"]
+RerankKind = Literal["off", "cross-encoder", "llm"]
+ContextKind = Literal["chunk", "window", "section"]
+
+DEFAULT_RERANKER_FOLDER = "models/reranker"
+"""Where the ``accurate`` profile looks for a cross-encoder, in the ragkb home, unless a profile names
+one: copy any sentence-transformers CrossEncoder there (bge-reranker-base, ms-marco-MiniLM-L6-v2),
+or build one offline with bench/train_reranker.py."""
+
+
+class RetrievalProfile(BaseModel):
+    """How one search runs, stage by stage: expand → retrieve (filtered) → fuse → rerank → MMR → context."""
+
+    mode: SearchMode = Field("hybrid", description="hybrid, sparse (BM25) or dense")
+    candidates: int = Field(100, ge=1, le=2000, description="results each retriever contributes per query")
+    multi_query: int = Field(0, ge=0, le=8, description="extra phrasings of the query written by the generator (0: off)")
+    hyde: bool = Field(False, description="also search with a hypothetical answer written by the generator (HyDE)")
+    rerank: RerankKind = Field("off", description="off, cross-encoder or llm (the configured generator)")
+    reranker_model: str | None = Field(
+        None, description=f"cross-encoder: a local folder or a hub id (None: <ragkb home>/{DEFAULT_RERANKER_FOLDER})"
+    )
+    reranker_languages: list[str] | None = Field(
+        None, description="query languages the reranker reads; others keep the fused order (None: all)"
+    )
+    rerank_depth: int = Field(30, ge=1, le=500, description="how many of the best fused candidates are reranked")
+    rerank_batch_size: int = Field(32, ge=1, le=1024)
+    rerank_threshold: float | None = Field(None, description="drop reranked hits scoring below this")
+    mmr_lambda: float | None = Field(
+        None, ge=0, le=1, description="maximal marginal relevance: 1 = relevance only, 0 = diversity only (None: off)"
+    )
+    min_score: float | None = Field(None, description="drop hits whose final score is below this")
+    context: ContextKind = Field("chunk", description="hand over the chunk, its neighbours (window) or its section")
+    context_window: int = Field(1, ge=0, le=20, description="neighbouring chunks on each side, for context=window")
+    context_max_chars: int = Field(2400, ge=100, le=100_000, description="longest expanded context per hit")
+
+    @property
+    def needs_generator(self) -> bool:
+        return bool(self.multi_query or self.hyde or self.rerank == "llm")
+
+
+def builtin_profiles() -> dict[str, RetrievalProfile]:
+    return {
+        "default": RetrievalProfile(),
+        "fast": RetrievalProfile(mode="sparse"),
+        "accurate": RetrievalProfile(rerank="cross-encoder"),
+    }
+
+
+def pick(profiles: dict[str, RetrievalProfile], name: str | None) -> RetrievalProfile:
+    name = name or "default"
+    if name not in profiles:
+        raise RagkbError(f"no retrieval profile '{name}'; this knowledge base has: {', '.join(sorted(profiles))}")
+    return profiles[name]
+
+
+def _override_fields() -> dict:
+    return {
+        name: (field.annotation | None, Field(None, description=f"overrides the profile's {name}: {field.description or ''}"))
+        for name, field in RetrievalProfile.model_fields.items()
+    }
+
+
+_ProfileOverrides = create_model("_ProfileOverrides", **_override_fields())
+
+
+class SearchOptions(_ProfileOverrides):
+    """One search request: how many hits, which profile, filters, and any profile field to override.
+
+    This is what the CLI, the Python API (:meth:`ragkb.kb.KnowledgeBase.retrieve`) and the HTTP API take.
+    Fields left ``None`` come from the profile (so a request cannot switch MMR or a threshold *off*
+    when its profile has it on; pick another profile for that).
+    """
+
+    k: int = Field(5, ge=1, le=1000, description="number of hits")
+    profile: str | None = Field(None, description="retrieval profile name (None: default)")
+    filters: Filters = Field(default_factory=Filters)
+    generator: str | None = Field(
+        None, description="generator for multi-query, HyDE and the LLM reranker (None: the installation's)"
+    )
+
+    def resolve(self, profiles: dict[str, RetrievalProfile]) -> RetrievalProfile:
+        """The named profile with this request's overrides applied (validated)."""
+        base = pick({**builtin_profiles(), **profiles}, self.profile)
+        overrides = {name: getattr(self, name) for name in RetrievalProfile.model_fields if getattr(self, name) is not None}
+        return RetrievalProfile.model_validate({**base.model_dump(), **overrides})

