@@ -1,0 +1,58 @@
+"""The FastAPI application: routers, auth, CORS, error bodies, and the web UI at ``/``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from ragkb import __version__
+from ragkb.config import Settings
+from ragkb.server import errors
+from ragkb.server.deps import AppState
+from ragkb.server.jobs import JobManager
+from ragkb.server.keys import KeyStore
+from ragkb.server.routers import answers, files, kbs, openai_compat
+
+WEB_FOLDER = Path(__file__).resolve().parent.parent / "web"
+
+
+def create_app(settings: Settings | None = None, *, allow_no_auth: bool = False) -> FastAPI:
+    """The app for one ragkb home. ``allow_no_auth`` lets non-loopback clients in when no API key
+    exists (``ragkb serve --allow-no-auth``)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.ragkb.jobs.stop()
+
+    app = FastAPI(
+        title="ragkb",
+        version=__version__,
+        description="Knowledge-base question answering with cited sources. See docs/api.md.",
+        lifespan=lifespan,
+    )
+    app.state.ragkb = AppState(
+        settings=settings,
+        keys=KeyStore.for_settings(settings),
+        jobs=JobManager(settings),
+        allow_no_auth=allow_no_auth,
+    )
+    errors.install(app)
+    for module in (kbs, files, answers, openai_compat):
+        app.include_router(module.router)
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    if WEB_FOLDER.is_dir():
+        app.mount("/", StaticFiles(directory=WEB_FOLDER, html=True), name="web")
+    return app

@@ -1,0 +1,78 @@
+"""Files of a knowledge base (upload, list, delete, re-index) and the ingestion jobs they start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, HTTPException, Request, Response, UploadFile
+
+from ragkb.kb import FileInfo, KnowledgeBase
+from ragkb.server.auth import KB, Caller, require_kb
+from ragkb.server.deps import app_state
+from ragkb.server.errors import ERROR_RESPONSES, error_response
+from ragkb.server.schemas import FileOut, JobAccepted, JobOut, UploadAccepted
+from ragkb.server.uploads import remove_upload, save_uploads, upload_folder
+
+router = APIRouter(prefix="/api", tags=["files and jobs"], responses=ERROR_RESPONSES)
+
+
+def file_out(info: FileInfo) -> dict:
+    return {**info.to_dict(), "name": Path(info.path).name}
+
+
+def known_file(kb: KnowledgeBase, file_id: int) -> FileInfo:
+    info = kb.file(file_id)
+    if info is None:
+        raise HTTPException(
+            404, f"knowledge base '{kb.name}' has no file with id {file_id}; list them: GET /api/kbs/{kb.name}/files"
+        )
+    return info
+
+
+@router.get("/kbs/{kb}/files", response_model=list[FileOut])
+def list_files(kb: KB) -> list[dict]:
+    """Indexed and failed files with their chunk counts and errors."""
+    return [file_out(info) for info in kb.files()]
+
+
+@router.post(
+    "/kbs/{kb}/files",
+    response_model=UploadAccepted,
+    status_code=202,
+    responses={413: error_response("a file is over RAGKB_MAX_UPLOAD_MB"), 415: error_response("unsupported file type")},
+)
+def upload_files(kb: KB, request: Request, files: Annotated[list[UploadFile], File(description="one or more documents")]) -> dict:
+    """Store the files and index them in the background; poll the job for progress."""
+    state = app_state(request)
+    max_bytes = int(state.settings.max_upload_mb * 2**20)
+    paths = save_uploads(files, upload_folder(state.settings.home, kb.name), max_bytes)
+    job = state.jobs.submit(kb.name, paths)
+    return {"job_id": job.id, "files": [path.name for path in paths]}
+
+
+@router.delete("/kbs/{kb}/files/{file_id}", status_code=204, response_class=Response)
+def delete_file(kb: KB, file_id: int, request: Request) -> Response:
+    """Remove the file and its chunks (and the uploaded copy, if it was uploaded)."""
+    info = known_file(kb, file_id)
+    kb.remove_file(file_id)
+    remove_upload(app_state(request).settings.home, kb.name, info.path)
+    return Response(status_code=204)
+
+
+@router.post("/kbs/{kb}/files/{file_id}/reindex", response_model=JobAccepted, status_code=202)
+def reindex_file(kb: KB, file_id: int, request: Request) -> dict:
+    """Index the file again from its stored copy, even if it did not change."""
+    info = known_file(kb, file_id)
+    job = app_state(request).jobs.submit(kb.name, [Path(info.path)], force=True)
+    return {"job_id": job.id}
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut)
+def get_job(job_id: str, request: Request, caller: Caller) -> dict:
+    """Progress of an ingestion job: files done of total, then the report."""
+    job = app_state(request).jobs.get(job_id)
+    if job is None:
+        raise HTTPException(404, f"no job {job_id} (jobs are forgotten when the server restarts); check the file list")
+    require_kb(caller, job.kb)
+    return job.to_dict()

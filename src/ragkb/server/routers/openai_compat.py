@@ -1,0 +1,208 @@
+"""OpenAI-compatible endpoints, so OpenAI clients and tools can talk to ragkb.
+
+``model: "kb:<name>"`` answers with RAG over that knowledge base (earlier messages are the
+history); the citations are ``[n]`` markers in the text and an extra ``citations`` field. A raw
+generator name (``llamacpp:smollm2``, ``ollama:M``, ``openai:M``) chats without retrieval.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from ragkb.answer.llms import create_generator, estimate_tokens
+from ragkb.config import DEFAULT_EMBEDDER
+from ragkb.errors import RagkbError
+from ragkb.index.embedders import create_embedder
+from ragkb.kb import KnowledgeBase
+from ragkb.server import asking
+from ragkb.server.auth import Caller, authorized_kb
+from ragkb.server.deps import app_state
+from ragkb.server.errors import ERROR_RESPONSES
+
+router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"], responses=ERROR_RESPONSES)
+
+KB_PREFIX = "kb:"
+DEFAULT_MAX_TOKENS = 512
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: str
+    content: str | list[dict] | None = None
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.content, list):  # content parts: keep the text ones
+            return "".join(part.get("text", "") for part in self.content if part.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")  # top_p, n, user, … are accepted and ignored
+    model: str = Field(description="kb:<name> for answers from that knowledge base, or a generator")
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    max_tokens: int | None = Field(None, ge=1, le=8192)
+    temperature: float | None = Field(None, ge=0, le=2)
+
+
+class EmbeddingRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str = Field(description="kb:<name> (that knowledge base's embedder) or an embedder spec")
+    input: str | Annotated[list[str], Field(max_length=2048)] = Field(description="a text or a list of up to 2048 texts")
+
+
+def _model(model_id: str) -> dict:
+    return {"id": model_id, "object": "model", "created": 0, "owned_by": "ragkb"}
+
+
+@router.get("/models")
+def list_models(request: Request, caller: Caller) -> dict:
+    """One model per knowledge base the key may use (``kb:<name>``), then the raw generators."""
+    state = app_state(request)
+    kbs = [kb.name for kb in KnowledgeBase.list(settings=state.settings) if caller.allows(kb.name)]
+    ids = [KB_PREFIX + name for name in kbs] + asking.offered_generators(state.settings.generator)
+    return {"object": "list", "data": [_model(model_id) for model_id in ids]}
+
+
+def _completion_id() -> str:
+    return "chatcmpl-" + uuid.uuid4().hex
+
+
+def _chunk(completion_id: str, model: str, delta: dict, finish: str | None = None, **extra) -> str:
+    body = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        **extra,
+    }
+    return f"data: {json.dumps(body, ensure_ascii=False, default=str)}\n\n"
+
+
+def _completion(model: str, text: str, prompt: str, **extra) -> dict:
+    prompt_tokens, completion_tokens = estimate_tokens(prompt), estimate_tokens(text)
+    return {
+        "id": _completion_id(),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+        **extra,
+    }
+
+
+@router.post("/chat/completions", response_model=None, responses={200: {"content": {"text/event-stream": {}}}})
+def chat_completions(body: ChatRequest, request: Request, caller: Caller) -> dict | StreamingResponse:
+    """A chat completion; ``stream: true`` gives ``chat.completion.chunk`` events and ``data: [DONE]``."""
+    if body.model.startswith(KB_PREFIX):
+        return _rag_chat(body, request, caller)
+    return _raw_chat(body, request)
+
+
+def _rag_chat(body: ChatRequest, request: Request, caller: Caller) -> dict | StreamingResponse:
+    kb = authorized_kb(body.model.removeprefix(KB_PREFIX), request, caller)
+    *earlier, last = body.messages
+    if last.role != "user" or not last.text.strip():
+        raise HTTPException(400, "the last message must be the user's question (role 'user' with text)")
+    history = [{"role": m.role, "content": m.text} for m in earlier if m.role in ("user", "assistant") and m.text]
+    generator = app_state(request).settings.generator
+
+    def work(on_token=None, on_query=None):
+        return asking.answer(kb, last.text, generator=generator, history=history, on_token=on_token, on_query=on_query)
+
+    if not body.stream:
+        answer = work()
+        return _completion(body.model, answer.text, last.text, citations=[c.to_dict() for c in answer.citations])
+
+    def chunks() -> Iterator[str]:
+        completion_id, streamed = _completion_id(), []
+        yield _chunk(completion_id, body.model, {"role": "assistant", "content": ""})
+        for kind, value in asking.stream_events(work):
+            if kind == "token":
+                streamed.append(value)
+                yield _chunk(completion_id, body.model, {"content": value})
+            elif kind == "answer":
+                if value.fallback_from is not None and "".join(streamed).strip() != value.text:
+                    # The model's answer cited nothing; like the CLI, follow it with the quoted sources.
+                    yield _chunk(completion_id, body.model, {"content": "\n\n" + value.text})
+                citations = [c.to_dict() for c in value.citations]
+                yield _chunk(completion_id, body.model, {}, "stop", citations=citations)
+            elif kind == "error":
+                yield f"data: {json.dumps({'error': {'message': value, 'type': 'ragkb_error'}}, ensure_ascii=False)}\n\n"
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(chunks(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+def _raw_chat(body: ChatRequest, request: Request) -> dict | StreamingResponse:
+    settings = app_state(request).settings
+    spec = asking.check_generator(body.model, settings.generator)
+    generator = create_generator(spec, settings)
+    if generator is None:
+        raise HTTPException(400, f"model '{spec}' answers only from a knowledge base; use model kb:<name> (see GET /v1/models)")
+    messages = [{"role": m.role, "content": m.text} for m in body.messages]
+    options = {"max_tokens": body.max_tokens or DEFAULT_MAX_TOKENS, "temperature": body.temperature or 0.1}
+    prompt = "\n".join(m["content"] for m in messages)
+
+    def pieces() -> Iterator[str]:
+        with asking.generation_slot(spec):
+            yield from generator.stream(messages, **options)
+
+    if not body.stream:
+        return _completion(body.model, "".join(pieces()).strip(), prompt)
+
+    def chunks() -> Iterator[str]:
+        completion_id = _completion_id()
+        yield _chunk(completion_id, body.model, {"role": "assistant", "content": ""})
+        try:
+            for piece in pieces():
+                yield _chunk(completion_id, body.model, {"content": piece})
+        except RagkbError as error:
+            yield f"data: {json.dumps({'error': {'message': str(error), 'type': 'ragkb_error'}}, ensure_ascii=False)}\n\n"
+        yield _chunk(completion_id, body.model, {}, "stop")
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(chunks(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+@router.post("/embeddings")
+def embeddings(body: EmbeddingRequest, request: Request, caller: Caller) -> dict:
+    """Vectors from a knowledge base's embedder (``kb:<name>``) or from an embedder spec."""
+    settings = app_state(request).settings
+    texts = [body.input] if isinstance(body.input, str) else body.input
+    if not texts or not all(text.strip() for text in texts):
+        raise HTTPException(400, "input must be a non-empty text or a list of non-empty texts")
+    if body.model.startswith(KB_PREFIX):
+        kb = authorized_kb(body.model.removeprefix(KB_PREFIX), request, caller)
+        embedder = kb.embedder
+        if embedder is None:
+            raise HTTPException(400, f"knowledge base '{kb.name}' has no embedder (embedder = none)")
+        embedder = embedder.inner
+    else:
+        known = {kb.settings.embedder for kb in KnowledgeBase.list(settings=settings) if caller.allows(kb.name)}
+        served = (known | {DEFAULT_EMBEDDER}) - {"none"}
+        if body.model not in served and body.model.split(":", 1)[0] not in ("ollama", "openai"):
+            raise HTTPException(
+                400,
+                f"embedder '{body.model}' is not served; use kb:<name>, ollama:M, openai:M or one of: {', '.join(sorted(served))}",
+            )
+        embedder = create_embedder(body.model, settings)
+    vectors = embedder.embed(texts)
+    data = [{"object": "embedding", "index": i, "embedding": vector.tolist()} for i, vector in enumerate(vectors)]
+    tokens = sum(estimate_tokens(text) for text in texts)
+    return {"object": "list", "data": data, "model": body.model, "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}

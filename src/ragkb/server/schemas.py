@@ -1,0 +1,203 @@
+"""Request and response bodies of the HTTP API (docs/api.md), as they appear in /openapi.json."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Literal, Optional
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+
+from ragkb.config import KBSettings
+from ragkb.retrieve.profiles import SearchOptions
+
+KB_NAME_PATTERN = r"^[^./\\\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]{0,99}$"
+SESSION_NAME_PATTERN = r"^[^\x00-\x1f\x7f]{1,200}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class KBSettingsIn(KBSettings):
+    model_config = ConfigDict(extra="forbid")
+
+
+KBSettingsPatch = create_model(
+    "KBSettingsPatch",
+    __config__=ConfigDict(extra="forbid"),
+    **{
+        name: (Optional[field.annotation], Field(None, description=field.description))  # noqa: UP045 (runtime type)
+        for name, field in KBSettings.model_fields.items()
+    },
+)
+
+
+class KBCreate(Strict):
+    name: str = Field(pattern=KB_NAME_PATTERN, description="1-100 characters, no '/', '\\' or leading '.'")
+    description: str = Field("", max_length=2000)
+    settings: KBSettingsIn | None = None
+
+
+class KBUpdate(Strict):
+    description: str | None = Field(None, max_length=2000)
+    settings: KBSettingsPatch | None = Field(None, description="only the settings to change")  # type: ignore[valid-type]
+
+
+class KBOut(BaseModel):
+    name: str
+    description: str
+    settings: KBSettings
+    files: int
+    failed_files: int
+    chunks: int
+
+
+class FileOut(BaseModel):
+    id: int
+    name: str
+    path: str
+    status: str = Field(description="indexed | failed")
+    chunks: int
+    size: int
+    version: int
+    loader: str
+    error: str | None
+
+
+class UploadAccepted(BaseModel):
+    job_id: str
+    files: list[str]
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+
+
+class FailedFile(BaseModel):
+    path: str
+    error: str
+
+
+class IngestReportOut(BaseModel):
+    added: list[str]
+    updated: list[str]
+    skipped: list[str]
+    removed: list[str]
+    failed: list[FailedFile]
+    chunks: int
+
+
+class JobOut(BaseModel):
+    id: str
+    kb: str
+    state: Literal["queued", "running", "done", "failed"]
+    done: int
+    total: int
+    current: str | None
+    report: IngestReportOut | None
+    error: str | None
+
+
+class SearchRequest(SearchOptions):
+    """A query with :class:`SearchOptions`: profile, filters and per-request profile overrides."""
+
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field(min_length=1, max_length=10_000)
+    k: int = Field(5, ge=1, le=100, description="number of hits")
+
+    def options(self) -> SearchOptions:
+        return SearchOptions.model_validate(self.model_dump(exclude={"query"}, exclude_unset=True))
+
+
+class ChunkOut(BaseModel):
+    chunk_id: int
+    file: str
+    page: int | None
+    section: list[str]
+    ordinal: int
+    char_start: int
+    char_end: int
+    text: str
+
+
+class HitOut(ChunkOut):
+    score: float
+    scores: dict[str, float]
+
+
+class SearchOut(BaseModel):
+    hits: list[HitOut]
+    profile: dict = Field(description="the retrieval profile that ran, with this request's overrides")
+    queries: list[str] = Field(description="every text searched: the query, then expansions")
+    timings: dict[str, float] = Field(description="seconds per stage")
+
+
+class AskRequest(SearchOptions):
+    """A question with :class:`SearchOptions` for its retrieval."""
+
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, max_length=10_000)
+    session: str | None = Field(None, pattern=SESSION_NAME_PATTERN, description="store the turn in this conversation")
+    generator: str | None = Field(None, description="extractive, llamacpp:smollm2, ollama:M, openai:M; default: the server's")
+    k: int = Field(6, ge=1, le=50, description="chunks retrieved")
+    stream: bool = Field(False, description="answer as text/event-stream: meta, token…, answer")
+
+    def options(self) -> SearchOptions:
+        return SearchOptions.model_validate(self.model_dump(exclude={"question", "session", "stream"}, exclude_unset=True))
+
+
+class CitationOut(BaseModel):
+    number: int
+    file: str
+    page: int | None
+    section: list[str]
+    quote: str
+    chunk_id: int
+    inferred: bool
+    label: str
+
+
+class AnswerOut(BaseModel):
+    question: str
+    query: str
+    answer: str
+    citations: list[CitationOut]
+    dropped_citations: int
+    refused: bool
+    generator: str
+    retrieved: list[HitOut]
+    timings: dict[str, float]
+    fallback_from: str | None
+
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+"""The catalog stores UTC without a zone; the API says so (ISO 8601 with ``+00:00``)."""
+
+class SessionSummary(BaseModel):
+    name: str
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    messages: int
+
+
+class MessageOut(BaseModel):
+    role: str
+    content: str
+    query: str | None
+    citations: list[CitationOut]
+    created_at: UtcDatetime
+
+
+class SessionOut(BaseModel):
+    name: str
+    messages: list[MessageOut]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str

@@ -1,0 +1,70 @@
+// The source panel: where a citation comes from (file, page, section) and its whole passage,
+// fetched from GET /api/kbs/{kb}/chunks/{chunk_id}, with the quoted sentence highlighted.
+
+import * as api from "./api.js";
+import { h, fill } from "./dom.js";
+import { baseName, t } from "./i18n.js";
+
+/** The passage as text nodes with the first occurrence of `quote` wrapped in <mark>. */
+function highlighted(text, quote) {
+  const at = quote ? text.indexOf(quote.trim()) : -1;
+  if (at < 0) return [text];
+  const end = at + quote.trim().length;
+  return [text.slice(0, at), h("mark", {}, text.slice(at, end)), text.slice(end)];
+}
+
+export class SourcePanel {
+  constructor(root, { onError }) {
+    this.root = root;
+    this.onError = onError;
+    this.citation = null;
+    this.hit = null;
+    this.failure = null;
+  }
+
+  /** Show `citation` of knowledge base `kb` and load its full passage. */
+  async show(kb, citation) {
+    Object.assign(this, { citation, hit: null, failure: null });
+    this.render();
+    try {
+      const hit = await api.get(`/api/kbs/${api.enc(kb)}/chunks/${api.enc(citation.chunk_id)}`);
+      if (this.citation === citation) this.hit = hit;
+    } catch (error) {
+      if (this.citation === citation) this.failure = error.detail;
+      this.onError(error);
+    }
+    if (this.citation === citation) this.render();
+  }
+
+  clear() {
+    Object.assign(this, { citation: null, hit: null, failure: null });
+    this.render();
+  }
+
+  render() {
+    const c = this.citation;
+    if (!c) return fill(this.root, h("p", { class: "empty" }, t("source.none")));
+    const field = (label, value, cls) => [h("dt", {}, label), h("dd", { class: cls }, value)];
+    const section = c.section && c.section.length ? c.section.join(" › ") : t("source.noSection");
+    const passage = this.hit
+      ? h("div", { class: "passage" }, highlighted(this.hit.text, c.quote))
+      : h("p", { class: this.failure ? "error-text" : "muted" }, this.failure || t("source.loading"));
+    fill(
+      this.root,
+      h("h3", { class: "source-title" }, `[${c.number}] ${baseName(c.file)}`),
+      h(
+        "dl",
+        { class: "source-fields" },
+        field(t("source.file"), c.file, "source-file"),
+        field(t("source.page"), c.page ?? "—", "source-page"),
+        field(t("source.section"), section, "source-section"),
+        this.hit && field(t("source.position"), t("source.chars", { start: this.hit.char_start, end: this.hit.char_end })),
+      ),
+      c.inferred && h("p", { class: "muted" }, t("source.inferred")),
+      h("h4", {}, t("source.quote")),
+      h("blockquote", { class: "source-quote" }, c.quote),
+      h("h4", {}, t("source.passage")),
+      passage,
+    );
+  }
+}
