@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 
 from common import find_datasets, fingerprint, log, markdown_table, sample_dataset, save, temporary_settings
+
 from ragkb.config import KBSettings
 from ragkb.eval.beir import load_beir
 from ragkb.eval.retrieval import corpus_document, evaluate

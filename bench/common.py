@@ -2,7 +2,7 @@
 
 Peers (rank-bm25, bm25s, LangChain's EnsembleRetriever) index the chunks ragkb made, read back from
 the catalog, with the exact text ragkb's indexes see (document title and section path, then the
-chunk: :func:`ragkb.index.store.indexed_text`), and the same vectors for FAISS.
+chunk: :func:`ragkb.index.stores.base.indexed_text`), and the same vectors for FAISS.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from ragkb.catalog.schema import ChunkRow, ChunkVectorRow, EmbeddingCacheRow, Fi
 from ragkb.config import Settings
 from ragkb.eval.beir import BeirDataset
 from ragkb.index.embedders import Embedder, text_hash
-from ragkb.index.store import indexed_text
+from ragkb.index.stores.base import indexed_text
 from ragkb.index.tokenize import tokenize
 from ragkb.kb import CANDIDATES, KnowledgeBase
 from ragkb.models import Chunk

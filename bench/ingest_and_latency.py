@@ -34,11 +34,10 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
-
 from common import (
+    BM25S,
     OUT,
     LangChainEnsemble,
-    BM25S,
     RankBM25,
     find_datasets,
     forget_query_embeddings,
@@ -46,19 +45,20 @@ from common import (
     markdown_table,
     minilm_encoder,
     peak_rss_mb,
-    read_vectors,
     query_latency,
+    read_vectors,
     save,
     settings_at,
     time_embeddings,
     timed,
     whitespace,
 )
+
 from ragkb.config import DEFAULT_EMBEDDER, KBSettings, Settings
 from ragkb.eval.beir import load_beir
 from ragkb.index.embedders import register
 from ragkb.index.language import detect_language
-from ragkb.index.store import indexed_text
+from ragkb.index.stores.base import indexed_text
 from ragkb.index.tokenize import tokenize
 from ragkb.ingest.chunking import chunk_document
 from ragkb.kb import KnowledgeBase

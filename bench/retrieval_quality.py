@@ -30,6 +30,7 @@ from common import (
     temporary_settings,
     timed,
 )
+
 from ragkb.eval.beir import BeirDataset, load_beir
 from ragkb.eval.metrics import mean_metrics, query_metrics
 from ragkb.eval.retrieval import corpus_document, rank_documents
@@ -67,7 +68,7 @@ def evaluate_dataset(dataset: BeirDataset, tokenizers: list[str]) -> dict:
         vectors = read_vectors(kb, chunks.ids)
     for peer in peers(minilm_encoder(), tokenizers):
         _, build_s = timed(lambda: peer.build(chunks.texts, vectors))
-        rank = lambda q: first_occurrence(chunks.docs[i] for i in peer.search(q, CHUNK_DEPTH))  # noqa: E731
+        rank = lambda q: first_occurrence(chunks.docs[i] for i in peer.search(q, CHUNK_DEPTH))
         results.append(score(peer.name, rank, dataset, build_s))
     return {"dataset": dataset.name, "documents": len(dataset.corpus), "queries": len(dataset.queries), "chunks": len(chunks.ids),
             "results": results}  # fmt: skip

@@ -4,9 +4,9 @@ import json
 import subprocess
 
 import pytest
-
-from conftest import write
 from llm_servers import chat_server
+from support import write
+
 from ragkb import KnowledgeBase, Settings
 from ragkb.answer.answering import Answerer
 from ragkb.answer.chat import Conversation

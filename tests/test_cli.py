@@ -4,8 +4,7 @@ import json
 import subprocess
 
 import pytest
-
-from conftest import write
+from support import write
 
 
 def ragkb(env, *args, check=True):

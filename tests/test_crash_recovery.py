@@ -6,7 +6,7 @@ import sqlite3
 import subprocess
 import time
 
-from conftest import index_counts, write
+from support import index_counts, write
 
 FILES = 120
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from llm_servers import chat_server
+
 from ragkb import Settings
 from ragkb.errors import ConfigError, RagkbError
 from ragkb.index.embedders import create_embedder, default_query_instruction, guess_languages

@@ -3,8 +3,8 @@
 import sqlite3
 
 import pytest
+from support import index_counts, write
 
-from conftest import index_counts, write
 from ragkb import KBSettings, KnowledgeBase
 from ragkb.errors import KnowledgeBaseExists, KnowledgeBaseNotFound, RagkbError
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -14,9 +15,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from typer.core import TyperGroup
 
-from ragkb.config import KBSettings, Language, SearchMode
+from ragkb.config import KBSettings, Language
 from ragkb.errors import RagkbError
 from ragkb.kb import KnowledgeBase
+from ragkb.retrieve.profiles import SearchMode
 
 console = Console()
 err_console = Console(stderr=True)
@@ -83,10 +85,10 @@ def kb_create(
     description: Annotated[str, typer.Option(help="what the KB holds")] = "",
     language: Annotated[Language, typer.Option(help="document language: auto, zh or en")] = "auto",
     embedder: Annotated[
-        Optional[str], typer.Option(help="e.g. sentence-transformers:/models/bge-small-zh-v1.5, ollama:bge-m3, none")
+        str | None, typer.Option(help="e.g. sentence-transformers:/models/bge-small-zh-v1.5, ollama:bge-m3, none")
     ] = None,
-    chunk_size: Annotated[Optional[int], typer.Option(help="target chunk length in characters")] = None,
-    chunk_overlap: Annotated[Optional[int], typer.Option(help="overlap between chunks in characters")] = None,
+    chunk_size: Annotated[int | None, typer.Option(help="target chunk length in characters")] = None,
+    chunk_overlap: Annotated[int | None, typer.Option(help="overlap between chunks in characters")] = None,
     set_: Annotated[list[str], typer.Option("--set", help="any other KB setting as key=value")] = [],
     exist_ok: Annotated[bool, typer.Option("--exist-ok", help="succeed if it exists already (settings unchanged)")] = False,
     as_json: JsonOption = False,
@@ -150,6 +152,38 @@ def kb_show(name: str, as_json: JsonOption = False) -> None:
     console.print(table)
 
 
+@kb_app.command("profile")
+def kb_profile(
+    name: str,
+    profile: Annotated[str | None, typer.Argument(help="profile to create or change; none: list them")] = None,
+    set_: Annotated[list[str], typer.Option("--set", help="profile field as key=value, e.g. rerank=cross-encoder")] = [],
+    base: Annotated[str | None, typer.Option("--from", help="start a new profile from this one (default: default)")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List a knowledge base's retrieval profiles, or create/change one (used by search/ask --profile)."""
+    from ragkb.retrieve.profiles import RetrievalProfile
+
+    kb = KnowledgeBase.open(name)
+    profiles = dict(kb.settings.profiles)
+    if profile is not None:
+        start = profiles.get(profile) if base is None else None
+        start = start or profiles.get(base or "default") or RetrievalProfile()
+        if base is not None and base not in profiles:
+            raise RagkbError(f"no retrieval profile '{base}' to start from; this knowledge base has: {', '.join(sorted(profiles))}")
+        profiles[profile] = RetrievalProfile.model_validate({**start.model_dump(), **parse_assignments(set_)})
+        kb.update(settings={"profiles": {key: value.model_dump() for key, value in profiles.items()}})
+    if as_json:
+        print_json({key: value.model_dump() for key, value in profiles.items()})
+        return
+    table = Table("profile", "mode", "expansion", "rerank", "mmr", "context", "min score")
+    for key, value in sorted(profiles.items()):
+        expansion = ", ".join(filter(None, [f"multi-query {value.multi_query}" if value.multi_query else "", "HyDE" if value.hyde else ""]))
+        rerank = "off" if value.rerank == "off" else f"{value.rerank} top {value.rerank_depth}"
+        mmr = "off" if value.mmr_lambda is None else f"λ={value.mmr_lambda}"
+        table.add_row(key, value.mode, expansion or "off", rerank, mmr, value.context, str(value.min_score) if value.min_score is not None else "")
+    console.print(table)
+
+
 @kb_app.command("delete")
 def kb_delete(
     name: str,
@@ -167,6 +201,35 @@ def kb_delete(
         console.print(f"deleted knowledge base [bold]{name}[/]")
 
 
+def redact(url: str) -> str:
+    """A storage URL without its password or API key, for printing."""
+    return re.sub(r"(api_key=)[^&]+", r"\1***", re.sub(r"(://[^:/@]+:)[^@/]+@", r"\1***@", url))
+
+
+@kb_app.command("migrate")
+def kb_migrate(
+    name: str,
+    to: Annotated[
+        str, typer.Option("--to", help="storage URL: postgresql://..., qdrant://host:port, qdrant:///folder, sqlite:///x.db")
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Copy a knowledge base to another storage backend without re-embedding; the original stays."""
+    kb = KnowledgeBase.open(name)
+    with progress_bar(hidden=as_json) as progress:
+        task = progress.add_task("copying files", total=None)
+        copied = kb.migrate(to, progress=lambda done, total: progress.update(task, completed=done, total=total))
+    info, where = copied.to_dict(), redact(to)
+    if as_json:
+        print_json({**info, "store": where})
+    else:
+        console.print(
+            f"copied [bold]{name}[/] ({info['files']} files, {info['chunks']} chunks) to {where}; "
+            f"use it with RAGKB_DATABASE_URL={where}",
+            highlight=False,
+        )
+
+
 # --- files ------------------------------------------------------------------------------------
 
 
@@ -176,6 +239,7 @@ def add(
     kb: KBOption,
     force: Annotated[bool, typer.Option(help="re-index unchanged files too")] = False,
     sync: Annotated[bool, typer.Option(help="drop catalogued files under these folders that no longer exist")] = False,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="tag the files (repeatable; replaces their tags)")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Index files and folders (only new and changed files are processed)."""
@@ -186,7 +250,7 @@ def add(
         def advance(done: int, total: int, path: str) -> None:
             progress.update(task, completed=done, total=total, description=Path(path).name[:40])
 
-        report = knowledge_base.add(paths, force=force, sync=sync, progress=advance)
+        report = knowledge_base.add(paths, force=force, sync=sync, progress=advance, tags=tag)
     if as_json:
         print_json(report.to_dict())
     else:
@@ -223,19 +287,57 @@ def format_location(hit) -> str:
     return where + (f" § {hit.section}" if hit.heading_path else "")
 
 
+ProfileOption = Annotated[str | None, typer.Option("--profile", "-p", help="retrieval profile: default, fast, accurate, ...")]
+FilterOption = Annotated[
+    list[str],
+    typer.Option("--filter", "-f", help="path=GLOB, ext=pdf, tag=T (repeatable), after=/before=YYYY-MM-DD, pages=3-7"),
+]
+OverrideOption = Annotated[
+    list[str], typer.Option("--set", help="override a profile field, e.g. rerank=cross-encoder, mmr_lambda=0.7, hyde=true")
+]
+MinScoreOption = Annotated[float | None, typer.Option("--min-score", help="drop hits scoring below this")]
+
+
+def search_options(k: int, profile: str | None, filters: list[str], overrides: list[str], min_score: float | None, **extra: Any):
+    """The :class:`~ragkb.retrieve.profiles.SearchOptions` the command-line options describe."""
+    from ragkb.retrieve.filters import parse_filters
+    from ragkb.retrieve.profiles import SearchOptions
+
+    values = {**parse_assignments(overrides), "min_score": min_score, **extra}
+    return SearchOptions.model_validate({**values, "k": k, "profile": profile, "filters": parse_filters(filters)})
+
+
 @app.command("search")
 def search(
     query: str,
     kb: KBOption,
     k: Annotated[int, typer.Option("-k", "--top", min=1, max=1000, help="number of results")] = 5,
-    mode: Annotated[SearchMode, typer.Option(help="hybrid, sparse (BM25) or dense")] = "hybrid",
+    mode: Annotated[SearchMode | None, typer.Option(help="hybrid, sparse (BM25) or dense (default: the profile's)")] = None,
+    profile: ProfileOption = None,
+    filter_: FilterOption = [],
+    set_: OverrideOption = [],
+    min_score: MinScoreOption = None,
+    generator: GeneratorOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Search a knowledge base: ranked chunks with file, page, section and score."""
-    hits = KnowledgeBase.open(kb).search(query, k=k, mode=mode)
+    options = search_options(k, profile, filter_, set_, min_score, mode=mode, generator=generator)
+    result = KnowledgeBase.open(kb).retrieve(query, options)
+    hits = result.hits
     if as_json:
-        print_json({"query": query, "mode": mode, "results": [hit.to_dict() for hit in hits]})
+        print_json(
+            {
+                "query": query,
+                "mode": result.profile.mode,
+                "profile": options.profile or "default",
+                "results": [hit.to_dict() for hit in hits],
+                "searched": result.queries,
+                "timings": result.timings,
+            }
+        )
         return
+    stages = ", ".join(f"{stage} {seconds * 1000:.0f} ms" for stage, seconds in result.timings.items())
+    err_console.print(f"[dim]profile {options.profile or 'default'}: {stages}[/]", highlight=False)
     if not hits:
         console.print("no results")
     for rank, hit in enumerate(hits, start=1):
@@ -246,7 +348,7 @@ def search(
 # --- answers --------------------------------------------------------------------------------
 
 GeneratorOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--generator",
         "-g",
@@ -295,12 +397,17 @@ def ask(
     kb: KBOption,
     generator: GeneratorOption = None,
     k: Annotated[int, typer.Option("-k", min=1, max=50, help="chunks retrieved")] = 6,
+    profile: ProfileOption = None,
+    filter_: FilterOption = [],
+    set_: OverrideOption = [],
+    min_score: MinScoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Answer a question from a knowledge base, streamed, with numbered sources."""
     from ragkb.answer.answering import Answerer
 
-    answerer = Answerer(KnowledgeBase.open(kb), generator, k=k)
+    options = search_options(k, profile, filter_, set_, min_score)
+    answerer = Answerer(KnowledgeBase.open(kb), generator, k=k, options=options)
     answer = answerer.ask(question, on_token=_token_printer(as_json))
     if as_json:
         print_json(answer.to_dict())
@@ -377,11 +484,18 @@ def parse_kb_settings(values: list[str]) -> KBSettings:
 def eval_retrieval(
     dataset_dir: Annotated[Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv")],
     kb_settings: Annotated[list[str], typer.Option("--kb-settings", help="KB settings as key=value or a JSON object")] = [],
-    modes: Annotated[str, typer.Option(help="comma-separated search modes")] = "sparse,dense,hybrid",
+    modes: Annotated[str, typer.Option(help="comma-separated search modes (default profile); '' for none")] = "sparse,dense,hybrid",
+    profiles: Annotated[str, typer.Option(help="comma-separated retrieval profiles, 'all' (every configured one) or ''")] = "all",
+    out: Annotated[
+        Path | None, typer.Option(help="folder for per-query JSONL and the PNG plot (default: <ragkb home>/eval/<dataset>)")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Build a throwaway KB from a BEIR dataset and report nDCG@10, Hit@k, Recall, MRR@10 and MAP."""
+    """Build a throwaway KB from a BEIR dataset; report nDCG@10, Hit@k, Recall, MRR@10, MAP and latency
+    for each search mode and retrieval profile, side by side; save per-query results and a plot."""
+    from ragkb.config import Settings
     from ragkb.eval.beir import load_beir
+    from ragkb.eval.report import plot_metrics, write_per_query
     from ragkb.eval.retrieval import evaluate
 
     mode_list = [m.strip() for m in modes.split(",") if m.strip()]
@@ -390,6 +504,10 @@ def eval_retrieval(
         raise RagkbError(f"unknown mode(s) {', '.join(sorted(unknown))}; use sparse, dense, hybrid")
     dataset = load_beir(dataset_dir)
     settings = parse_kb_settings(kb_settings)
+    profile_list = sorted(settings.profiles) if profiles.strip() == "all" else [p.strip() for p in profiles.split(",") if p.strip()]
+    missing = set(profile_list) - set(settings.profiles)
+    if missing:
+        raise RagkbError(f"no retrieval profile {', '.join(sorted(missing))}; configured: {', '.join(sorted(settings.profiles))}")
     with progress_bar(hidden=as_json) as progress:
         tasks: dict[str, Any] = {}
 
@@ -398,26 +516,40 @@ def eval_retrieval(
                 tasks[stage] = progress.add_task(stage, total=total)
             progress.update(tasks[stage], completed=done)
 
-        results = evaluate(dataset, settings, mode_list, progress=advance)
+        results = evaluate(dataset, settings, mode_list, progress=advance, profiles=profile_list)
+    folder = out or Settings().home / "eval" / dataset.name
+    files = {
+        "per_query": str(write_per_query(results, dataset, folder / "per-query.jsonl")),
+        "plot": str(plot_metrics(results, f"{dataset.name}: {len(dataset.queries)} queries", folder / "metrics.png")),
+    }
     summary = {
         "dataset": dataset.name,
         "documents": len(dataset.corpus),
         "queries": len(dataset.queries),
         "kb_settings": settings.model_dump(),
-        "results": {r.mode: {**r.metrics, "ms_per_query": r.seconds_per_query * 1000} for r in results},
+        "results": {r.name: r.summary() for r in results if r.kind == "mode"},
+        "profiles": {r.name: r.summary() for r in results if r.kind == "profile"},
+        "files": files,
     }
     if as_json:
         print_json(summary)
         return
+    ran = [r for r in results if not r.skipped]
     table = Table(
         "metric",
-        *(r.mode for r in results),
+        *(r.name if r.kind == "mode" else f"profile {r.name}" for r in ran),
         title=f"{dataset.name}: {len(dataset.corpus)} documents, {len(dataset.queries)} queries",
     )
-    for name in results[0].metrics if results else []:
-        table.add_row(name, *(f"{r.metrics[name]:.3f}" for r in results))
-    table.add_row("ms/query", *(f"{r.seconds_per_query * 1000:.1f}" for r in results))
+    for name in ran[0].metrics if ran else []:
+        table.add_row(name, *(f"{r.metrics[name]:.3f}" for r in ran))
+    latencies = [r.latency() for r in ran]
+    for name in ("total p50 ms", "total p95 ms"):
+        table.add_row(name, *(f"{latency[name]:.1f}" for latency in latencies))
     console.print(table)
+    for r in results:
+        if r.skipped:
+            err_console.print(f"[yellow]profile {r.name} skipped:[/] {r.skipped}", highlight=False)
+    console.print(f"per-query results: {files['per_query']}\nplot: {files['plot']}", highlight=False)
 
 
 @eval_app.command("answers")
@@ -444,6 +576,88 @@ def eval_answers(
     for name, value in result["summary"].items():
         table.add_row(name, "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value))
     console.print(table)
+
+
+# --- HTTP server and its API keys -------------------------------------------------------------
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    allow_no_auth: Annotated[
+        bool, typer.Option("--allow-no-auth", help="serve a non-loopback address without API keys (anyone can use it)")
+    ] = False,
+) -> None:
+    """Serve the HTTP API (docs at /docs), the OpenAI-compatible API (/v1) and the web UI (/)."""
+    import uvicorn
+
+    from ragkb.config import Settings
+    from ragkb.server import create_app
+    from ragkb.server.auth import is_loopback
+    from ragkb.server.keys import KeyStore
+
+    settings = Settings()
+    if not is_loopback(host) and host != "localhost" and not allow_no_auth and not KeyStore.for_settings(settings).configured():
+        raise RagkbError(
+            f"refusing to serve {host} without API keys; create one (ragkb keys create NAME --all-kbs) or pass --allow-no-auth"
+        )
+    err_console.print(f"ragkb serving http://{host}:{port}/ (API docs: /docs)", highlight=False)
+    uvicorn.run(create_app(settings, allow_no_auth=allow_no_auth), host=host, port=port, log_level="warning")
+
+
+keys_app = typer.Typer(no_args_is_help=True, help="API keys for the HTTP server.")
+app.add_typer(keys_app, name="keys")
+
+
+def _key_store():
+    from ragkb.config import Settings
+    from ragkb.server.keys import KeyStore
+
+    return KeyStore.for_settings(Settings())
+
+
+@keys_app.command("create")
+def keys_create(
+    name: str,
+    kb: Annotated[list[str] | None, typer.Option("--kb", help="knowledge base the key may use (repeatable)")] = None,
+    all_kbs: Annotated[bool, typer.Option("--all-kbs", help="the key may use every knowledge base")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Create an API key; it is printed once and stored hashed."""
+    if all_kbs and kb:
+        raise RagkbError("give either --kb NAME (repeatable) or --all-kbs, not both")
+    kbs = None if all_kbs else (kb or [])
+    key = _key_store().create(name, kbs)
+    if as_json:
+        print_json({"name": name, "key": key, "kbs": "all" if kbs is None else sorted(set(kbs))})
+        return
+    console.print(f"API key [bold]{name}[/] (shown only now; send it as Authorization: Bearer <key>):", highlight=False)
+    console.print(key, highlight=False, soft_wrap=True)
+
+
+@keys_app.command("list")
+def keys_list(as_json: JsonOption = False) -> None:
+    """List API keys (names, allowed knowledge bases, last use; never the keys)."""
+    keys = [key.to_dict() for key in _key_store().list()]
+    if as_json:
+        print_json(keys)
+        return
+    if not keys:
+        console.print("no API keys; the server answers loopback clients only. Create one with: ragkb keys create NAME --kb KB")
+        return
+    table = Table("name", "knowledge bases", "created", "last used")
+    for key in keys:
+        kbs = key["kbs"] if key["kbs"] == "all" else ", ".join(key["kbs"])
+        table.add_row(key["name"], kbs, f"{key['created_at']:%Y-%m-%d %H:%M}", str(key["last_used_at"] or "never")[:16])
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: str, as_json: JsonOption = False) -> None:
+    """Delete an API key; clients using it get 401 from then on."""
+    _key_store().revoke(name)
+    print_json({"revoked": name}) if as_json else console.print(f"revoked API key [bold]{name}[/]")
 
 
 def main() -> None:

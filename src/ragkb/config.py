@@ -14,10 +14,11 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from ragkb.retrieve.profiles import RetrievalProfile, builtin_profiles
+
 DEFAULT_EMBEDDER = "sentence-transformers:all-MiniLM-L6-v2"
 
 Language = Literal["auto", "zh", "en"]
-SearchMode = Literal["hybrid", "sparse", "dense"]
 
 
 def default_home() -> Path:
@@ -46,6 +47,9 @@ class KBSettings(BaseModel):
     chunk_overlap: int = Field(60, ge=0, description="characters repeated between neighbouring chunks")
     fusion: Literal["convex", "rrf"] = Field("convex", description="how hybrid search mixes sparse and dense")
     dense_weight: float = Field(0.7, ge=0, le=1, description="weight of dense scores in hybrid search (bench/RESULTS.md)")
+    profiles: dict[str, RetrievalProfile] = Field(
+        default_factory=builtin_profiles, description="named retrieval profiles (default, fast, accurate, ...)"
+    )
 
     @model_validator(mode="after")
     def _overlap_smaller_than_size(self) -> KBSettings:
@@ -60,7 +64,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAGKB_", extra="ignore")
 
     home: Path = Field(default_factory=default_home)
-    database_url: str | None = Field(None, description="catalog URL; default: sqlite file in home")
+    database_url: str | None = Field(
+        None,
+        description="where KBs are stored: sqlite:///file.db (default: ragkb.db in home), postgresql://..., "
+        "qdrant:///folder or qdrant://host:port (README: Scaling out)",
+    )
     ollama_url: str = "http://127.0.0.1:11434"
     openai_base_url: str = "https://api.openai.com/v1"
     openai_api_key: str | None = None
@@ -70,6 +78,8 @@ class Settings(BaseSettings):
         description="default answerer: extractive (measured best on our QA sets, see bench/RESULTS.md), "
         "llamacpp:smollm2, llamacpp:gemma3, llamacpp:/path/model.gguf, ollama:<model>, openai:<model>",
     )
+    cors_origins: str = Field("", description="HTTP server: comma-separated origins allowed by CORS; none by default")
+    max_upload_mb: float = Field(200, gt=0, description="HTTP server: largest file one upload may hold, in MiB")
 
     @classmethod
     def settings_customise_sources(
@@ -84,5 +94,9 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
 
     @property
-    def catalog_url(self) -> str:
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @property
+    def store_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'ragkb.db'}"

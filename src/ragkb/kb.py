@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
-from ragkb.catalog import Catalog
-from ragkb.catalog.schema import ChunkRow, FileRow, KnowledgeBaseRow
-from ragkb.config import KBSettings, SearchMode, Settings
+from ragkb.catalog.schema import ChatSessionRow, ChunkRow, FileRow, KnowledgeBaseRow, MessageRow
+from ragkb.config import KBSettings, Settings
 from ragkb.errors import KnowledgeBaseExists, KnowledgeBaseNotFound, RagkbError
 from ragkb.index.embedders import CachedEmbedder, Embedder, create_embedder, default_query_instruction
 from ragkb.index.language import detect_language
+from ragkb.index.stores import open_store
+from ragkb.index.stores.base import ChunkBatch, Store
+from ragkb.index.stores.copy import CopyProgress, copy_knowledge_base
 from ragkb.index.tokenize import tokenize
-from ragkb.index.store import EmbeddedStore
 from ragkb.ingest.pipeline import (
-    IngestReport,
     Ingestor,
+    IngestReport,
     ProgressCallback,
     Source,
     collect_files,
@@ -31,24 +31,19 @@ from ragkb.ingest.pipeline import (
     removed_paths,
 )
 from ragkb.models import Chunk, ParsedDocument, SearchHit
+from ragkb.retrieve.filters import set_tags
 from ragkb.retrieve.fusion import FUSIONS
+from ragkb.retrieve.pipeline import SearchResult
+from ragkb.retrieve.pipeline import search as run_search
+from ragkb.retrieve.profiles import SearchMode, SearchOptions
 
 CANDIDATES = 100
 """How many results each retriever contributes to fusion (at least; more when k is larger)."""
 
 
-@lru_cache(maxsize=8)
-def open_catalog(url: str) -> Catalog:
-    return Catalog(url)
-
-
-@lru_cache(maxsize=8)
-def _store_for(url: str) -> EmbeddedStore:
-    return EmbeddedStore()
-
-
 @dataclass
 class FileInfo:
+    id: int
     path: str
     status: str
     chunks: int
@@ -64,71 +59,90 @@ class FileInfo:
 class KnowledgeBase:
     """A named, isolated collection of files, chunks and indexes with its own settings."""
 
-    def __init__(self, row: KnowledgeBaseRow, catalog: Catalog, settings: Settings):
+    def __init__(self, row: KnowledgeBaseRow, store: Store, settings: Settings):
         self.id = row.id
         self.name = row.name
         self.description = row.description
         self.settings = KBSettings.model_validate(row.settings)
-        self.catalog = catalog
+        self.store = store
+        self.catalog = store.catalog
         self.app_settings = settings
-        self.store = _store_for(catalog.url)
         self._embedder: Embedder | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
     @staticmethod
-    def _catalog(settings: Settings | None) -> tuple[Catalog, Settings]:
+    def _store(settings: Settings | None) -> tuple[Store, Settings]:
         settings = settings or Settings()
-        return open_catalog(settings.catalog_url), settings
+        return open_store(settings.store_url, settings.home), settings
 
     @classmethod
     def create(
         cls, name: str, *, description: str = "", kb_settings: KBSettings | None = None, settings: Settings | None = None
     ) -> KnowledgeBase:
-        catalog, settings = cls._catalog(settings)
+        store, settings = cls._store(settings)
         kb_settings = kb_settings or KBSettings()
         create_embedder(kb_settings.embedder, settings)  # fail now on a bad spec, not at first add
-        with catalog.session() as session:
+        with store.transaction() as session:
             if session.scalar(select(KnowledgeBaseRow).where(KnowledgeBaseRow.name == name)):
                 raise KnowledgeBaseExists(name)
             row = KnowledgeBaseRow(name=name, description=description, settings=kb_settings.model_dump())
             session.add(row)
             session.flush()
-            _store_for(catalog.url).create_kb(session, row.id)
-        return cls(row, catalog, settings)
+            store.create_kb(session, row.id)
+        return cls(row, store, settings)
 
     @classmethod
     def open(cls, name: str, *, settings: Settings | None = None) -> KnowledgeBase:
-        catalog, settings = cls._catalog(settings)
-        with catalog.session() as session:
+        store, settings = cls._store(settings)
+        with store.catalog.session() as session:
             row = session.scalar(select(KnowledgeBaseRow).where(KnowledgeBaseRow.name == name))
         if row is None:
             raise KnowledgeBaseNotFound(name)
-        return cls(row, catalog, settings)
+        return cls(row, store, settings)
 
     @classmethod
     def list(cls, *, settings: Settings | None = None) -> list[KnowledgeBase]:
-        catalog, settings = cls._catalog(settings)
-        with catalog.session() as session:
+        store, settings = cls._store(settings)
+        with store.catalog.session() as session:
             rows = session.scalars(select(KnowledgeBaseRow).order_by(KnowledgeBaseRow.name)).all()
-        return [cls(row, catalog, settings) for row in rows]
+        return [cls(row, store, settings) for row in rows]
 
     def delete(self) -> None:
         """Delete the KB with every file, chunk, vector and sparse entry in it."""
-        with self.catalog.session() as session:
+        with self.store.transaction() as session:
             self.store.drop_kb(session, self.id)
             session.delete(session.get(KnowledgeBaseRow, self.id))
+
+    def migrate(self, url: str, progress: CopyProgress | None = None) -> KnowledgeBase:
+        """Copy this KB (settings, files, chunks, vectors, sparse entries, chat sessions) into the
+        store at ``url``, another backend, without re-embedding; this one stays as it is."""
+        settings = self.app_settings.model_copy(update={"database_url": url})
+        target = open_store(settings.store_url, settings.home)
+        if target is self.store:
+            raise RagkbError(f"knowledge base '{self.name}' is stored there already; give another --to URL")
+        copy_knowledge_base(self.store, self.id, target, progress)
+        return KnowledgeBase.open(self.name, settings=settings)
 
     # --- ingestion -------------------------------------------------------------------------
 
     def add(
-        self, paths: Iterable[str | Path], *, force: bool = False, sync: bool = False, progress: ProgressCallback | None = None
+        self,
+        paths: Iterable[str | Path],
+        *,
+        force: bool = False,
+        sync: bool = False,
+        progress: ProgressCallback | None = None,
+        tags: Iterable[str] | None = None,
     ) -> IngestReport:
         """Index files and folders. Unchanged files are skipped unless ``force``; with ``sync``,
-        catalogued files under the given folders that no longer exist are removed."""
+        catalogued files under the given folders that no longer exist are removed. ``tags`` replace
+        the tags of every file given (for search filters)."""
         roots = [Path(p) for p in paths]
         files, missing = collect_files(roots)
         report = Ingestor(self, force, progress).run(self._file_sources(files, missing), total=len(files) + len(missing))
+        if tags is not None:
+            set_tags(self.catalog, self.id, [str(f) for f in files], tags)
         if sync:
             for path in removed_paths(self._file_states(), roots):
                 self._remove_path(path)
@@ -166,7 +180,7 @@ class KnowledgeBase:
         return removed
 
     def _remove_path(self, path: str) -> None:
-        with self.catalog.session() as session:
+        with self.store.transaction() as session:
             row = existing_file(session, self.id, path)
             if row is not None:
                 self.store.delete_file(session, self.id, row.id)
@@ -210,7 +224,9 @@ class KnowledgeBase:
         for key, value in file_row_values(source, loader, splitter, len(chunks)).items():
             setattr(row, key, value)
         row.version += 1
-        self.store.write_chunks(session, self.id, row.id, chunks, texts, vectors, self.settings.language)
+        language = self.settings.language
+        languages = [detect_language(chunk.text) if language == "auto" else language for chunk in chunks]
+        self.store.write_chunks(session, self.id, row.id, ChunkBatch(chunks, languages, [tokenize(t) for t in texts], vectors))
 
     # --- embeddings ------------------------------------------------------------------------
 
@@ -238,30 +254,19 @@ class KnowledgeBase:
 
     # --- search ----------------------------------------------------------------------------
 
-    def search(self, query: str, k: int = 5, mode: SearchMode = "hybrid") -> list[SearchHit]:
-        """The ``k`` best chunks for ``query``; ``mode`` is hybrid (default), sparse or dense."""
-        if not query.strip():
-            raise RagkbError("the query is empty; ask something")
-        if mode != "sparse" and self.embedder is None:
-            if mode == "dense":
-                raise RagkbError(f"knowledge base '{self.name}' has no embedder (embedder = none); use --mode sparse")
-            mode = "sparse"
-        if mode == "hybrid" and detect_language(query) not in self.embedder_languages:
-            mode = "sparse"  # the embedder cannot read this query: its similarities would be noise
-        with self.catalog.session() as session:
-            revision = session.scalar(select(KnowledgeBaseRow.revision).where(KnowledgeBaseRow.id == self.id))
-            depth = max(CANDIDATES, k)  # deep enough for Recall@100 in evaluations
-            sparse = dict(self.store.sparse.search(session, self.id, query, depth)) if mode != "dense" else {}
-            dense: dict[int, float] = {}
-            if mode != "sparse":
-                # Queries bypass the embedding cache: caching them would make every search a write.
-                query_vector = self.embedder.inner.embed([self.query_instruction + query])[0]
-                dense = dict(self.store.dense.search(session, self.id, revision, query_vector, depth))
-                if mode == "hybrid":
-                    dense.update(self.store.dense.scores_for(session, self.id, revision, query_vector, list(sparse)))
-            scores = self._fuse(session, mode, sparse, dense)
-            top = sorted(scores, key=scores.__getitem__, reverse=True)[:k]
-            return self._hits(session, top, scores, sparse, dense)
+    def search(
+        self, query: str, k: int | None = None, mode: SearchMode | None = None, options: SearchOptions | None = None
+    ) -> list[SearchHit]:
+        """The ``k`` (default 5) best chunks for ``query``, ranked as ``options`` and the KB's profile say."""
+        return self.retrieve(query, options, k=k, mode=mode).hits
+
+    def retrieve(
+        self, query: str, options: SearchOptions | None = None, *, k: int | None = None, mode: SearchMode | None = None
+    ) -> SearchResult:
+        """A search with the profile it ran, the queries it searched and each stage's seconds
+        (:mod:`ragkb.retrieve.pipeline`); ``k`` and ``mode`` override ``options``."""
+        updates = {name: value for name, value in (("k", k), ("mode", mode)) if value is not None}
+        return run_search(self, query, (options or SearchOptions()).model_copy(update=updates))
 
     def _fuse(self, session, mode: SearchMode, sparse: dict, dense: dict) -> dict[int, float]:
         if mode == "sparse":
@@ -304,7 +309,7 @@ class KnowledgeBase:
 
     def term_weights(self, text: str) -> dict[str, float]:
         """IDF of the text's tokens in this KB: rare and missing terms weigh most."""
-        with self.catalog.session() as session:
+        with self.store.snapshot() as session:
             return self.store.sparse.idf(session, self.id, tokenize(text))
 
     # --- inspection ------------------------------------------------------------------------
@@ -312,7 +317,25 @@ class KnowledgeBase:
     def files(self) -> list[FileInfo]:
         with self.catalog.session() as session:
             rows = session.scalars(select(FileRow).where(FileRow.kb_id == self.id).order_by(FileRow.path)).all()
-        return [FileInfo(r.path, r.status, r.chunk_count, r.size, r.version, r.loader, r.last_error) for r in rows]
+        return [FileInfo(r.id, r.path, r.status, r.chunk_count, r.size, r.version, r.loader, r.last_error) for r in rows]
+
+    def file(self, file_id: int) -> FileInfo | None:
+        """One file of this KB by its id; ``None`` if this KB has no such file."""
+        return next((info for info in self.files() if info.id == file_id), None)
+
+    def remove_file(self, file_id: int) -> FileInfo | None:
+        """Remove one file (by id) with its chunks; returns what was removed, ``None`` if unknown."""
+        info = self.file(file_id)
+        if info is not None:
+            self._remove_path(info.path)
+        return info
+
+    def chunk(self, chunk_id: int) -> SearchHit | None:
+        """One chunk of this KB (a citation's passage) with its place in the file; score 0."""
+        with self.catalog.session() as session:
+            if session.scalar(select(ChunkRow.kb_id).where(ChunkRow.id == chunk_id)) != self.id:
+                return None
+            return self._hits(session, [chunk_id], {chunk_id: 0.0}, {}, {})[0]
 
     def stats(self) -> dict:
         with self.catalog.session() as session:
@@ -325,3 +348,58 @@ class KnowledgeBase:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "description": self.description, "settings": self.settings.model_dump(), **self.stats()}
+
+    def update(self, *, description: str | None = None, settings: dict | None = None) -> None:
+        """Change the description and some settings. New chunking settings apply to files as they are
+        re-indexed; the embedder cannot change once there are chunks (their vectors would not match)."""
+        new_settings = KBSettings.model_validate({**self.settings.model_dump(), **(settings or {})})
+        if new_settings.embedder != self.settings.embedder:
+            if self.stats()["chunks"]:
+                raise RagkbError(
+                    f"knowledge base '{self.name}' already has chunks (embedder {self.settings.embedder}); "
+                    "create a new knowledge base for another embedder"
+                )
+            create_embedder(new_settings.embedder, self.app_settings)
+        with self.catalog.session() as session:
+            row = session.get(KnowledgeBaseRow, self.id)
+            row.settings = new_settings.model_dump()
+            if description is not None:
+                row.description = description
+        self.settings, self._embedder = new_settings, None
+        self.description = self.description if description is None else description
+
+    # --- conversations ---------------------------------------------------------------------
+
+    def sessions(self) -> list[dict]:
+        """Stored conversations, most recently used first, with their message counts."""
+        with self.catalog.session() as session:
+            rows = session.execute(
+                select(ChatSessionRow, func.count(MessageRow.id))
+                .outerjoin(MessageRow, MessageRow.session_id == ChatSessionRow.id)
+                .where(ChatSessionRow.kb_id == self.id)
+                .group_by(ChatSessionRow.id)
+                .order_by(ChatSessionRow.updated_at.desc(), ChatSessionRow.id.desc())
+            ).all()
+        return [{"name": r.name, "created_at": r.created_at, "updated_at": r.updated_at, "messages": n} for r, n in rows]
+
+    def session_messages(self, name: str) -> list[dict] | None:
+        """A conversation's messages, oldest first; ``None`` if there is no such session."""
+        with self.catalog.session() as session:
+            session_id = session.scalar(
+                select(ChatSessionRow.id).where(ChatSessionRow.kb_id == self.id, ChatSessionRow.name == name)
+            )
+            if session_id is None:
+                return None
+            rows = session.scalars(select(MessageRow).where(MessageRow.session_id == session_id).order_by(MessageRow.id))
+            return [
+                {"role": m.role, "content": m.content, "query": m.query, "citations": m.citations, "created_at": m.created_at}
+                for m in rows
+            ]
+
+    def delete_session(self, name: str) -> bool:
+        """Delete a conversation with its messages; ``False`` if there was none."""
+        with self.catalog.session() as session:
+            result = session.execute(
+                delete(ChatSessionRow).where(ChatSessionRow.kb_id == self.id, ChatSessionRow.name == name)
+            )
+            return result.rowcount > 0

@@ -15,6 +15,7 @@ from ragkb.index.language import detect_language
 from ragkb.index.tokenize import tokenize
 from ragkb.kb import KnowledgeBase
 from ragkb.models import SearchHit
+from ragkb.retrieve.profiles import SearchOptions
 
 MIN_TERM_COVERAGE = 0.5
 MIN_DENSE_SIMILARITY = 0.45
@@ -67,11 +68,22 @@ def relevant(question: str, hit: SearchHit, weights: dict[str, float], dense_lan
 
 
 class Answerer:
-    def __init__(self, kb: KnowledgeBase, generator: str | None = None, k: int = 6, max_answer_tokens: int = 320):
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        generator: str | None = None,
+        k: int = 6,
+        max_answer_tokens: int = 320,
+        options: SearchOptions | None = None,
+    ):
+        """``options`` pick the retrieval profile, filters and overrides (its ``k`` is replaced by ``k``)."""
         self.kb = kb
         self.generator_name = generator or kb.app_settings.generator
         self.generator = create_generator(self.generator_name, kb.app_settings)
         self.k = k
+        self.options = (options or SearchOptions()).model_copy(update={"k": k})
+        if self.options.generator is None:  # query expansion and LLM reranking use the answering model
+            self.options = self.options.model_copy(update={"generator": self.generator_name})
         self.max_answer_tokens = max_answer_tokens
 
     def rewrite(self, question: str, history: list[dict[str, str]]) -> str:
@@ -103,7 +115,9 @@ class Answerer:
         timings["rewrite"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        retrieved = self.kb.search(query, k=self.k)
+        result = self.kb.retrieve(query, self.options)
+        retrieved = result.hits
+        timings.update({f"retrieval.{stage}": seconds for stage, seconds in result.timings.items()})
         languages = self.kb.embedder_languages
         weights = self.kb.term_weights(query)
         usable = [hit for hit in retrieved if relevant(query, hit, weights, languages)]
