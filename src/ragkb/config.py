@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     openai_base_url: str = "https://api.openai.com/v1"
     openai_api_key: str | None = None
     embed_batch_size: int = 64
+    ann_threshold: int = Field(
+        20_000,
+        ge=1,
+        description="embedded store: KBs with this many vectors or more are searched through an HNSW graph, smaller "
+        "ones exactly (exact search at 20k vectors takes a few milliseconds; bench/RESULTS.md section 10)",
+    )
     generator: str = Field(
         "extractive",
         description="default answerer: extractive (measured best on our QA sets, see bench/RESULTS.md), "

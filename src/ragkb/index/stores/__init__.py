@@ -22,9 +22,10 @@ StoreFactory = Callable[[str, Path], Store]
 
 
 def _embedded(url: str, home: Path) -> Store:
+    from ragkb.config import Settings
     from ragkb.index.stores.embedded import EmbeddedStore
 
-    return EmbeddedStore(url)
+    return EmbeddedStore(url, Settings(home=home).ann_threshold)
 
 
 def _postgres(url: str, home: Path) -> Store:
