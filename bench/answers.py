@@ -18,7 +18,6 @@ from pathlib import Path
 
 from ragkb import KnowledgeBase, Settings
 from ragkb.answer.answering import Answerer
-from ragkb.answer.prompts import build_prompt
 from ragkb.eval.answers import evaluate_answers, load_qa
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,9 +28,8 @@ def generation_speed(answerer: Answerer, kb: KnowledgeBase, questions: list[str]
     """Time to first token and tokens/s of the generator on the answer prompts."""
     first, rates = [], []
     for question in questions:
-        hits = kb.search(question, k=answerer.k)
         generator = answerer.generator
-        prompt = build_prompt(question, hits, "en", kb.app_settings.home, generator.count_tokens, generator.context_window - answerer.max_answer_tokens)
+        prompt = answerer.prompt(question, question, kb.search(question, k=answerer.k), [])
         started = time.perf_counter()
         pieces, first_at = [], None
         for piece in generator.stream(prompt.messages, max_tokens=answerer.max_answer_tokens):
@@ -43,7 +41,10 @@ def generation_speed(answerer: Answerer, kb: KnowledgeBase, questions: list[str]
             tokens = generator.count_tokens("".join(pieces))
             if ended > first_at and tokens > 1:
                 rates.append((tokens - 1) / (ended - first_at))
-    return {"ttft_p50_s": statistics.median(first) if first else None, "tokens_per_s": statistics.median(rates) if rates else None}
+    return {
+        "ttft_p50_s": statistics.median(first) if first else None,
+        "tokens_per_s": statistics.median(rates) if rates else None,
+    }
 
 
 def main() -> None:
@@ -59,12 +60,29 @@ def main() -> None:
         for spec in args.generators.split(","):
             answerer = Answerer(kb, spec)
             answerer.ask("warm-up: how do I reset the router?")  # load models before timing
-            summary = evaluate_answers(answerer, items)["summary"]
+            evaluation = evaluate_answers(answerer, items)
+            summary = evaluation["summary"]
+            english = [row for row in evaluation["per_question"] if "contains" in row and row["question"].isascii()]
+            summary["en_answer_contains"] = sum(row["contains"] for row in english) / len(english)
+            summary.update({f"{stage}_p50_s": seconds for stage, seconds in summary.pop("stage_p50_s").items()})
             if answerer.generator is not None:
-                english = [item.question for item in items if item.answers and item.question.isascii()]
-                summary.update(generation_speed(answerer, kb, english))
+                summary.update(generation_speed(answerer, kb, [row["question"] for row in english]))
             results.append({"generator": spec, **summary})
-    columns = ["answer_contains", "citation_precision", "false_refusal_rate", "refusal_rate_unanswerable", "latency_p50_s", "latency_p95_s", "ttft_p50_s", "tokens_per_s"]
+    columns = [
+        "answer_contains",
+        "en_answer_contains",
+        "citation_precision",
+        "answers_with_citations",
+        "false_refusal_rate",
+        "refusal_rate_unanswerable",
+        "latency_p50_s",
+        "latency_p95_s",
+        "retrieval_p50_s",
+        "prompt_p50_s",
+        "generation_p50_s",
+        "ttft_p50_s",
+        "tokens_per_s",
+    ]
     print("| generator | " + " | ".join(columns) + " |")
     print("|---" * (len(columns) + 1) + "|")
     for row in results:

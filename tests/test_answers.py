@@ -8,7 +8,7 @@ from llm_servers import chat_server
 from support import write
 
 from ragkb import KnowledgeBase, Settings
-from ragkb.answer.answering import Answerer
+from ragkb.answer.answering import Answerer, is_refusal
 from ragkb.answer.chat import Conversation
 from ragkb.answer.citations import resolve
 from ragkb.answer.prompts import build_prompt
@@ -71,6 +71,31 @@ def test_embedded_model_answers_with_resolved_citations(kb):
     else:
         assert answer.fallback_from is not None  # the model cited nothing: sources were quoted instead
     assert set(answer.timings) >= {"retrieval", "prompt", "generation"}
+
+
+def test_tiny_models_see_only_the_sentences_that_cover_the_question(settings, tmp_path):
+    handbook = (
+        "# Handbook\n\n## Travel\n\nBook hotels through the travel desk. Trains are preferred for trips under four hours. "
+        "Breakfast is included in the hotel rate. Submit expense claims within 30 days after the trip ends. "
+        "Visas are arranged by the HR office.\n"
+    )
+    write(tmp_path / "docs" / "handbook.md", handbook)
+    kb = KnowledgeBase.create("handbook", settings=settings)
+    kb.add([tmp_path / "docs"])
+    question = "What is the deadline for submitting expense claims?"
+    hits = kb.search(question, k=3)
+    tiny = Answerer(kb, "llamacpp:smollm2").prompt(question, question, hits, []).messages[-1]["content"]
+    assert "Submit expense claims within 30 days after the trip ends." in tiny
+    assert "Breakfast" not in tiny and "Visas" not in tiny
+    assert "Breakfast" in build_prompt(question, hits, "en", settings.home, len, budget=4000).messages[-1]["content"]
+
+
+def test_an_echoed_prompt_is_not_taken_for_a_refusal():
+    refusal = "The knowledge base does not contain this information."
+    assert is_refusal(refusal, "en") and is_refusal(f'"{refusal}"', "en")
+    echoed = f'Rules:\n- If the sources do not contain the answer, reply exactly: "{refusal}"\n- Answer in English.'
+    assert not is_refusal(echoed, "en")
+    assert is_refusal("知识库中没有找到相关信息。", "zh")
 
 
 def test_citations_to_numbers_not_in_the_context_are_dropped():

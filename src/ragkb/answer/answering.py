@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ragkb.answer.citations import Citation, resolve
-from ragkb.answer.extractive import extract_answer
+from ragkb.answer.extractive import evidence, extract_answer
 from ragkb.answer.llms import create_generator
-from ragkb.answer.prompts import REFUSALS, build_prompt, load_template
+from ragkb.answer.prompts import REFUSALS, Prompt, build_prompt, load_template
 from ragkb.index.language import detect_language
 from ragkb.index.tokenize import tokenize
 from ragkb.kb import KnowledgeBase
@@ -65,6 +65,13 @@ def relevant(question: str, hit: SearchHit, weights: dict[str, float], dense_lan
         return True
     dense = hit.scores.get("dense")
     return dense is not None and detect_language(question) in dense_languages and dense >= MIN_DENSE_SIMILARITY
+
+
+def is_refusal(text: str, language: str) -> bool:
+    """Whether the answer is the refusal sentence (perhaps quoted or with a little around it);
+    a tiny model echoing the prompt's rules, which contain that sentence, is not a refusal."""
+    refusal = REFUSALS[language].rstrip("。.")
+    return refusal in text and len(text) <= 2 * len(refusal)
 
 
 class Answerer:
@@ -130,17 +137,7 @@ class Answerer:
             return self._extractive(question, query, usable, retrieved, timings, on_token)
 
         started = time.perf_counter()
-        window = self.generator.context_window
-        trimmed_history = self._trim_history(history, int(window * HISTORY_SHARE))
-        prompt = build_prompt(
-            question,
-            usable,
-            language,
-            self.kb.app_settings.home,
-            self.generator.count_tokens,
-            budget=window - self.max_answer_tokens,
-            history=trimmed_history,
-        )
+        prompt = self.prompt(question, query, usable, history)
         timings["prompt"] = time.perf_counter() - started
         started = time.perf_counter()
         pieces: list[str] = []
@@ -150,7 +147,7 @@ class Answerer:
                 on_token(piece)
         text = "".join(pieces).strip()
         timings["generation"] = time.perf_counter() - started
-        refused = REFUSALS[language].rstrip("。.") in text
+        refused = is_refusal(text, language)
         answer = self._finish(question, query, text, prompt.sources, refused, retrieved, timings, None)
         if not answer.refused and not answer.citations:
             # Nothing in the model's answer is supported by a source: quote the sources instead.
@@ -158,6 +155,20 @@ class Answerer:
             fallback.fallback_from = answer.text
             return fallback
         return answer
+
+    def prompt(self, question: str, query: str, hits: list[SearchHit], history: list[dict[str, str]]) -> Prompt:
+        """The generator's messages: the sources that fit its window and the history's share of it."""
+        window = self.generator.context_window
+        sources = [evidence(query, hit) for hit in hits] if self.generator.evidence_only else hits
+        return build_prompt(
+            question,
+            sources,
+            detect_language(question),
+            self.kb.app_settings.home,
+            self.generator.count_tokens,
+            budget=window - self.max_answer_tokens,
+            history=self._trim_history(history, int(window * HISTORY_SHARE)),
+        )
 
     def _extractive(self, question, query, usable, retrieved, timings, on_token) -> Answer:
         started = time.perf_counter()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from ragkb.answer.citations import split_sentences
 from ragkb.index.tokenize import tokenize
@@ -40,16 +41,16 @@ def _candidates(hit: SearchHit) -> Iterator[str]:
             yield sentence[:MAX_QUOTE_CHARS]
 
 
-def extract_answer(question: str, sources: list[SearchHit]) -> str:
-    """Up to three quoted passages, each followed by its source marker ``[n]``.
+def scored_passages(question: str, sources: list[SearchHit]) -> list[tuple[float, int, str]]:
+    """Every quotable passage of the sources with its score and source number, best first.
 
     A passage scores by the share of question tokens it and its section heading contain; a small
     bonus for the rank of its source breaks ties in favour of what retrieval ranked higher.
     """
     wanted = set(tokenize(question))
-    if not wanted or not sources:
-        return ""
     scored: list[tuple[float, int, str]] = []
+    if not wanted:
+        return scored
     for number, hit in enumerate(sources, start=1):
         section = set(tokenize(" ".join(hit.heading_path)))
         for passage in _candidates(hit):
@@ -59,6 +60,12 @@ def extract_answer(question: str, sources: list[SearchHit]) -> str:
                 section_bonus = 0.3 * len(wanted & section - tokens) / len(wanted)
                 scored.append((coverage + section_bonus + 0.1 / number, number, passage))
     scored.sort(key=lambda item: item[0], reverse=True)
+    return scored
+
+
+def extract_answer(question: str, sources: list[SearchHit]) -> str:
+    """Up to three quoted passages, each followed by its source marker ``[n]``."""
+    scored = scored_passages(question, sources)
     chosen: list[str] = []
     for score, number, passage in scored:
         if score < RELATIVE_CUTOFF * scored[0][0] or len(chosen) == MAX_SENTENCES:
@@ -66,3 +73,17 @@ def extract_answer(question: str, sources: list[SearchHit]) -> str:
         if not any(passage in earlier for earlier in chosen):
             chosen.append(f"{passage} [{number}]")
     return "\n".join(chosen)
+
+
+def evidence(question: str, hit: SearchHit, limit: int = 2) -> SearchHit:
+    """The hit reduced to its ``limit`` passages that best cover the question, in text order.
+
+    Tiny models copy what is in front of them: given a whole chunk they wander, given the
+    sentences that hold the answer they restate them (bench/RESULTS.md §7). A hit with no
+    passage sharing a question term is kept whole.
+    """
+    best = [passage for _, _, passage in scored_passages(question, [hit])[:limit]]
+    if not best:
+        return hit
+    best.sort(key=hit.text.find)
+    return replace(hit, text="\n".join(best))

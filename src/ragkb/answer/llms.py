@@ -8,6 +8,7 @@ LLM at all; see :mod:`ragkb.answer.extractive`).
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -45,6 +46,8 @@ class Generator(Protocol):
     context_window: int
     languages: set[str]
     """Languages it answers well in; for others the extractive answerer is used instead."""
+    evidence_only: bool
+    """Show it only the sentences of each source that cover the question (tiny models)."""
 
     def count_tokens(self, text: str) -> int: ...
 
@@ -57,6 +60,7 @@ class _HttpGenerator:
     name: str
     context_window: int
     languages = {"en", "zh"}
+    evidence_only = False
 
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)
@@ -182,7 +186,13 @@ def _load_llama(path: str, context_window: int, chat_format: str | None):
     except ModuleNotFoundError:
         raise ConfigError("embedded models need llama-cpp-python; pip install llama-cpp-python") from None
     with open(os.devnull, "w") as devnull, redirect_stderr(devnull):
-        return Llama(model_path=path, n_ctx=context_window, chat_format=chat_format, verbose=False)
+        try:
+            return Llama(model_path=path, n_ctx=context_window, chat_format=chat_format, verbose=False)
+        except ValueError as error:  # llama.cpp says only "Failed to load model from file"
+            raise ConfigError(f"llama.cpp could not load {path} ({error}); check that it is a complete GGUF file") from None
+
+
+atexit.register(_load_llama.cache_clear)  # free models before interpreter teardown breaks llama_cpp's __del__
 
 
 class LlamaCppChat:
@@ -197,6 +207,7 @@ class LlamaCppChat:
         self.context_window = context_window
         self.chat_format = CHAT_FORMATS.get(model)
         self.languages = {"en"} if model in WEAK_IN_CHINESE else {"en", "zh"}
+        self.evidence_only = model in BUNDLED_MODELS
 
     @property
     def llama(self):

@@ -96,6 +96,7 @@ def evaluate_answers(answerer: Answerer, items: list[QAItem], progress: Callable
             "refused": answer.refused,
             "generator": answer.generator,
             "seconds": seconds,
+            "timings": answer.timings,
         }
         if item.unanswerable:
             row["correct_refusal"] = answer.refused
@@ -127,5 +128,10 @@ def evaluate_answers(answerer: Answerer, items: list[QAItem], progress: Callable
         "refusal_rate_unanswerable": mean([float(r["correct_refusal"]) for r in unanswerable]),
         "latency_p50_s": latencies[len(latencies) // 2] if latencies else None,
         "latency_p95_s": latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] if latencies else None,
+        "stage_p50_s": {
+            stage: statistics.median(r["timings"][stage] for r in rows if stage in r["timings"])
+            for stage in ("rewrite", "retrieval", "prompt", "generation")
+            if any(stage in r["timings"] for r in rows)
+        },
     }
     return {"summary": summary, "per_question": rows}
