@@ -3,9 +3,9 @@
     python bench/profiles.py [--datasets DIR ...] [--reranker bench/out/reranker-minilm] [--max-queries N]
                              [--llm-queries N --llm-datasets NAME ...] [--out profiles]
 
-ragkb runs: the KB's profiles ``default`` (hybrid), ``fast`` (BM25), ``accurate`` (hybrid + the
-cross-encoder ``--reranker`` over the best 30), ``mmr`` (default + MMR λ=0.7), and the default
-embedder alone (``mode=dense``). Peers, over ragkb's chunks (``common.read_chunks``): rank-bm25
+ragkb runs: the KB's profiles ``default`` (hybrid), ``fast`` (BM25), ``accurate`` (hybrid + term
+proximity), ``cross-encoder`` (hybrid + the cross-encoder ``--reranker`` over the best 30), ``mmr``
+(default + MMR λ=0.7), and the default embedder alone (``mode=dense``). Peers, over ragkb's chunks (``common.read_chunks``): rank-bm25
 BM25Okapi alone (ragkb's tokenizer, and ``str.split`` as out of the box), LangChain's
 EnsembleRetriever(BM25Retriever, FAISS) with the same MiniLM vectors, and LlamaIndex's default
 ``VectorStoreIndex`` with the same embedder (``HuggingFaceEmbedding`` of the bundled MiniLM; the nodes
@@ -82,7 +82,7 @@ class LlamaIndexDefault:
 def profiles(reranker: Path) -> dict[str, RetrievalProfile]:
     return {
         **builtin_profiles(),
-        "accurate": RetrievalProfile(rerank="cross-encoder", reranker_model=str(reranker)),
+        "cross-encoder": RetrievalProfile(rerank="cross-encoder", reranker_model=str(reranker)),
         "mmr": RetrievalProfile(mmr_lambda=0.7),
     }
 
@@ -114,7 +114,7 @@ def evaluate_dataset(dataset: BeirDataset, reranker: Path, llm_queries: int, out
         kb = KnowledgeBase.create("bench", kb_settings=KBSettings(profiles=profiles(reranker)), settings=settings)
         _, ingest_s = timed(lambda: kb.add_documents(documents, total=len(dataset.corpus)))
         log(f"  ingest {ingest_s:.0f} s")
-        results = [run_ragkb(kb, dataset, name, "profile", SearchOptions(k=CHUNK_DEPTH, profile=name)) for name in ("default", "fast", "accurate", "mmr")]
+        results = [run_ragkb(kb, dataset, name, "profile", SearchOptions(k=CHUNK_DEPTH, profile=name)) for name in ("default", "fast", "accurate", "cross-encoder", "mmr")]
         results.append(run_ragkb(kb, dataset, "MiniLM alone (dense)", "mode", SearchOptions(k=CHUNK_DEPTH, mode="dense")))
         llm_results = []
         if llm_queries:

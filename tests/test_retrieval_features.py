@@ -21,9 +21,11 @@ from ragkb.config import KBSettings
 from ragkb.errors import RagkbError
 from ragkb.retrieve.context import join_overlapping
 from ragkb.retrieve.filters import Filters, parse_filters
-from ragkb.retrieve.profiles import RetrievalProfile, SearchOptions
+from ragkb.retrieve.profiles import RetrievalProfile, SearchOptions, builtin_profiles
 
 ROOT = Path(__file__).resolve().parents[1]
+ACCURATE_STAGES = {"proximity"}
+"""What the built-in ``accurate`` profile adds to ``default`` (bench/RESULTS.md §9)."""
 
 ROUTER = """# Router manual
 
@@ -189,6 +191,95 @@ def test_join_overlapping_drops_the_repeated_start():
     )
 
 
+# --- pseudo-relevance feedback, term proximity, document evidence ---------------------------------
+
+FILLERS = [f"Note {i} about office chairs, coffee machines, parking rules and the canteen." for i in range(8)]
+
+
+@pytest.fixture
+def router_notes(settings, tmp_path) -> KnowledgeBase:
+    folder = tmp_path / "notes"
+    write(
+        folder / "reset.md",
+        "# Reset\n\nTo reset the router, hold the reset button: this restores the factory settings and the default password.\n",
+    )
+    write(
+        folder / "restore.md",
+        "# Restoring\n\nRestoring factory settings erases the configuration; the default password is printed on the label.\n",
+    )
+    write(folder / "chongzhi.md", "# 重置\n\n按住复位按钮十秒即可重置路由器，恢复出厂设置和默认密码。\n")
+    write(folder / "huifu.md", "# 恢复\n\n恢复出厂设置会清除全部配置，默认密码印在标签上。\n")
+    for number, text in enumerate(FILLERS):
+        write(folder / f"filler-{number}.md", text)
+    return sparse_kb(settings, folder)
+
+
+@pytest.mark.parametrize(
+    ("query", "first", "found"), [("reset the router", "reset.md", "restore.md"), ("重置路由器", "chongzhi.md", "huifu.md")]
+)
+def test_feedback_finds_a_chunk_sharing_only_the_best_chunks_words(router_notes, query, first, found):
+    assert files(router_notes.search(query, k=5)) == [first]  # BM25: the query's words are in one file only
+    result = router_notes.retrieve(query, SearchOptions(k=5, feedback_docs=1, feedback_terms=10))
+    assert files(result.hits) == [first, found] and result.timings["feedback"] > 0
+    assert "sparse" in result.hits[0].scores and "sparse" not in result.hits[1].scores  # BM25 alone never saw it
+    assert "feedback" not in router_notes.retrieve(query, SearchOptions(k=5)).timings  # off by default
+
+
+def test_feedback_terms_come_from_the_best_chunks_and_leave_out_the_query(router_notes):
+    from ragkb.retrieve.feedback import expansion_terms
+
+    with router_notes.store.snapshot() as session:
+        ranking = dict(router_notes.store.sparse.search(session, router_notes.id, "reset the router", 10))
+        terms = expansion_terms(session, router_notes.store.sparse, router_notes.id, "reset the router", ranking, 1, 5)
+    assert len(terms) == 5 and {"reset", "router"}.isdisjoint(terms)
+    assert set(terms) <= {"hold", "button", "restor", "factori", "set", "default", "password"}
+
+
+@pytest.fixture
+def printer_guides(settings, tmp_path) -> KnowledgeBase:
+    folder = tmp_path / "guides"
+    write(folder / "guide.md", "# Printer guide\n\n## Paper jam\n\nWhen a paper jam stops the printer, open the front cover "
+          "and pull the stuck sheet out slowly.\n\n## Jam light\n\nThe orange light blinks after a paper jam until the cover is closed again.\n")  # fmt: skip
+    write(folder / "shop.md", "# Shop\n\nPaper jam? Buy new paper here.\n")
+    write(folder / "box.md", "# Box\n\nCover the front of the box.\n")
+    for number, text in enumerate(FILLERS):
+        write(folder / f"filler-{number}.md", text)
+    return sparse_kb(settings, folder)
+
+
+def test_file_evidence_lifts_a_file_with_several_matching_chunks(printer_guides):
+    assert files(printer_guides.search("paper jam", k=3)) == ["shop.md", "guide.md", "guide.md"]  # one short chunk wins
+    result = printer_guides.retrieve("paper jam", SearchOptions(k=3, file_evidence=0.5))
+    assert files(result.hits) == ["guide.md", "guide.md", "shop.md"] and result.timings["evidence"] > 0
+
+
+def test_proximity_prefers_the_query_words_together_and_in_order(printer_guides):
+    assert files(printer_guides.search("front cover", k=2)) == ["box.md", "guide.md"]  # "cover the front": shorter
+    result = printer_guides.retrieve("front cover", SearchOptions(k=2, proximity=1.0))
+    assert files(result.hits) == ["guide.md", "box.md"] and result.timings["proximity"] > 0
+
+
+def test_pair_counts_find_ordered_pairs_within_the_window_and_saturate():
+    from ragkb.retrieve.proximity import pair_counts, pair_score
+
+    pairs = {("sequenc", "generat")}
+    assert pair_counts(["sequenc", "generat"], pairs) == {("sequenc", "generat"): 1}
+    assert pair_counts(["sequenc", "number", "generat"], pairs, window=2) == {("sequenc", "generat"): 1}
+    assert pair_counts(["sequenc", "number", "generat"], pairs, window=1) == {}
+    assert pair_counts(["generat", "sequenc"], pairs) == {}  # order matters
+    assert pair_score(pair_counts(["sequenc", "generat"], pairs)) == 0.5
+    assert pair_score(pair_counts(["sequenc", "generat"] * 3, pairs)) == 0.75  # the first occurrence counts most
+
+
+def test_feedback_and_proximity_in_hybrid_search_fuse_with_the_dense_side(settings, library):
+    kb = KnowledgeBase.create("hybrid", settings=settings)  # the bundled MiniLM
+    kb.add([library])
+    options = SearchOptions(k=3, feedback_docs=2, proximity=0.5)
+    result = kb.retrieve("hold the reset button", options)
+    assert "reset.md" in files(result.hits) and {"feedback", "proximity"} <= set(result.timings)
+    assert all("dense" in hit.scores for hit in result.hits)
+
+
 # --- cross-encoder reranking ------------------------------------------------------------------
 
 
@@ -245,13 +336,19 @@ def test_cross_encoder_reorders_by_its_scores_with_depth_and_threshold(printers,
     assert files(strict) == ["fix-guide.md"]
 
 
-def test_accurate_profile_finds_the_reranker_in_the_home_or_says_where_to_put_it(printers, cross_encoder, settings):
+def test_cross_encoder_without_a_model_looks_in_the_home_or_says_where_to_put_it(printers, cross_encoder, settings):
     with pytest.raises(RagkbError, match="no cross-encoder at .*models/reranker"):
-        printers.search("paper jam", options=SearchOptions(profile="accurate"))
+        printers.search("paper jam", options=SearchOptions(rerank="cross-encoder"))
     (settings.home / "models").mkdir(parents=True, exist_ok=True)
     (settings.home / "models" / "reranker").symlink_to(cross_encoder)
-    hits = printers.search("how do I fix a paper jam in the printer", options=SearchOptions(k=1, profile="accurate"))
+    hits = printers.search("how do I fix a paper jam in the printer", options=SearchOptions(k=1, rerank="cross-encoder"))
     assert files(hits) == ["fix-guide.md"] and "rerank" in hits[0].scores
+
+
+def test_accurate_profile_runs_its_stages_without_any_model(printers):
+    result = printers.retrieve("paper jam", SearchOptions(k=2, profile="accurate"))
+    assert result.hits and result.profile == builtin_profiles()["accurate"]
+    assert ACCURATE_STAGES <= set(result.timings) and "rerank" not in result.timings
 
 
 def test_reranker_languages_leave_other_queries_alone(printers, cross_encoder):
@@ -376,10 +473,12 @@ def test_eval_retrieval_reports_profiles_side_by_side_with_per_query_files(cli_e
     assert summary["results"] == {}
     profiles = summary["profiles"]
     assert profiles["default"]["nDCG@10"] == 1.0 and profiles["fast"]["Hit@1"] == 1.0
-    assert "no cross-encoder" in profiles["accurate"]["skipped"]
+    assert profiles["accurate"]["nDCG@10"] == 1.0 and ACCURATE_STAGES <= {
+        k.removesuffix(" p50 ms") for k in profiles["accurate"]["latency"]
+    }
     assert {"total p50 ms", "total p95 ms", "retrieval p50 ms"} <= set(profiles["default"]["latency"])
     rows = [json.loads(line) for line in (out / "per-query.jsonl").read_text().splitlines()]
-    assert len(rows) == 4 and {r["run"] for r in rows} == {"default", "fast"}
+    assert len(rows) == 6 and {r["run"] for r in rows} == {"default", "fast", "accurate"}
     assert rows[0]["relevant"] == {"d1": 1} and rows[0]["found"][0] == "d1" and "nDCG@10" in rows[0]["metrics"]
     assert (out / "metrics.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     human = ragkb(cli_env, "eval", "retrieval", str(dataset), "--kb-settings", "embedder=none", "--out", str(out)).stdout

@@ -22,6 +22,18 @@ def min_max(scores: Mapping[int, float]) -> dict[int, float]:
     return {key: (value - low) / (high - low) for key, value in scores.items()}
 
 
+def scaled(scores: Mapping[int, float]) -> dict[int, float]:
+    """Scores divided by the best, so 1 is the best and 0 stays 0 (from the lowest score instead of 0 when
+    some are negative). Unlike :func:`min_max` it does not push the last candidate to 0, which matters
+    when there are few candidates or when the last one is what a later stage is about to judge."""
+    if not scores:
+        return {}
+    low, high = min(0.0, *scores.values()), max(scores.values())
+    if high == low:
+        return {key: 1.0 for key in scores}
+    return {key: (value - low) / (high - low) for key, value in scores.items()}
+
+
 def convex(sparse: Mapping[int, float], dense: Mapping[int, float], dense_weight: float) -> dict[int, float]:
     """``(1-w)·sparse + w·dense`` on normalised scores; a candidate missing from a list scores 0 there."""
     sparse_norm, dense_norm = min_max(sparse), min_max(dense)

@@ -3,7 +3,10 @@
     filters → allowed chunk ids (one catalog query)
     query expansion (multi-query, HyDE; through the generator)
     retrieve each query: sparse ∥ dense over the allowed chunks, fused (convex or RRF)
+    refine the query's sparse side, fuse again: pseudo-relevance feedback (BM25 again with terms of
+        the best chunks), term proximity (query words together, in order)
     fuse the queries' rankings (reciprocal rank)
+    document evidence: a chunk gains from its file's other candidates
     rerank the best ``rerank_depth`` (cross-encoder or LLM), threshold
     MMR, min score, top k
     context expansion (neighbouring chunks or the whole section)
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from sqlalchemy import select
 
 from ragkb.answer.llms import Generator, create_generator
@@ -28,11 +32,14 @@ from ragkb.errors import RagkbError
 from ragkb.index.language import detect_language
 from ragkb.models import SearchHit
 from ragkb.retrieve.context import expand
+from ragkb.retrieve.evidence import with_file_evidence
 from ragkb.retrieve.expansion import hypothetical_answer, multi_queries
+from ragkb.retrieve.feedback import with_feedback
 from ragkb.retrieve.filters import allowed_chunks
 from ragkb.retrieve.fusion import RRF_K
 from ragkb.retrieve.mmr import mmr
 from ragkb.retrieve.profiles import DEFAULT_RERANKER_FOLDER, RetrievalProfile, SearchMode, SearchOptions
+from ragkb.retrieve.proximity import with_proximity
 from ragkb.retrieve.rerank import CrossEncoderReranker, LLMReranker, Reranker, rerank_order
 
 if TYPE_CHECKING:
@@ -64,6 +71,15 @@ class _Ranking:
     scores: dict[int, float]
     sparse: dict[int, float]
     dense: dict[int, float]
+    mode: SearchMode
+    vector: np.ndarray | None
+    """The text's embedding (None in sparse mode)."""
+    lexical: dict[int, float] | None = None
+    """The sparse side as fused, when feedback or proximity refined it (``sparse`` stays BM25's)."""
+
+    @property
+    def lexical_scores(self) -> dict[int, float]:
+        return self.sparse if self.lexical is None else self.lexical
 
 
 class _Stopwatch:
@@ -95,13 +111,24 @@ def retrieve_one(kb: KnowledgeBase, session, text: str, mode: SearchMode, depth:
     revision = session.scalar(select(KnowledgeBaseRow.revision).where(KnowledgeBaseRow.id == kb.id))
     sparse = dict(kb.store.sparse.search(session, kb.id, text, depth, allowed)) if mode != "dense" else {}
     dense: dict[int, float] = {}
+    vector = None
     if mode != "sparse":
         # Queries bypass the embedding cache: caching them would make every search a write.
         vector = kb.embedder.inner.embed([instruction + text])[0]
         dense = dict(kb.store.dense.search(session, kb.id, revision, vector, depth, allowed))
         if mode == "hybrid":
             dense.update(kb.store.dense.scores_for(session, kb.id, revision, vector, list(sparse), allowed))
-    return _Ranking(kb._fuse(session, mode, sparse, dense), sparse, dense)
+    return _Ranking(kb._fuse(session, mode, sparse, dense), sparse, dense, mode, vector)
+
+
+def refuse(kb: KnowledgeBase, session, ranking: _Ranking, lexical: dict[int, float], allowed) -> _Ranking:
+    """``ranking`` with a refined sparse side (feedback, proximity), fused again with its dense side."""
+    dense = dict(ranking.dense)
+    if ranking.mode == "hybrid" and (missing := [c for c in lexical if c not in dense]):
+        revision = session.scalar(select(KnowledgeBaseRow.revision).where(KnowledgeBaseRow.id == kb.id))
+        dense.update(kb.store.dense.scores_for(session, kb.id, revision, ranking.vector, missing, allowed))
+    scores = kb._fuse(session, ranking.mode, lexical, dense)
+    return _Ranking(scores, ranking.sparse, dense, ranking.mode, ranking.vector, lexical)
 
 
 def reciprocal_rank_fusion(rankings: list[dict[int, float]]) -> dict[int, float]:
@@ -174,7 +201,26 @@ def search(kb: KnowledgeBase, query: str, options: SearchOptions) -> SearchResul
             ]
             if hyde is not None:  # an answer-shaped text: embedded as a passage, without the query instruction
                 rankings.append(retrieve_one(kb, session, hyde, effective_mode(kb, hyde, profile.mode), depth, allowed, ""))
-            scores = rankings[0].scores if len(rankings) == 1 else reciprocal_rank_fusion([r.scores for r in rankings])
+        first = rankings[0]
+        if profile.feedback_docs and first.mode != "dense":
+            with clock.stage("feedback"):
+                lexical = with_feedback(
+                    session, kb.store.sparse, kb.id, query, first.sparse, first.scores,
+                    profile.feedback_docs, profile.feedback_terms, profile.feedback_weight, depth, allowed,
+                )  # fmt: skip
+                first = refuse(kb, session, first, lexical, allowed)
+        if profile.proximity and first.mode != "dense" and first.scores:
+            with clock.stage("proximity"):
+                candidates = first.lexical_scores.keys() | first.dense.keys()
+                lexical = with_proximity(
+                    session, kb.store.sparse, kb.id, query, first.lexical_scores, candidates, profile.proximity
+                )
+                first = refuse(kb, session, first, lexical, allowed)
+        rankings[0] = first
+        scores = first.scores if len(rankings) == 1 else reciprocal_rank_fusion([r.scores for r in rankings])
+        if profile.file_evidence and scores:
+            with clock.stage("evidence"):
+                scores = with_file_evidence(session, scores, profile.file_evidence)
         order = sorted(scores, key=scores.__getitem__, reverse=True)
         extra: dict[str, dict[int, float]] = {}
         reranker = make_reranker(profile, generator, detect_language(query), kb.app_settings.home)
@@ -189,7 +235,6 @@ def search(kb: KnowledgeBase, query: str, options: SearchOptions) -> SearchResul
         if profile.min_score is not None:
             order = [c for c in order if scores[c] >= profile.min_score]
         top = order[: options.k]
-        first = rankings[0]
         hits = kb._hits(session, top, scores, first.sparse, first.dense)
         for hit in hits:
             hit.scores.update({name: values[hit.chunk_id] for name, values in extra.items() if hit.chunk_id in values})

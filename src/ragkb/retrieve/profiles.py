@@ -20,7 +20,7 @@ RerankKind = Literal["off", "cross-encoder", "llm"]
 ContextKind = Literal["chunk", "window", "section"]
 
 DEFAULT_RERANKER_FOLDER = "models/reranker"
-"""Where the ``accurate`` profile looks for a cross-encoder, in the ragkb home, unless a profile names
+"""Where ``rerank="cross-encoder"`` looks for a model, in the ragkb home, unless the profile names
 one: copy any sentence-transformers CrossEncoder there (bge-reranker-base, ms-marco-MiniLM-L6-v2),
 or build one offline with bench/train_reranker.py."""
 
@@ -32,6 +32,17 @@ class RetrievalProfile(BaseModel):
     candidates: int = Field(100, ge=1, le=2000, description="results each retriever contributes per query")
     multi_query: int = Field(0, ge=0, le=8, description="extra phrasings of the query written by the generator (0: off)")
     hyde: bool = Field(False, description="also search with a hypothetical answer written by the generator (HyDE)")
+    feedback_docs: int = Field(
+        0, ge=0, le=50, description="pseudo-relevance feedback: expand the BM25 query from this many best chunks (0: off)"
+    )
+    feedback_terms: int = Field(30, ge=1, le=100, description="terms added to the query by feedback")
+    feedback_weight: float = Field(0.2, ge=0, le=1, description="share of the expanded query in the BM25 scores")
+    file_evidence: float = Field(
+        0.0, ge=0, le=5, description="add this times the best other candidate of the same file to each score (0: off)"
+    )
+    proximity: float = Field(
+        0.0, ge=0, le=5, description="add this times a score for query words found together, in order (0: off)"
+    )
     rerank: RerankKind = Field("off", description="off, cross-encoder or llm (the configured generator)")
     reranker_model: str | None = Field(
         None, description=f"cross-encoder: a local folder or a hub id (None: <ragkb home>/{DEFAULT_RERANKER_FOLDER})"
@@ -59,7 +70,7 @@ def builtin_profiles() -> dict[str, RetrievalProfile]:
     return {
         "default": RetrievalProfile(),
         "fast": RetrievalProfile(mode="sparse"),
-        "accurate": RetrievalProfile(rerank="cross-encoder"),
+        "accurate": RetrievalProfile(proximity=0.1),
     }
 
 

@@ -48,7 +48,7 @@ def _load_cross_encoder(location: str):
     except Exception as error:
         raise ConfigError(
             f"cannot load cross-encoder '{location}' ({type(error).__name__}); give a local model folder or a hub id "
-            "reachable from this machine, e.g. ragkb kb profile KB accurate --set reranker_model=/models/bge-reranker-base"
+            "reachable from this machine, e.g. ragkb kb profile KB mine --set rerank=cross-encoder --set reranker_model=/models/bge-reranker-base"
         ) from error
 
 
@@ -58,7 +58,7 @@ class CrossEncoderReranker:
         if not location.exists() and model.startswith(("/", "~", ".")):
             raise ConfigError(
                 f"no cross-encoder at {location}; put a sentence-transformers CrossEncoder there (or build one with "
-                "bench/train_reranker.py), or set another: ragkb kb profile KB accurate --set reranker_model=<folder or hub id>"
+                "bench/train_reranker.py), or set another: ragkb kb profile KB mine --set rerank=cross-encoder --set reranker_model=<folder or hub id>"
             )
         self.location = str(location) if location.exists() else model
         self.name = f"cross-encoder:{model}"
