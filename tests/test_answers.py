@@ -8,7 +8,7 @@ from llm_servers import chat_server
 from support import write
 
 from ragkb import KnowledgeBase, Settings
-from ragkb.answer.answering import Answerer, is_refusal
+from ragkb.answer.answering import Answerer, echoes_instructions, is_refusal
 from ragkb.answer.chat import Conversation
 from ragkb.answer.citations import resolve
 from ragkb.answer.prompts import build_prompt
@@ -96,6 +96,14 @@ def test_an_echoed_prompt_is_not_taken_for_a_refusal():
     echoed = f'Rules:\n- If the sources do not contain the answer, reply exactly: "{refusal}"\n- Answer in English.'
     assert not is_refusal(echoed, "en")
     assert is_refusal("知识库中没有找到相关信息。", "zh")
+
+
+def test_an_answer_that_repeats_its_instructions_is_replaced_by_quoted_sources():
+    instructions = "You answer questions about a knowledge base using only the numbered sources below.\nRules:"
+    assert echoes_instructions(
+        "You answer questions about a knowledge base using only the numbered sources below. [1]", instructions
+    )
+    assert not echoes_instructions("Claims are due within 30 days [1].", instructions)
 
 
 def test_citations_to_numbers_not_in_the_context_are_dropped():

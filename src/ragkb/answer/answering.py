@@ -74,6 +74,11 @@ def is_refusal(text: str, language: str) -> bool:
     return refusal in text and len(text) <= 2 * len(refusal)
 
 
+def echoes_instructions(text: str, instructions: str) -> bool:
+    """Whether the answer repeats a line of the system prompt (30+ characters) word for word."""
+    return any(len(line) >= 30 and line in text for line in (line.strip() for line in instructions.splitlines()))
+
+
 class Answerer:
     def __init__(
         self,
@@ -149,8 +154,9 @@ class Answerer:
         timings["generation"] = time.perf_counter() - started
         refused = is_refusal(text, language)
         answer = self._finish(question, query, text, prompt.sources, refused, retrieved, timings, None)
-        if not answer.refused and not answer.citations:
-            # Nothing in the model's answer is supported by a source: quote the sources instead.
+        if not answer.refused and (not answer.citations or echoes_instructions(text, prompt.messages[0]["content"])):
+            # Nothing in the model's answer is supported by a source, or it repeats its
+            # instructions (tiny models do): quote the sources instead.
             fallback = self._extractive(question, query, usable, retrieved, timings, None)
             fallback.fallback_from = answer.text
             return fallback

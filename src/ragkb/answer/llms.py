@@ -175,6 +175,9 @@ WEAK_IN_CHINESE = {"smollm2", "gemma3"}
 """Bundled models too small to answer Chinese questions (measured in bench/RESULTS.md)."""
 """Bundled GGUF files without a chat template in their metadata, and the llama.cpp format to use."""
 
+SEED = 42
+"""Fixed sampling seed: the same question over the same sources gets the same answer."""
+
 STOP = ["\n\nQuestion:", "\n问题：", "\nSources:", "\n资料：", "[/INST]", "<end_of_turn>"]
 """Small models tend to echo the prompt's scaffolding after answering; stop there."""
 
@@ -187,7 +190,7 @@ def _load_llama(path: str, context_window: int, chat_format: str | None):
         raise ConfigError("embedded models need llama-cpp-python; pip install llama-cpp-python") from None
     with open(os.devnull, "w") as devnull, redirect_stderr(devnull):
         try:
-            return Llama(model_path=path, n_ctx=context_window, chat_format=chat_format, verbose=False)
+            return Llama(model_path=path, n_ctx=context_window, chat_format=chat_format, seed=SEED, verbose=False)
         except ValueError as error:  # llama.cpp says only "Failed to load model from file"
             raise ConfigError(f"llama.cpp could not load {path} ({error}); check that it is a complete GGUF file") from None
 
