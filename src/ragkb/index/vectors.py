@@ -161,10 +161,9 @@ class SqliteVectorIndex:
 
     @staticmethod
     def _search_matrix(matrix: _Matrix, query: np.ndarray, k: int, allowed: Collection[int] | None) -> list[tuple[int, float]]:
-        if allowed is None:
-            positions = np.arange(len(matrix.chunk_ids))
-        else:
-            positions = np.fromiter((matrix.position[c] for c in allowed if c in matrix.position), dtype=np.int64)
+        if allowed is None:  # no copy of the matrix
+            return _top(matrix.chunk_ids, matrix.vectors @ query, k) if len(matrix.chunk_ids) else []
+        positions = np.fromiter((matrix.position[c] for c in allowed if c in matrix.position), dtype=np.int64)
         if len(positions) == 0:
             return []
         return _top(matrix.chunk_ids[positions], matrix.vectors[positions] @ query, k)
