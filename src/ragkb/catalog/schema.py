@@ -87,6 +87,19 @@ class ChunkVectorRow(Base):
     )
 
 
+class DeletedVectorRow(Base):
+    """A chunk whose vector was deleted, in deletion order: the embedded store's HNSW graph
+    (:mod:`ragkb.index.ann`) replays this log to drop it. Needed because SQLite reuses the id of
+    a deleted last row, so "ids above the highest indexed one" cannot tell what changed."""
+
+    __tablename__ = "chunk_vector_deleted"
+    __table_args__ = (Index("ix_chunk_vector_deleted_kb_seq", "kb_id", "seq"), {"sqlite_autoincrement": True})
+
+    seq: Mapped[int] = mapped_column(primary_key=True, doc="never reused (AUTOINCREMENT)")
+    kb_id: Mapped[int]
+    chunk_id: Mapped[int]
+
+
 class EmbeddingCacheRow(Base):
     """Embeddings by (model, text hash): re-indexing unchanged text costs nothing."""
 

@@ -6,8 +6,8 @@ file saying what it reflects), so a new process loads it instead of rebuilding i
 
 Keeping the cache current without re-reading every vector: chunk ids only grow, except that
 SQLite hands the ids of the last rows out again once they are deleted (``chunk`` has no
-AUTOINCREMENT). So the dense index logs every deleted chunk id in :data:`DELETED` (same
-transaction as the deletion) and a refresh
+AUTOINCREMENT). So the dense index logs every deleted chunk id in ``chunk_vector_deleted``
+(:class:`~ragkb.catalog.schema.DeletedVectorRow`, same transaction as the deletion) and a refresh
 
 1. removes the chunk ids logged after the cache's last log entry,
 2. adds the vectors of chunks above the cache's highest id and of those removed ids that exist
@@ -27,11 +27,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 from usearch.index import Index
 
-from ragkb.catalog.schema import ChunkVectorRow, KnowledgeBaseRow
+from ragkb.catalog.schema import ChunkVectorRow, DeletedVectorRow, KnowledgeBaseRow
 from ragkb.index.stores.base import existing_chunk_ids
 
 CONNECTIVITY = 16
@@ -45,21 +45,13 @@ SAVE_FRACTION = 0.01
 (a new process replays what the file lacks from SQLite; rewriting a 1M-vector file takes seconds)."""
 FORMAT = 1
 
-DELETED = "chunk_vector_deleted"
-DELETED_DDL = (
-    f"CREATE TABLE IF NOT EXISTS {DELETED} (seq INTEGER PRIMARY KEY AUTOINCREMENT, kb_id INTEGER NOT NULL, chunk_id INTEGER NOT NULL)",
-    f"CREATE INDEX IF NOT EXISTS ix_{DELETED}_kb_seq ON {DELETED} (kb_id, seq)",
-)
-
 
 def log_deleted(session: Session, kb_id: int, chunk_ids: list[int]) -> None:
-    session.execute(
-        text(f"INSERT INTO {DELETED} (kb_id, chunk_id) VALUES (:kb, :chunk)"), [{"kb": kb_id, "chunk": c} for c in chunk_ids]
-    )
+    session.execute(insert(DeletedVectorRow), [{"kb_id": kb_id, "chunk_id": c} for c in chunk_ids])
 
 
 def forget_deleted(session: Session, kb_id: int) -> None:
-    session.execute(text(f"DELETE FROM {DELETED} WHERE kb_id = :kb"), {"kb": kb_id})
+    session.execute(delete(DeletedVectorRow).where(DeletedVectorRow.kb_id == kb_id))
 
 
 @dataclass
@@ -159,8 +151,9 @@ class HnswGraph:
     def _apply_changes(self, session: Session) -> int:
         state = self.state
         deleted = session.execute(
-            text(f"SELECT seq, chunk_id FROM {DELETED} WHERE kb_id = :kb AND seq > :seq"),
-            {"kb": self.kb_id, "seq": state.log_seq},
+            select(DeletedVectorRow.seq, DeletedVectorRow.chunk_id).where(
+                DeletedVectorRow.kb_id == self.kb_id, DeletedVectorRow.seq > state.log_seq
+            )
         ).all()
         removed = sorted({int(chunk_id) for _, chunk_id in deleted})
         if removed:
@@ -183,7 +176,7 @@ class HnswGraph:
         return len(removed) + int(fresh.sum())
 
     def _build(self, session: Session, revision: int, kb_created: str) -> None:
-        log_seq = session.scalar(text(f"SELECT COALESCE(MAX(seq), 0) FROM {DELETED}"))
+        log_seq = session.scalar(select(func.coalesce(func.max(DeletedVectorRow.seq), 0)))
         rows = session.execute(
             select(ChunkVectorRow.chunk_id, ChunkVectorRow.vector)
             .where(ChunkVectorRow.kb_id == self.kb_id)

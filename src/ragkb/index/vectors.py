@@ -26,7 +26,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from ragkb.catalog.schema import ChunkVectorRow
-from ragkb.index.ann import DELETED_DDL, HnswGraph, count_vectors, forget_deleted, log_deleted
+from ragkb.index.ann import HnswGraph, count_vectors, forget_deleted, log_deleted
 
 OVERSAMPLE = 2.0
 """With a filter, ask the graph for ``OVERSAMPLE * k / share of chunks allowed`` neighbours."""
@@ -59,10 +59,6 @@ class SqliteVectorIndex:
         self._graphs: dict[int, HnswGraph] = {}
         self._sizes: dict[int, tuple[int, int]] = {}
         self._lock = threading.Lock()
-
-    def create_tables(self, session: Session) -> None:
-        for statement in DELETED_DDL:
-            session.execute(text(statement))
 
     # --- writes (in the caller's transaction) -----------------------------------------------
 

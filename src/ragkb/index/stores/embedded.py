@@ -30,5 +30,3 @@ class EmbeddedStore(SqlStore):
     def __init__(self, url: str, ann_threshold: int):
         dense = SqliteVectorIndex(graph_folder(url), ann_threshold)
         super().__init__(url, Catalog(url), SqliteFtsIndex(), dense)
-        with self.catalog.session() as session:
-            dense.create_tables(session)
