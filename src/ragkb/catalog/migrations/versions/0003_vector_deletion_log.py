@@ -14,6 +14,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    if sa.inspect(op.get_bind()).has_table("chunk_vector_deleted"):
+        return  # made by a development build that created it outside migrations
     op.create_table(
         "chunk_vector_deleted",
         sa.Column("seq", sa.Integer(), primary_key=True),
