@@ -23,10 +23,17 @@ def index_counts(home: Path, kb_name: str) -> dict[str, int]:
         chunk_ids = {r[0] for r in db.execute("SELECT id FROM chunk WHERE kb_id = ?", (kb_id,))}
         fts_ids = {r[0] for r in db.execute(f"SELECT rowid FROM fts_kb_{kb_id}")}
         vector_ids = {r[0] for r in db.execute("SELECT chunk_id FROM chunk_vector WHERE kb_id = ?", (kb_id,))}
+        english = {r[0] for r in db.execute("SELECT id FROM chunk WHERE kb_id = ? AND language = 'en'", (kb_id,))}
         declared = db.execute(
             "SELECT COALESCE(SUM(chunk_count), 0) FROM knowledge_file WHERE kb_id = ? AND status = 'indexed'", (kb_id,)
         ).fetchone()[0]
         files = db.execute("SELECT COUNT(*) FROM knowledge_file WHERE kb_id = ?", (kb_id,)).fetchone()[0]
     assert fts_ids == chunk_ids, "sparse index out of step with chunks"
     assert vector_ids <= chunk_ids, "vectors without chunks"
-    return {"files": files, "chunks": len(chunk_ids), "vectors": len(vector_ids), "declared_chunks": declared}
+    return {
+        "files": files,
+        "chunks": len(chunk_ids),
+        "english_chunks": len(english),
+        "vectors": len(vector_ids),
+        "declared_chunks": declared,
+    }

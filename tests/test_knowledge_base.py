@@ -85,6 +85,17 @@ def test_chinese_query_with_english_only_embedder_ranks_like_bm25(settings, docs
     assert hybrid == sparse
 
 
+def test_only_chunks_in_languages_the_embedder_reads_get_vectors(settings, docs):
+    KnowledgeBase.create("en", settings=settings).add([docs])
+    both = KnowledgeBase.create("both", settings=settings, kb_settings=KBSettings(embedder_languages=["en", "zh"]))
+    both.add([docs])
+    english_only, bilingual = index_counts(settings.home, "en"), index_counts(settings.home, "both")
+    assert english_only["vectors"] == english_only["english_chunks"] < english_only["chunks"]
+    assert bilingual["vectors"] == bilingual["chunks"] == english_only["chunks"]
+    dense_zh = [hit.file for hit in both.search("报销需要哪些材料", k=3, mode="dense")]
+    assert any(file.endswith("报销办法.txt") for file in dense_zh)
+
+
 def test_incremental_add_update_sync_and_force(settings, docs):
     kb = KnowledgeBase.create("notes", settings=settings)
     kb.add([docs])
@@ -107,7 +118,8 @@ def test_incremental_add_update_sync_and_force(settings, docs):
     forced = kb.add([docs], force=True)
     assert len(forced.updated) == 2
     counts = index_counts(kb.app_settings.home, "notes")
-    assert counts["chunks"] == counts["vectors"] == counts["declared_chunks"]
+    assert counts["chunks"] == counts["declared_chunks"]
+    assert counts["vectors"] == counts["english_chunks"] < counts["chunks"]  # MiniLM reads English only
 
 
 def test_remove_and_delete_leave_nothing_behind(settings, docs):

@@ -204,16 +204,7 @@ class KnowledgeBase:
             if source is not None:
                 row.size, row.mtime = source.size, source.mtime
 
-    def _write_file(
-        self,
-        session,
-        source: Source,
-        loader: str,
-        splitter: str,
-        chunks: list[Chunk],
-        texts: list[str],
-        vectors: np.ndarray | None,
-    ) -> None:
+    def _write_file(self, session, source: Source, loader: str, splitter: str, batch: ChunkBatch) -> None:
         row = existing_file(session, self.id, source.path)
         if row is None:
             row = FileRow(kb_id=self.id, path=source.path, version=0)
@@ -221,17 +212,19 @@ class KnowledgeBase:
             session.flush()
         else:
             self.store.delete_file_chunks(session, self.id, row.id)
-        for key, value in file_row_values(source, loader, splitter, len(chunks)).items():
+        for key, value in file_row_values(source, loader, splitter, len(batch.chunks)).items():
             setattr(row, key, value)
         row.version += 1
+        self.store.write_chunks(session, self.id, row.id, batch)
+
+    def chunk_languages(self, chunks: list[Chunk]) -> list[str]:
         language = self.settings.language
-        languages = [detect_language(chunk.text) if language == "auto" else language for chunk in chunks]
-        self.store.write_chunks(session, self.id, row.id, ChunkBatch(chunks, languages, [tokenize(t) for t in texts], vectors))
+        return [detect_language(chunk.text) if language == "auto" else language for chunk in chunks]
 
     # --- embeddings ------------------------------------------------------------------------
 
     @property
-    def embedder(self) -> Embedder | None:
+    def embedder(self) -> CachedEmbedder | None:
         if self._embedder is None and self.settings.embedder != "none":
             inner = create_embedder(self.settings.embedder, self.app_settings)
             self._embedder = CachedEmbedder(inner, self.catalog)
@@ -249,8 +242,15 @@ class KnowledgeBase:
             return self.settings.query_instruction
         return default_query_instruction(self.settings.embedder)
 
-    def _embed_documents(self, texts: list[str]) -> np.ndarray | None:
-        return self.embedder.embed(texts) if self.embedder and texts else None
+    def _embed_documents(self, texts: list[str], languages: list[str]) -> tuple[np.ndarray | None, list[bool] | None]:
+        """Vectors of the texts in a language the embedder reads, and which texts those are
+        (see :class:`ChunkBatch`); ``(None, None)`` without an embedder."""
+        if not self.embedder or not texts:
+            return None, None
+        readable = self.embedder_languages
+        embedded = [language in readable for language in languages]
+        wanted = [text for text, keep in zip(texts, embedded) if keep]
+        return (self.embedder.embed(wanted) if wanted else np.zeros((0, self.embedder.dimension), np.float32)), embedded
 
     # --- search ----------------------------------------------------------------------------
 
@@ -350,8 +350,9 @@ class KnowledgeBase:
         return {"name": self.name, "description": self.description, "settings": self.settings.model_dump(), **self.stats()}
 
     def update(self, *, description: str | None = None, settings: dict | None = None) -> None:
-        """Change the description and some settings. New chunking settings apply to files as they are
-        re-indexed; the embedder cannot change once there are chunks (their vectors would not match)."""
+        """Change the description and some settings. New chunking settings and ``embedder_languages``
+        (which chunks get a vector) apply to files as they are re-indexed (``add(force=True)``); the
+        embedder cannot change once there are chunks (their vectors would not match)."""
         new_settings = KBSettings.model_validate({**self.settings.model_dump(), **(settings or {})})
         if new_settings.embedder != self.settings.embedder:
             if self.stats()["chunks"]:
@@ -399,7 +400,5 @@ class KnowledgeBase:
     def delete_session(self, name: str) -> bool:
         """Delete a conversation with its messages; ``False`` if there was none."""
         with self.catalog.session() as session:
-            result = session.execute(
-                delete(ChatSessionRow).where(ChatSessionRow.kb_id == self.id, ChatSessionRow.name == name)
-            )
+            result = session.execute(delete(ChatSessionRow).where(ChatSessionRow.kb_id == self.id, ChatSessionRow.name == name))
             return result.rowcount > 0

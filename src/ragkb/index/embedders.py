@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Protocol
@@ -224,6 +224,11 @@ class CachedEmbedder:
         self.name = embedder.name
         self.languages = embedder.languages
         self._catalog = catalog
+
+    @cached_property
+    def dimension(self) -> int:
+        """The size of the vectors (asked of the model once, bypassing the cache)."""
+        return int(self.inner.embed(["dimension"]).shape[1])
 
     def embed(self, texts: list[str]) -> np.ndarray:
         hashes = [text_hash(t) for t in texts]

@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from ragkb.catalog.schema import FileRow
 from ragkb.errors import LoaderError
-from ragkb.index.stores.base import indexed_text
+from ragkb.index.stores.base import ChunkBatch, indexed_text
+from ragkb.index.tokenize import tokenize
 from ragkb.ingest import loaders
 from ragkb.ingest.chunking import chunk_document, splitter_id
 from ragkb.models import Chunk, ParsedDocument
@@ -68,6 +69,7 @@ class _Prepared:
     loader: str
     chunks: list[Chunk]
     texts: list[str]
+    languages: list[str]
 
 
 def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -160,7 +162,8 @@ class Ingestor:
             self._fail(source.path, str(error), source)
             return None
         chunks = chunk_document(document, self.chunk_size, self.chunk_overlap)
-        return _Prepared(source, document.loader, chunks, [indexed_text(source.title, c) for c in chunks])
+        texts = [indexed_text(source.title, c) for c in chunks]
+        return _Prepared(source, document.loader, chunks, texts, self.kb.chunk_languages(chunks))
 
     def _fail(self, path: str, error: str, source: Source | None = None) -> None:
         """Report a failure; record it in the catalog unless the path does not exist at all."""
@@ -171,17 +174,20 @@ class Ingestor:
     def _commit(self, batch: list[_Prepared], known: dict) -> None:
         if not batch:
             return
-        texts = [text for prepared in batch for text in prepared.texts]
-        vectors = self.kb._embed_documents(texts)
-        offset = 0
+        vectors, embedded = self.kb._embed_documents(
+            [text for prepared in batch for text in prepared.texts],
+            [language for prepared in batch for language in prepared.languages],
+        )
+        offset = row = 0  # of the batch's chunks, of its vectors
         with self.kb.store.transaction() as session:
             for prepared in batch:
                 count = len(prepared.chunks)
-                file_vectors = None if vectors is None else vectors[offset : offset + count]
-                offset += count
-                self.kb._write_file(
-                    session, prepared.source, prepared.loader, self.splitter, prepared.chunks, prepared.texts, file_vectors
-                )
+                file_embedded = None if embedded is None else embedded[offset : offset + count]
+                file_vectors = None if vectors is None else vectors[row : row + sum(file_embedded)]
+                offset, row = offset + count, row + (0 if file_embedded is None else sum(file_embedded))
+                terms = [tokenize(text) for text in prepared.texts]
+                chunk_batch = ChunkBatch(prepared.chunks, prepared.languages, terms, file_vectors, file_embedded)
+                self.kb._write_file(session, prepared.source, prepared.loader, self.splitter, chunk_batch)
                 is_update = prepared.source.path in known
                 (self.report.updated if is_update else self.report.added).append(prepared.source.path)
                 self.report.chunks += count

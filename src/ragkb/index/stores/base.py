@@ -58,7 +58,18 @@ class ChunkBatch:
     terms: list[list[str]]
     """The sparse entries: ragkb's tokens of each chunk's :func:`indexed_text`, in order."""
     vectors: np.ndarray | None
-    """L2-normalised float32 embeddings, one row per chunk; ``None`` in sparse-only KBs."""
+    """L2-normalised float32 embeddings, one row per chunk ``embedded`` marks; ``None`` in
+    sparse-only KBs."""
+    embedded: list[bool] | None = None
+    """Which chunks have a row in ``vectors``, in order (``None``: all). Chunks in a language the
+    embedder cannot read get none: hybrid search ranks them by BM25 alone anyway, and embedding
+    them would cost as much as the rest (bench/RESULTS.md §2)."""
+
+    def vector_ids(self, chunk_ids: list[int]) -> list[int]:
+        """The ids of the chunks ``vectors`` holds, row for row."""
+        if self.embedded is None:
+            return list(chunk_ids)
+        return [chunk_id for chunk_id, has_vector in zip(chunk_ids, self.embedded) if has_vector]
 
 
 class SparseIndex(Protocol):
@@ -208,8 +219,8 @@ class SqlStore(CatalogStore):
             return []
         chunk_ids = insert_chunk_rows(session, kb_id, file_id, batch)
         self.sparse.add(session, kb_id, chunk_ids, batch.terms)
-        if batch.vectors is not None:
-            self.dense.add(session, kb_id, chunk_ids, batch.vectors)
+        if batch.vectors is not None and len(batch.vectors):
+            self.dense.add(session, kb_id, batch.vector_ids(chunk_ids), batch.vectors)
         return chunk_ids
 
     def delete_file_chunks(self, session: Session, kb_id: int, file_id: int) -> None:

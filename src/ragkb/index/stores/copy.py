@@ -16,7 +16,6 @@ import numpy as np
 from sqlalchemy import select
 
 from ragkb.catalog.schema import Base, ChatSessionRow, ChunkRow, FileRow, KnowledgeBaseRow, MessageRow
-from ragkb.config import KBSettings
 from ragkb.errors import RagkbError
 from ragkb.index.stores.base import ChunkBatch, Store
 from ragkb.models import Chunk
@@ -43,7 +42,7 @@ def copy_knowledge_base(source: Store, kb_id: int, target: Store, progress: Copy
         with target.catalog.session() as session:
             if session.scalar(select(KnowledgeBaseRow.id).where(KnowledgeBaseRow.name == kb.name)) is not None:
                 raise RagkbError(f"the target store already has a knowledge base '{kb.name}'; delete it there first")
-        dense = KBSettings.model_validate(kb.settings).embedder != "none"
+        dimension = _vector_size(source, read, kb_id)
         new_id = _start(target, kb)
         files = read.scalars(select(FileRow).where(FileRow.kb_id == kb_id).order_by(FileRow.id)).all()
         pending: list[tuple[FileRow, list[ChunkRow]]] = []
@@ -51,7 +50,7 @@ def copy_knowledge_base(source: Store, kb_id: int, target: Store, progress: Copy
             chunks = read.scalars(select(ChunkRow).where(ChunkRow.file_id == file.id).order_by(ChunkRow.ordinal)).all()
             pending.append((file, list(chunks)))
             if sum(len(c) for _, c in pending) >= BATCH_CHUNKS or done == len(files):
-                _copy_files(source, read, kb_id, target, new_id, pending, dense)
+                _copy_files(source, read, kb_id, target, new_id, pending, dimension)
                 pending = []
             if progress:
                 progress(done, len(files))
@@ -74,12 +73,30 @@ def _start(target: Store, kb: KnowledgeBaseRow) -> int:
         return row.id
 
 
+def _vector_size(source: Store, read, kb_id: int) -> int | None:
+    """The size of the KB's vectors, from the first one stored; ``None`` when it has none."""
+    chunk_ids = read.scalars(select(ChunkRow.id).where(ChunkRow.kb_id == kb_id).order_by(ChunkRow.id)).all()
+    for start in range(0, len(chunk_ids), BATCH_CHUNKS):
+        found = source.dense.vectors(read, kb_id, list(chunk_ids[start : start + BATCH_CHUNKS]))
+        if found:
+            return len(next(iter(found.values())))
+    return None
+
+
 def _copy_files(
-    source: Store, read, kb_id: int, target: Store, new_id: int, files: list[tuple[FileRow, list[ChunkRow]]], dense: bool
+    source: Store,
+    read,
+    kb_id: int,
+    target: Store,
+    new_id: int,
+    files: list[tuple[FileRow, list[ChunkRow]]],
+    dimension: int | None,
 ) -> None:
+    """Copy files with their chunks; chunks without a vector (a language the embedder cannot
+    read) stay without one."""
     chunk_ids = [chunk.id for _, chunks in files for chunk in chunks]
     terms = source.sparse.terms(read, kb_id, chunk_ids)
-    vectors = source.dense.vectors(read, kb_id, chunk_ids) if dense else {}
+    vectors = source.dense.vectors(read, kb_id, chunk_ids) if dimension else {}
     with target.transaction() as session:
         for file, chunks in files:
             row = FileRow(**{**_columns(file, "kb_id"), "kb_id": new_id})
@@ -87,7 +104,7 @@ def _copy_files(
             session.flush()
             if not chunks:
                 continue
-            missing = [chunk.id for chunk in chunks if chunk.id not in terms or (dense and chunk.id not in vectors)]
+            missing = [chunk.id for chunk in chunks if chunk.id not in terms]
             if missing:
                 raise RagkbError(
                     f"{file.path}: {len(missing)} chunk(s) have no index entries in the source store; "
@@ -97,10 +114,15 @@ def _copy_files(
                 chunks=[Chunk(c.text, c.ordinal, list(c.heading_path or []), c.page, c.char_start, c.char_end) for c in chunks],
                 languages=[c.language for c in chunks],
                 terms=[terms[c.id] for c in chunks],
-                vectors=np.stack([vectors[c.id] for c in chunks]).astype(np.float32) if dense else None,
+                vectors=_stack([vectors[c.id] for c in chunks if c.id in vectors], dimension),
+                embedded=[c.id in vectors for c in chunks] if dimension else None,
             )
             target.write_chunks(session, new_id, row.id, batch)
         target.bump_revision(session, new_id)
+
+
+def _stack(rows: list[np.ndarray], dimension: int | None) -> np.ndarray | None:
+    return None if dimension is None else np.asarray(rows, dtype=np.float32).reshape(len(rows), dimension)
 
 
 def _finish(read, kb: KnowledgeBaseRow, target: Store, new_id: int) -> None:
