@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
+from serving import ragkb_executable, running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -27,7 +24,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).parent / "artifacts"
-SERVER_START_TIMEOUT_S = 180
 UI_TIMEOUT_MS = 60_000
 """Indexing and answering share two CPU cores with other tests; waits are generous, never asserted."""
 expect.set_options(timeout=UI_TIMEOUT_MS)
@@ -94,56 +90,12 @@ class Server:
         return subprocess.run(command, env=self.env, capture_output=True, text=True, check=True).stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def ragkb_executable() -> str:
-    found = shutil.which("ragkb", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
-    if found is None:
-        pytest.fail("the ragkb command is not installed; run: pip install -e '.[test]'")
-    return found
-
-
-def _wait_until_up(process: subprocess.Popen, url: str, log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"ragkb serve exited with code {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            if httpx.get(url + "/api/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(
-        f"ragkb serve did not answer /api/health within {SERVER_START_TIMEOUT_S} s:\n{log.read_text(errors='replace')[-3000:]}"
-    )
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One real server per test module, with an empty ragkb home of its own."""
     home = tmp_path_factory.mktemp("ragkb-home")
-    log = home.parent / f"{home.name}-server.log"
-    port = _free_port()
-    env = {**os.environ, "RAGKB_HOME": str(home), "RAGKB_GENERATOR": "extractive"}
-    command = [ragkb_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(process, url, log)
+    with running_server(home) as url:
         yield Server(url, home)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")
