@@ -183,8 +183,9 @@ class Ingestor:
             for prepared in batch:
                 count = len(prepared.chunks)
                 file_embedded = None if embedded is None else embedded[offset : offset + count]
-                file_vectors = None if vectors is None else vectors[row : row + sum(file_embedded)]
-                offset, row = offset + count, row + (0 if file_embedded is None else sum(file_embedded))
+                with_vectors = sum(file_embedded or [])
+                file_vectors = None if vectors is None else vectors[row : row + with_vectors]
+                offset, row = offset + count, row + with_vectors
                 terms = [tokenize(text) for text in prepared.texts]
                 chunk_batch = ChunkBatch(prepared.chunks, prepared.languages, terms, file_vectors, file_embedded)
                 self.kb._write_file(session, prepared.source, prepared.loader, self.splitter, chunk_batch)
