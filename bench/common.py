@@ -153,11 +153,18 @@ def read_chunks(kb: KnowledgeBase, titles: Mapping[str, str]) -> ChunkSet:
 
 
 def read_vectors(kb: KnowledgeBase, chunk_ids: Sequence[int] | None = None) -> np.ndarray:
-    """The KB's stored vectors for ``chunk_ids`` in that order (default: all, in chunk-id order)."""
-    query = select(ChunkVectorRow.chunk_id, ChunkVectorRow.vector).where(ChunkVectorRow.kb_id == kb.id).order_by(ChunkVectorRow.chunk_id)
+    """The KB's vectors for ``chunk_ids`` in that order (default: every chunk, in chunk-id order).
+
+    Chunks ragkb did not embed (a language its embedder cannot read) are embedded here with the
+    same model, as a peer's own pipeline would embed every chunk.
+    """
     with kb.catalog.session() as session:
-        rows = dict(session.execute(query).all())
-    return np.stack([np.frombuffer(rows[i], dtype=np.float32) for i in (rows if chunk_ids is None else chunk_ids)])
+        texts = dict(session.execute(select(ChunkRow.id, ChunkRow.text).where(ChunkRow.kb_id == kb.id).order_by(ChunkRow.id)).all())
+        stored = dict(session.execute(select(ChunkVectorRow.chunk_id, ChunkVectorRow.vector).where(ChunkVectorRow.kb_id == kb.id)).all())
+    ids = list(texts) if chunk_ids is None else list(chunk_ids)
+    missing = [i for i in ids if i not in stored]
+    computed = dict(zip(missing, kb.embedder.inner.embed([texts[i] for i in missing]))) if missing else {}
+    return np.stack([np.frombuffer(stored[i], dtype=np.float32) if i in stored else computed[i] for i in ids])
 
 
 def first_occurrence(doc_ids: Iterable[str], depth: int = DEPTH) -> list[str]:
