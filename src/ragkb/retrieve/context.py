@@ -48,7 +48,9 @@ def _around(ordinals: list[int], centre: int, texts: dict[int, str], max_chars: 
 def expand(session: Session, hits: list[SearchHit], kind: ContextKind, window: int, max_chars: int) -> list[SearchHit]:
     if kind == "chunk" or not hits:
         return hits
-    file_of = dict(session.execute(select(ChunkRow.id, ChunkRow.file_id).where(ChunkRow.id.in_([h.chunk_id for h in hits]))).all())
+    file_of = dict(
+        session.execute(select(ChunkRow.id, ChunkRow.file_id).where(ChunkRow.id.in_([h.chunk_id for h in hits]))).all()
+    )
     rows = session.execute(
         select(ChunkRow.file_id, ChunkRow.ordinal, ChunkRow.text, ChunkRow.heading_path, ChunkRow.page, ChunkRow.char_start, ChunkRow.char_end)
         .where(ChunkRow.file_id.in_(set(file_of.values())))
@@ -66,7 +68,12 @@ def expand(session: Session, hits: list[SearchHit], kind: ContextKind, window: i
         texts = {o: chunks[o].text for o in section}
         ordinals = _around(section, hit.ordinal, texts, max_chars)
         for index, (best, kept, group_file) in enumerate(groups):
-            if group_file == file_id and best.heading_path == hit.heading_path and ordinals[0] <= kept[-1] + 1 and kept[0] <= ordinals[-1] + 1:
+            if (
+                group_file == file_id
+                and best.heading_path == hit.heading_path
+                and ordinals[0] <= kept[-1] + 1
+                and kept[0] <= ordinals[-1] + 1
+            ):
                 union = sorted(set(kept) | set(ordinals))
                 groups[index] = (best, _around(union, best.ordinal, {o: chunks[o].text for o in union}, max_chars), group_file)
                 break

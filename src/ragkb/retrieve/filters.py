@@ -131,7 +131,9 @@ def parse_filters(pairs: Iterable[str]) -> Filters:
     for pair in pairs:
         key, sep, value = (part.strip() for part in pair.partition("="))
         if not sep or key not in {*FILTER_KEYS, "pages"}:
-            raise RagkbError(f"--filter '{pair}' is not one of path=, ext=, tag=, after=, before=, pages= (e.g. --filter ext=pdf)")
+            raise RagkbError(
+                f"--filter '{pair}' is not one of path=, ext=, tag=, after=, before=, pages= (e.g. --filter ext=pdf)"
+            )
         if key == "pages":
             first, dash, last = value.partition("-")
             try:

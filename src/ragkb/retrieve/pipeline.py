@@ -40,7 +40,7 @@ from ragkb.retrieve.fusion import RRF_K
 from ragkb.retrieve.mmr import mmr
 from ragkb.retrieve.profiles import DEFAULT_RERANKER_FOLDER, RetrievalProfile, SearchMode, SearchOptions
 from ragkb.retrieve.proximity import with_proximity
-from ragkb.retrieve.rerank import CrossEncoderReranker, LLMReranker, Reranker, rerank_order
+from ragkb.retrieve.rerank import CrossEncoderReranker, LLMReranker, Reranker, blend, rerank_order
 
 if TYPE_CHECKING:
     from ragkb.kb import KnowledgeBase
@@ -149,13 +149,13 @@ def _passages(session, chunk_ids: list[int]) -> dict[int, str]:
     return {cid: " > ".join([Path(path).stem, *(heading or [])]) + "\n" + text for cid, text, heading, path in rows}
 
 
-def make_reranker(
-    profile: RetrievalProfile, generator: Callable[[], Generator], language: str, home: Path
-) -> Reranker | None:
+def make_reranker(profile: RetrievalProfile, generator: Callable[[], Generator], language: str, home: Path) -> Reranker | None:
     if profile.rerank == "off" or (profile.reranker_languages is not None and language not in profile.reranker_languages):
         return None
-    if profile.rerank == "cross-encoder":
+    if profile.rerank in ("auto", "cross-encoder"):
         model = profile.reranker_model or str(home / DEFAULT_RERANKER_FOLDER)
+        if profile.rerank == "auto" and profile.reranker_model is None and not Path(model).exists():
+            return None
         return CrossEncoderReranker(model, profile.rerank_batch_size)
     return LLMReranker(generator(), language)
 
@@ -202,14 +202,15 @@ def search(kb: KnowledgeBase, query: str, options: SearchOptions) -> SearchResul
             if hyde is not None:  # an answer-shaped text: embedded as a passage, without the query instruction
                 rankings.append(retrieve_one(kb, session, hyde, effective_mode(kb, hyde, profile.mode), depth, allowed, ""))
         first = rankings[0]
-        if profile.feedback_docs and first.mode != "dense":
+        refinable = first.mode == "sparse" if profile.refine_sparse_only else first.mode != "dense"
+        if profile.feedback_docs and refinable:
             with clock.stage("feedback"):
                 lexical = with_feedback(
                     session, kb.store.sparse, kb.id, query, first.sparse, first.scores,
                     profile.feedback_docs, profile.feedback_terms, profile.feedback_weight, depth, allowed,
                 )  # fmt: skip
                 first = refuse(kb, session, first, lexical, allowed)
-        if profile.proximity and first.mode != "dense" and first.scores:
+        if profile.proximity and refinable and first.scores:
             with clock.stage("proximity"):
                 candidates = first.lexical_scores.keys() | first.dense.keys()
                 lexical = with_proximity(
@@ -247,14 +248,15 @@ def search(kb: KnowledgeBase, query: str, options: SearchOptions) -> SearchResul
 
 
 def _rerank(session, reranker: Reranker, query, order, scores, profile, extra) -> tuple[list[int], dict[int, float]]:
-    """Rerank the head of ``order``; reranked hits score the reranker's score and come first."""
+    """Rerank the head of ``order`` (blended with the fused score by ``rerank_weight``); reranked hits come first."""
     head, tail = order[: profile.rerank_depth], order[profile.rerank_depth :]
     passages = _passages(session, head)
-    ranked = rerank_order(head, reranker.score(query, [passages[c] for c in head]))
-    extra["rerank"] = {c: s for c, s in ranked if s is not None}
+    judged = reranker.score(query, [passages[c] for c in head])
+    extra["rerank"] = {c: s for c, s in zip(head, judged) if s is not None}
     extra["fused"] = {c: scores[c] for c in head}
+    ranked = rerank_order(head, blend(judged, [scores[c] for c in head], profile.rerank_weight))
     if profile.rerank_threshold is not None:  # a confident cut: unjudged tail candidates go too
-        ranked, tail = [(c, s) for c, s in ranked if s is not None and s >= profile.rerank_threshold], []
+        ranked, tail = [(c, s) for c, s in ranked if extra["rerank"].get(c, -1e9) >= profile.rerank_threshold], []
     new_scores = dict(scores)
     floor = min((s for _, s in ranked if s is not None), default=0.0)
     for c, s in ranked:

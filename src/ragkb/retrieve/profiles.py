@@ -16,7 +16,7 @@ from ragkb.errors import RagkbError
 from ragkb.retrieve.filters import Filters
 
 SearchMode = Literal["hybrid", "sparse", "dense"]
-RerankKind = Literal["off", "cross-encoder", "llm"]
+RerankKind = Literal["off", "auto", "cross-encoder", "llm"]
 ContextKind = Literal["chunk", "window", "section"]
 
 DEFAULT_RERANKER_FOLDER = "models/reranker"
@@ -43,7 +43,16 @@ class RetrievalProfile(BaseModel):
     proximity: float = Field(
         0.0, ge=0, le=5, description="add this times a score for query words found together, in order (0: off)"
     )
-    rerank: RerankKind = Field("off", description="off, cross-encoder or llm (the configured generator)")
+    refine_sparse_only: bool = Field(
+        False,
+        description="feedback and proximity only for queries ranked by BM25 alone (sparse mode, or a language "
+        "the embedder cannot read); where the embedder reads the query it already weighs word order",
+    )
+    rerank: RerankKind = Field(
+        "off",
+        description="off; cross-encoder; llm (the configured generator); auto: the cross-encoder if one is installed "
+        f"(reranker_model, or a model in <ragkb home>/{DEFAULT_RERANKER_FOLDER}), else off",
+    )
     reranker_model: str | None = Field(
         None, description=f"cross-encoder: a local folder or a hub id (None: <ragkb home>/{DEFAULT_RERANKER_FOLDER})"
     )
@@ -52,7 +61,13 @@ class RetrievalProfile(BaseModel):
     )
     rerank_depth: int = Field(30, ge=1, le=500, description="how many of the best fused candidates are reranked")
     rerank_batch_size: int = Field(32, ge=1, le=1024)
-    rerank_threshold: float | None = Field(None, description="drop reranked hits scoring below this")
+    rerank_weight: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="share of the reranker's score (0-1) in a reranked hit's score, the rest is the fused score (1: reranker only)",
+    )
+    rerank_threshold: float | None = Field(None, description="drop reranked hits the reranker scores below this")
     mmr_lambda: float | None = Field(
         None, ge=0, le=1, description="maximal marginal relevance: 1 = relevance only, 0 = diversity only (None: off)"
     )
@@ -70,7 +85,11 @@ def builtin_profiles() -> dict[str, RetrievalProfile]:
     return {
         "default": RetrievalProfile(),
         "fast": RetrievalProfile(mode="sparse"),
-        "accurate": RetrievalProfile(proximity=0.1),
+        # what each kind of query lacks: proximity where BM25 ranks alone (a language the embedder cannot
+        # read), an installed cross-encoder as one vote (0.2) where the embedder reads it (bench/RESULTS.md §9)
+        "accurate": RetrievalProfile(
+            proximity=0.1, refine_sparse_only=True, rerank="auto", reranker_languages=["en"], rerank_weight=0.2
+        ),
     }
 
 

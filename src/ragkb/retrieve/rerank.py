@@ -94,9 +94,21 @@ class LLMReranker:
         return min(float(match.group()), 10.0) / 10 if match else None
 
 
+def blend(judged: Sequence[float | None], fused: Sequence[float], weight: float) -> list[float | None]:
+    """``weight`` × the reranker's score (0–1) + (1 − ``weight``) × the fused score divided by the best.
+
+    ``weight`` 1 keeps the reranker's own scores and order. Below 1 the reranker is one more vote, and
+    its vote counts as much as it is sure: its scores are probabilities, not rescaled over the
+    candidates, so a reranker that finds nothing relevant (all scores near 0, e.g. a query about table
+    values it was never trained on) leaves the fused order as it is instead of amplifying its noise.
+    """
+    if weight >= 1:
+        return list(judged)
+    best = max(fused, default=0.0) or 1.0
+    return [None if s is None else weight * s + (1 - weight) * f / best for s, f in zip(judged, fused)]
+
+
 def rerank_order(candidates: Sequence[int], scores: Sequence[float | None]) -> list[tuple[int, float | None]]:
     """Candidates by reranker score, best first; unscored ones after, in their incoming order."""
-    scored = sorted(
-        ((c, s) for c, s in zip(candidates, scores) if s is not None), key=lambda pair: pair[1], reverse=True
-    )
+    scored = sorted(((c, s) for c, s in zip(candidates, scores) if s is not None), key=lambda pair: pair[1], reverse=True)
     return scored + [(c, None) for c, s in zip(candidates, scores) if s is None]
