@@ -331,6 +331,7 @@ def tables(results: dict) -> str:
                 "vectors",
                 "ef_search",
                 "build s",
+                "build CPU s",
                 "peak RSS MB",
                 "index disk MB",
                 "p50 ms",

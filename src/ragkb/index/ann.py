@@ -36,11 +36,12 @@ from ragkb.index.stores.base import existing_chunk_ids
 
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
-EXPANSION_SEARCH = 512
+EXPANSION_SEARCH = 1024
 """HNSW parameters. Recall@10 against exact search (bench/vector_scale.py, bench/RESULTS.md
 section 10): 0.998 with expansion_search 128 on real MiniLM vectors of the bundled datasets; on
-clustered synthetic vectors 0.982 with 256 at 200k, but at 1M 0.941 with 256, 0.951 with 384 and
-0.957 with 512 (3.6 ms of CPU a query), so 512 keeps recall above 0.95 up to 1M."""
+clustered synthetic vectors 0.982 with 256 at 200k; at 1M two builds of the same vectors gave
+0.957 / 0.938 with 512 and 0.969 / 0.958 with 1024 (multi-threaded insertion makes each graph a
+little different), so 1024 (6 ms of CPU a query) keeps recall above 0.95 up to 1M."""
 SAVE_FRACTION = 0.01
 """Persist after an incremental refresh once this share of the graph changed since the last save
 (a new process replays what the file lacks from SQLite; rewriting a 1M-vector file takes seconds)."""
