@@ -256,7 +256,8 @@ def _rerank(session, reranker: Reranker, query, order, scores, profile, extra) -
     extra["fused"] = {c: scores[c] for c in head}
     ranked = rerank_order(head, blend(judged, [scores[c] for c in head], profile.rerank_weight))
     if profile.rerank_threshold is not None:  # a confident cut: unjudged tail candidates go too
-        ranked, tail = [(c, s) for c, s in ranked if extra["rerank"].get(c, -1e9) >= profile.rerank_threshold], []
+        judged_by = extra["rerank"]
+        ranked, tail = [(c, s) for c, s in ranked if c in judged_by and judged_by[c] >= profile.rerank_threshold], []
     new_scores = dict(scores)
     floor = min((s for _, s in ranked if s is not None), default=0.0)
     for c, s in ranked:
