@@ -20,6 +20,13 @@ from ragkb.models import Block, ParsedDocument
 FILES = 12
 
 
+def publish(state: Path, text: str) -> None:
+    """Replace the state file in one step: a plain write truncates first, and the searcher could read it empty."""
+    temporary = state.with_suffix(".tmp")
+    temporary.write_text(text)
+    os.replace(temporary, state)
+
+
 def logbook(number: int) -> ParsedDocument:
     """A document of several chunks, each mentioning the lighthouse keeper's logbook."""
     entries = [
@@ -42,7 +49,7 @@ def test_searcher_sees_whole_files_as_they_commit(backend, tmp_path, monkeypatch
         assert per_file > 3
 
         state = tmp_path / "committed"
-        state.write_text("0")
+        publish(state, "0")
         searcher = subprocess.Popen(
             [sys.executable, str(Path(__file__).with_name("consistency_searcher.py")), str(state), "logs", str(per_file)],
             env={**os.environ},
@@ -52,8 +59,8 @@ def test_searcher_sees_whole_files_as_they_commit(backend, tmp_path, monkeypatch
         for number in range(FILES):
             report = kb.add_documents([(f"log-{number:02d}", "logbook", logbook(number))])
             assert report.chunks == per_file
-            state.write_text(str(number + 1))
-        state.write_text(f"{FILES} done")
+            publish(state, str(number + 1))
+        publish(state, f"{FILES} done")
         output, _ = searcher.communicate(timeout=600)
         assert searcher.returncode == 0
         result = json.loads(output.strip().splitlines()[-1])
