@@ -1,7 +1,7 @@
 """Retrieval profiles side by side with peers, on every BEIR dataset, over the same chunks and vectors.
 
     python bench/profiles.py [--datasets DIR ...] [--reranker bench/out/reranker-minilm] [--max-queries N]
-                             [--llm-queries N --llm-datasets NAME ...] [--out profiles]
+                             [--llm-queries N --llm-datasets NAME ...] [--out profiles] [--home DIR]
 
 ragkb runs: the KB's profiles ``default`` (hybrid), ``fast`` (BM25), ``accurate`` (the built-in one with
 the cross-encoder ``--reranker`` as its installed reranker: proximity on BM25-only queries, the
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from contextlib import AbstractContextManager, nullcontext
 from importlib.metadata import version
 from pathlib import Path
 
@@ -42,12 +43,13 @@ from common import (
     read_chunks,
     read_vectors,
     save,
+    settings_at,
     temporary_settings,
     timed,
     whitespace,
 )
 
-from ragkb.config import KBSettings
+from ragkb.config import KBSettings, Settings
 from ragkb.eval.beir import BeirDataset, load_beir
 from ragkb.eval.metrics import mean_metrics, query_metrics
 from ragkb.eval.report import plot_metrics, write_per_query
@@ -103,25 +105,42 @@ def run_peer(peer, docs: list[str], dataset: BeirDataset) -> RunResult:
         started = time.perf_counter()
         ranking = first_occurrence(docs[i] for i in peer.search(query, CHUNK_DEPTH))
         seconds = time.perf_counter() - started
-        result.outcomes.append(QueryOutcome(query_id, ranking, query_metrics(ranking, dataset.qrels[query_id]), seconds, {}, [query]))
+        result.outcomes.append(
+            QueryOutcome(query_id, ranking, query_metrics(ranking, dataset.qrels[query_id]), seconds, {}, [query])
+        )
     result.metrics = mean_metrics([o.metrics for o in result.outcomes])
     log(f"  {peer.name}: nDCG@10 {result.metrics['nDCG@10']:.3f}, p50 {result.latency()['total p50 ms']:.0f} ms")
     return result
 
 
-def evaluate_dataset(dataset: BeirDataset, reranker: Path, llm_queries: int, out: str) -> dict:
+def bench_home(home: Path | None) -> AbstractContextManager[Settings]:
+    """A throwaway ragkb home, or ``home`` (its embedding cache saves re-embedding a set measured before)."""
+    return temporary_settings() if home is None else nullcontext(settings_at(home))
+
+
+def evaluate_dataset(dataset: BeirDataset, reranker: Path, llm_queries: int, out: str, home: Path | None) -> dict:
     titles = {doc_id: title for doc_id, (title, _) in dataset.corpus.items()}
     documents = ((doc_id, title, corpus_document(text)) for doc_id, (title, text) in dataset.corpus.items())
-    with temporary_settings() as settings:
-        kb = KnowledgeBase.create("bench", kb_settings=KBSettings(profiles=profiles(reranker)), settings=settings)
+    with bench_home(home) as settings:
+        name = f"bench-{dataset.name}"
+        if any(kb.name == name for kb in KnowledgeBase.list(settings=settings)):
+            KnowledgeBase.open(name, settings=settings).delete()
+        kb = KnowledgeBase.create(name, kb_settings=KBSettings(profiles=profiles(reranker)), settings=settings)
         _, ingest_s = timed(lambda: kb.add_documents(documents, total=len(dataset.corpus)))
         log(f"  ingest {ingest_s:.0f} s")
-        results = [run_ragkb(kb, dataset, name, "profile", SearchOptions(k=CHUNK_DEPTH, profile=name)) for name in ("default", "fast", "accurate", "cross-encoder", "mmr")]
+        results = [
+            run_ragkb(kb, dataset, name, "profile", SearchOptions(k=CHUNK_DEPTH, profile=name))
+            for name in ("default", "fast", "accurate", "cross-encoder", "mmr")
+        ]
         results.append(run_ragkb(kb, dataset, "MiniLM alone (dense)", "mode", SearchOptions(k=CHUNK_DEPTH, mode="dense")))
         llm_results = []
         if llm_queries:
             subset = BeirDataset(dataset.name, dataset.corpus, dict(list(dataset.queries.items())[:llm_queries]), dataset.qrels)
-            for name, options in (("default", {}), ("multi-query 2 (smollm2)", {"multi_query": 2}), ("HyDE (smollm2)", {"hyde": True})):
+            for name, options in (
+                ("default", {}),
+                ("multi-query 2 (smollm2)", {"multi_query": 2}),
+                ("HyDE (smollm2)", {"hyde": True}),
+            ):
                 llm_results.append(run_ragkb(kb, subset, name, "profile", SearchOptions(k=CHUNK_DEPTH, generator=LLM, **options)))
         chunks = read_chunks(kb, titles)
         vectors = read_vectors(kb, chunks.ids)
@@ -143,7 +162,10 @@ def evaluate_dataset(dataset: BeirDataset, reranker: Path, llm_queries: int, out
 def report(reports: list[dict]) -> None:
     for rep in reports:
         print(f"\n### {rep['dataset']}: {rep['documents']} documents, {rep['chunks']} chunks, {rep['queries']} queries\n")
-        rows = [[r["system"], *(r[m] for m in METRICS), r["latency"]["total p50 ms"], r["latency"]["total p95 ms"]] for r in rep["results"]]
+        rows = [
+            [r["system"], *(r[m] for m in METRICS), r["latency"]["total p50 ms"], r["latency"]["total p95 ms"]]
+            for r in rep["results"]
+        ]
         print(markdown_table(["system", *METRICS, "p50 ms", "p95 ms"], rows))
         stages = [[r["system"], stage.removesuffix(" p50 ms"), value, r["latency"][stage.replace("p50", "p95")]]
                   for r in rep["results"] if r["kind"] != "peer" for stage, value in r["latency"].items() if stage.endswith("p50 ms")]  # fmt: skip
@@ -158,11 +180,19 @@ def report(reports: list[dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", nargs="*", default=[], help="BEIR folders (default: every one under datasets/)")
-    parser.add_argument("--reranker", type=Path, default=OUT / "reranker-minilm", help="cross-encoder folder (bench/train_reranker.py)")
+    parser.add_argument(
+        "--reranker", type=Path, default=OUT / "reranker-minilm", help="cross-encoder folder (bench/train_reranker.py)"
+    )
     parser.add_argument("--max-queries", type=int, default=0, help="use only the first N queries (0: all)")
     parser.add_argument("--llm-queries", type=int, default=0, help="queries for the smollm2 multi-query/HyDE runs (0: none)")
     parser.add_argument("--llm-datasets", nargs="*", default=[], help="dataset names for those runs")
     parser.add_argument("--out", default="profiles", help="name of the files written in bench/out/")
+    parser.add_argument(
+        "--home",
+        type=Path,
+        help="ragkb home to build the KBs in (default: a throwaway one); "
+        "its embedding cache makes ingest fast for sets it has seen, so ingest times are not comparable",
+    )
     args = parser.parse_args()
     reports = []
     for folder in find_datasets(args.datasets):
@@ -171,7 +201,7 @@ def main() -> None:
             dataset.queries = dict(list(dataset.queries.items())[: args.max_queries])
         log(f"{dataset.name}: {len(dataset.corpus)} documents, {len(dataset.queries)} queries")
         llm = args.llm_queries if dataset.name in args.llm_datasets else 0
-        reports.append({**evaluate_dataset(dataset, args.reranker, llm, args.out), "fingerprint": stamp})
+        reports.append({**evaluate_dataset(dataset, args.reranker, llm, args.out, args.home), "fingerprint": stamp})
         path = save(args.out, {"reranker": str(args.reranker), "versions": {p: version(p) for p in ("llama-index-core", "llama-index-embeddings-huggingface")},
                                "datasets": reports})  # fmt: skip
         log(f"  written {path}")

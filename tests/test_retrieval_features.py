@@ -4,6 +4,8 @@ HyDE, and `ragkb eval retrieval` with profiles side by side."""
 
 import json
 import os
+import random
+import string
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -252,6 +254,22 @@ def test_file_evidence_lifts_a_file_with_several_matching_chunks(printer_guides)
     assert files(result.hits) == ["guide.md", "guide.md", "shop.md"] and result.timings["evidence"] > 0
 
 
+def test_coverage_lifts_a_file_whose_other_chunk_holds_the_rare_word_a_chunk_lacks(settings, tmp_path):
+    dates = "| date format | %d/%m/%y |\n| time format | %H:%M:%S |\n| first weekday | {day} |"
+    write(tmp_path / "d" / "hausa.md", "# Dates\n\n" + dates.format(day="Litini") + "\n\n# Months\n\n| month 1 | Janairu |\n")
+    write(tmp_path / "d" / "hebrew.md", "# Dates\n\n" + dates.format(day="Rishon") + "\n\n# Months\n\n| month 1 | Yanuar |\n")
+    for number in range(20):  # so that the date format is common and the month name is rare
+        write(tmp_path / "d" / f"other{number}.md", f"# Dates\n\n| date format | %Y-%m-%d |\n\n# Note {number}\n\nNothing else.")
+    kb = sparse_kb(settings, tmp_path / "d", chunk_size=60, chunk_overlap=0)
+
+    def date_chunks(coverage: float) -> dict[str, float]:
+        hits = kb.retrieve("Janairu %d/%m/%y", SearchOptions(k=4, coverage=coverage)).hits
+        return {Path(h.file).name: h.score for h in hits if h.heading_path == ["Dates"]}
+
+    assert date_chunks(0)["hausa.md"] == date_chunks(0)["hebrew.md"]  # BM25 alone cannot tell them apart
+    assert date_chunks(0.3)["hausa.md"] > date_chunks(0.3)["hebrew.md"]  # Janairu is in Hausa's other chunk
+
+
 def test_proximity_prefers_the_query_words_together_and_in_order(printer_guides):
     assert files(printer_guides.search("front cover", k=2)) == ["box.md", "guide.md"]  # "cover the front": shorter
     result = printer_guides.retrieve("front cover", SearchOptions(k=2, proximity=1.0))
@@ -383,6 +401,65 @@ def test_reranker_languages_leave_other_queries_alone(printers, cross_encoder):
     options = SearchOptions(k=2, rerank="cross-encoder", reranker_model=str(cross_encoder), reranker_languages=["zh"])
     result = printers.retrieve("how do I fix a paper jam in the printer", options)
     assert files(result.hits) == ["shop.md", "fix-guide.md"] and "rerank" not in result.timings
+
+
+# --- fusion: how much say the embedder gets ------------------------------------------------------
+
+TOPICS = [
+    "Hold the reset button for ten seconds to restore the router's factory settings.",
+    "Submit travel expense claims within thirty days, with the original receipts attached.",
+    "The espresso machine on the third floor is descaled every Friday by the facilities team.",
+    "New employees receive their laptop and badge from IT on the first morning.",
+    "Fire drills happen twice a year; leave by the nearest stairs and gather in the car park.",
+    "Parking permits are renewed in January through the staff portal.",
+    "The quarterly sales report is due on the fifth working day after the quarter ends.",
+    "Book meeting rooms in the calendar; cancel bookings you no longer need.",
+    "Passwords must be changed every ninety days and may not repeat the last five.",
+    "The library lends laptops, projectors and cameras for up to one week.",
+    "Vacation requests need the manager's approval two weeks in advance.",
+    "The cafeteria serves vegetarian lunch every day from noon to two.",
+    "Report phishing emails with the button in the mail client's toolbar.",
+    "Printers on each floor scan to email; paper jams are cleared from the front cover.",
+]
+
+
+def test_a_question_the_embedder_reads_well_gives_it_its_full_weight(settings, tmp_path):
+    for number, text in enumerate(TOPICS):
+        write(tmp_path / "d" / f"topic{number}.md", text)
+    kb = KnowledgeBase.create("kb", settings=settings)
+    kb.add([tmp_path / "d"])
+    result = kb.retrieve("how do I bring my router back to factory settings", SearchOptions(k=3))
+    assert result.dense_weight == kb.settings.dense_weight and files(result.hits)[0] == "topic0.md"
+
+
+def test_the_dense_weight_shrinks_where_the_embedder_finds_every_chunk_alike(settings, tmp_path):
+    rng = random.Random(5)
+    records = [("".join(rng.choices(string.ascii_uppercase, k=3)), rng.randint(20, 999)) for _ in range(40)]
+    for number, (code, prefix) in enumerate(records):
+        table = (
+            f"| currency code | {code} |\n| dialling prefix | {prefix} |\n| decimal point | . |\n"
+            "| thousands separator | , |\n| date format | %d/%m/%Y |\n| time format | %H:%M:%S |"
+        )
+        write(tmp_path / "d" / f"locale{number}.md", f"# Locale {number}\n\n| field | value |\n|---|---|\n{table}\n")
+    kb = KnowledgeBase.create("kb", settings=settings)
+    kb.add([tmp_path / "d"])
+    code, prefix = records[20]
+    question = f"Which locale has the currency code {code} and the dialling prefix {prefix}?"
+    result = kb.retrieve(question, SearchOptions(k=3))
+    assert result.dense_weight < kb.settings.dense_weight and files(result.hits)[0] == "locale20.md"
+    kb.update(settings={"dense_confidence_z": None})
+    assert kb.retrieve(question, SearchOptions(k=3)).dense_weight == kb.settings.dense_weight
+
+
+def test_a_query_with_words_the_embedder_cannot_read_is_ranked_by_bm25(settings, tmp_path):
+    write(tmp_path / "d" / "months.md", "# Months\n\nIn Russian the first month is Январь, in Greek Ιανουάριος.")
+    write(tmp_path / "d" / "router.md", ROUTER)
+    kb = KnowledgeBase.create("kb", settings=settings)  # MiniLM reads English only
+    kb.add([tmp_path / "d"])
+    result = kb.retrieve("which language calls the first month Январь", SearchOptions(k=2))
+    assert result.dense_weight is None and files(result.hits) == ["months.md"]
+    assert all("dense" not in hit.scores for hit in result.hits)
+    assert kb.retrieve("which language calls the first month January", SearchOptions(k=2)).dense_weight is not None
 
 
 # --- LLM stages through the configured generator ------------------------------------------------

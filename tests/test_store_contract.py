@@ -100,6 +100,21 @@ def test_sparse_search_ranks_matches_and_honours_allowed(store, filled):
         assert store.sparse.search(session, kb_id, "the of and", 10) == []  # stop words only
 
 
+def test_sparse_search_finds_words_of_every_script(store, filled):
+    kb_id, _, _ = filled
+    texts = [
+        "Январь — первый месяц; валюта ₽.",
+        "पहला महीना जानुवारी है, मुद्रा ₹.",
+        "ශ්\u200dරී ලංකාව, රු",
+        "Le premier mois est janvier, puis février. Größe: 12,5 €",
+    ]
+    written = write_file(store, kb_id, "scripts.md", texts, unit_vectors(len(texts), 7))
+    asked = {"январь": 0, "₽": 0, "जानुवारी": 1, "₹": 1, "ශ්\u200dරී ලංකාව": 2, "février": 3, "Größe": 3, "€": 3}
+    with store.snapshot() as session:
+        for query, expected in asked.items():
+            assert [c for c, _ in store.sparse.search(session, kb_id, query, 10)] == [written[expected]], query
+
+
 def test_dense_search_scores_for_and_allowed(store, filled):
     kb_id, ids, vectors = filled
     target = ids["expenses.md"][1]

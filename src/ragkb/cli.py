@@ -345,11 +345,13 @@ def search(
                 "results": [hit.to_dict() for hit in hits],
                 "searched": result.queries,
                 "timings": result.timings,
+                "dense_weight": result.dense_weight,
             }
         )
         return
     stages = ", ".join(f"{stage} {seconds * 1000:.0f} ms" for stage, seconds in result.timings.items())
-    err_console.print(f"[dim]profile {options.profile or 'default'}: {stages}[/]", highlight=False)
+    fusion = "" if result.dense_weight is None else f", dense weight {result.dense_weight:.2f}"
+    err_console.print(f"[dim]profile {options.profile or 'default'}: {stages}{fusion}[/]", highlight=False)
     if not hits:
         console.print("no results")
     for rank, hit in enumerate(hits, start=1):

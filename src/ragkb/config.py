@@ -47,6 +47,12 @@ class KBSettings(BaseModel):
     chunk_overlap: int = Field(60, ge=0, description="characters repeated between neighbouring chunks")
     fusion: Literal["convex", "rrf"] = Field("convex", description="how hybrid search mixes sparse and dense")
     dense_weight: float = Field(0.7, ge=0, le=1, description="weight of dense scores in hybrid search (bench/RESULTS.md)")
+    dense_confidence_z: float | None = Field(
+        3.0,
+        gt=0,
+        description="hybrid: the dense weight is full when the best dense match stands this many standard deviations "
+        "above the query's similarity to the KB's chunks at large, and shrinks to none below (None: always full)",
+    )
     profiles: dict[str, RetrievalProfile] = Field(
         default_factory=builtin_profiles, description="named retrieval profiles (default, fast, accurate, ...)"
     )

@@ -31,6 +31,7 @@ from ragkb.ingest.pipeline import (
     removed_paths,
 )
 from ragkb.models import Chunk, ParsedDocument, SearchHit
+from ragkb.retrieve.confidence import background_sample
 from ragkb.retrieve.filters import set_tags
 from ragkb.retrieve.fusion import FUSIONS
 from ragkb.retrieve.pipeline import SearchResult
@@ -68,6 +69,7 @@ class KnowledgeBase:
         self.catalog = store.catalog
         self.app_settings = settings
         self._embedder: Embedder | None = None
+        self._background: tuple[int, list[int]] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -268,7 +270,7 @@ class KnowledgeBase:
         updates = {name: value for name, value in (("k", k), ("mode", mode)) if value is not None}
         return run_search(self, query, (options or SearchOptions()).model_copy(update=updates))
 
-    def _fuse(self, session, mode: SearchMode, sparse: dict, dense: dict) -> dict[int, float]:
+    def _fuse(self, session, mode: SearchMode, sparse: dict, dense: dict, dense_weight: float) -> dict[int, float]:
         if mode == "sparse":
             return sparse
         if mode == "dense":
@@ -278,7 +280,14 @@ class KnowledgeBase:
             session.scalars(select(ChunkRow.id).where(ChunkRow.id.in_(list(dense)), ChunkRow.language.not_in(languages)))
         )
         trusted_dense = {key: value for key, value in dense.items() if key not in unsupported}
-        return FUSIONS[self.settings.fusion](sparse, trusted_dense, self.settings.dense_weight)
+        return FUSIONS[self.settings.fusion](sparse, trusted_dense, dense_weight)
+
+    def _background_chunks(self, session, revision: int) -> list[int]:
+        """The chunks a query's dense similarities are compared with (:mod:`ragkb.retrieve.confidence`),
+        sampled again when the KB changes."""
+        if self._background is None or self._background[0] != revision:
+            self._background = (revision, background_sample(session, self.id, self.embedder_languages))
+        return self._background[1]
 
     def _hits(self, session, chunk_ids: list[int], scores: dict, sparse: dict, dense: dict) -> list[SearchHit]:
         rows = {

@@ -1,21 +1,34 @@
-"""Tokens for BM25: jieba for Chinese, Snowball stemming and stop words for English.
+"""Tokens for BM25: jieba for Chinese, Snowball stemming and stop words for English, every other
+script as its words, and written-together strings such as %d/%m/%Y or --no-cache whole as well.
 
-Mixed text is split into CJK and non-CJK runs first, so "使用 Docker 部署" gives jieba the
-Chinese and the stemmer the English.
+Text is split into Chinese runs and the space-separated pieces between them. A piece gives its
+words (letters with their combining marks and digits, of any script; ' and . may join them: don't,
+file.txt, د.ل) and currency signs (€, ₹); a piece that is more than one word (%d/%m/%Y, --force,
+C++, HK$, a/b) is a token of its own too, after its parts, so a query that writes it the same way
+finds it first. So "使用 Docker 部署" gives jieba the Chinese and the stemmer the English, and
+"Январь", "février" or "जानुवारी" stay whole words.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from functools import lru_cache
 
 import jieba
+import regex
 import Stemmer
 
 jieba.setLogLevel(logging.WARNING)
 
-_RUNS = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)|([A-Za-z0-9_]+(?:['.][A-Za-z0-9_]+)*)")
+_WORD_CHAR = r"[[\p{L}\p{M}\p{N}_\u200c\u200d]--\p{Han}]"  # with the zero-width joiners of Indic and Persian words
+_WORD = rf"{_WORD_CHAR}+(?:['.]{_WORD_CHAR}+)*"
+_SEGMENTS = regex.compile(r"(\p{Han}+)|([^\s\p{Han}]+)", regex.VERSION1)
+_PARTS = regex.compile(rf"{_WORD}|\p{{Sc}}", regex.VERSION1)
+_ONE_WORD = regex.compile(_WORD, regex.VERSION1)
+_OPENING = "'\"([{<«“‘"
+_CLOSING = ".,;:!?'\")]}>»”’…、，。；：！？"
+LONGEST_WHOLE = 64
+"""Longer pieces (URLs, hashes) are searchable by their parts only."""
 
 ENGLISH_STOP_WORDS = frozenset(
     [
@@ -218,14 +231,18 @@ def tokenize(text: str) -> list[str]:
     """Lower-cased, stemmed tokens without stop words, in order of appearance."""
     tokens: list[str] = []
     english_positions: list[int] = []
-    for chinese_run, word in _RUNS.findall(text):
+    for chinese_run, piece in _SEGMENTS.findall(text):
         if chinese_run:
             tokens.extend(t for t in jieba.cut_for_search(chinese_run) if t not in CHINESE_STOP_WORDS)
             continue
-        word = word.lower()
-        if word not in ENGLISH_STOP_WORDS:
-            english_positions.append(len(tokens))
-            tokens.append(word)
+        for word in _PARTS.findall(piece):
+            word = word.lower()
+            if word not in ENGLISH_STOP_WORDS:
+                english_positions.append(len(tokens))
+                tokens.append(word)
+        whole = piece.lstrip(_OPENING).rstrip(_CLOSING)
+        if len(whole) <= LONGEST_WHOLE and not _ONE_WORD.fullmatch(whole) and _ONE_WORD.search(whole):
+            tokens.append(whole.lower())
     stems = _stemmer().stemWords([tokens[i] for i in english_positions])
     for position, stem in zip(english_positions, stems):
         tokens[position] = stem

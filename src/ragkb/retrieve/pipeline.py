@@ -7,6 +7,7 @@
         the best chunks), term proximity (query words together, in order)
     fuse the queries' rankings (reciprocal rank)
     document evidence: a chunk gains from its file's other candidates
+    document coverage: a chunk gains the rare query words its file's other candidates hold
     rerank the best ``rerank_depth`` (cross-encoder or LLM), threshold
     MMR, min score, top k
     context expansion (neighbouring chunks or the whole section)
@@ -29,9 +30,11 @@ from sqlalchemy import select
 from ragkb.answer.llms import Generator, create_generator
 from ragkb.catalog.schema import ChunkRow, FileRow, KnowledgeBaseRow
 from ragkb.errors import RagkbError
-from ragkb.index.language import detect_language
+from ragkb.index.language import detect_language, readable_by
 from ragkb.models import SearchHit
+from ragkb.retrieve.confidence import confident_weight
 from ragkb.retrieve.context import expand
+from ragkb.retrieve.coverage import with_coverage
 from ragkb.retrieve.evidence import with_file_evidence
 from ragkb.retrieve.expansion import hypothetical_answer, multi_queries
 from ragkb.retrieve.feedback import with_feedback
@@ -56,6 +59,8 @@ class SearchResult:
     queries: list[str]
     """Every text searched: the query, then the generator's phrasings and hypothetical answer."""
     timings: dict[str, float] = field(default_factory=dict)
+    dense_weight: float | None = None
+    """The embedder's share in the query's hybrid fusion (None: BM25 or the embedder alone ranked it)."""
 
     def to_dict(self) -> dict:
         return {
@@ -63,6 +68,7 @@ class SearchResult:
             "profile": self.profile.model_dump(),
             "queries": self.queries,
             "timings": self.timings,
+            "dense_weight": self.dense_weight,
         }
 
 
@@ -74,6 +80,8 @@ class _Ranking:
     mode: SearchMode
     vector: np.ndarray | None
     """The text's embedding (None in sparse mode)."""
+    dense_weight: float = 0.0
+    """The dense side's share in this text's fusion (:mod:`ragkb.retrieve.confidence`)."""
     lexical: dict[int, float] | None = None
     """The sparse side as fused, when feedback or proximity refined it (``sparse`` stays BM25's)."""
 
@@ -96,12 +104,13 @@ class _Stopwatch:
 
 
 def effective_mode(kb: KnowledgeBase, text: str, mode: SearchMode) -> SearchMode:
-    """``mode``, or sparse where the embedder is missing (hybrid) or cannot read the text's language."""
+    """``mode``, or sparse where the embedder is missing (hybrid) or cannot read the text: its language,
+    or a word in another script."""
     if mode != "sparse" and kb.embedder is None:
         if mode == "dense":
             raise RagkbError(f"knowledge base '{kb.name}' has no embedder (embedder = none); use --mode sparse")
         return "sparse"
-    if mode == "hybrid" and detect_language(text) not in kb.embedder_languages:
+    if mode == "hybrid" and not readable_by(text, kb.embedder_languages):
         return "sparse"  # the embedder cannot read it: its similarities would be noise
     return mode
 
@@ -111,14 +120,17 @@ def retrieve_one(kb: KnowledgeBase, session, text: str, mode: SearchMode, depth:
     revision = session.scalar(select(KnowledgeBaseRow.revision).where(KnowledgeBaseRow.id == kb.id))
     sparse = dict(kb.store.sparse.search(session, kb.id, text, depth, allowed)) if mode != "dense" else {}
     dense: dict[int, float] = {}
-    vector = None
+    vector, weight = None, kb.settings.dense_weight
     if mode != "sparse":
         # Queries bypass the embedding cache: caching them would make every search a write.
         vector = kb.embedder.inner.embed([instruction + text])[0]
         dense = dict(kb.store.dense.search(session, kb.id, revision, vector, depth, allowed))
         if mode == "hybrid":
             dense.update(kb.store.dense.scores_for(session, kb.id, revision, vector, list(sparse), allowed))
-    return _Ranking(kb._fuse(session, mode, sparse, dense), sparse, dense, mode, vector)
+            if dense and kb.settings.dense_confidence_z is not None:
+                background = kb.store.dense.scores_for(session, kb.id, revision, vector, kb._background_chunks(session, revision))
+                weight = confident_weight(weight, dense, background, kb.settings.dense_confidence_z)
+    return _Ranking(kb._fuse(session, mode, sparse, dense, weight), sparse, dense, mode, vector, weight)
 
 
 def refuse(kb: KnowledgeBase, session, ranking: _Ranking, lexical: dict[int, float], allowed) -> _Ranking:
@@ -127,8 +139,8 @@ def refuse(kb: KnowledgeBase, session, ranking: _Ranking, lexical: dict[int, flo
     if ranking.mode == "hybrid" and (missing := [c for c in lexical if c not in dense]):
         revision = session.scalar(select(KnowledgeBaseRow.revision).where(KnowledgeBaseRow.id == kb.id))
         dense.update(kb.store.dense.scores_for(session, kb.id, revision, ranking.vector, missing, allowed))
-    scores = kb._fuse(session, ranking.mode, lexical, dense)
-    return _Ranking(scores, ranking.sparse, dense, ranking.mode, ranking.vector, lexical)
+    scores = kb._fuse(session, ranking.mode, lexical, dense, ranking.dense_weight)
+    return _Ranking(scores, ranking.sparse, dense, ranking.mode, ranking.vector, ranking.dense_weight, lexical)
 
 
 def reciprocal_rank_fusion(rankings: list[dict[int, float]]) -> dict[int, float]:
@@ -222,6 +234,9 @@ def search(kb: KnowledgeBase, query: str, options: SearchOptions) -> SearchResul
         if profile.file_evidence and scores:
             with clock.stage("evidence"):
                 scores = with_file_evidence(session, scores, profile.file_evidence)
+        if profile.coverage and scores:
+            with clock.stage("coverage"):
+                scores = with_coverage(session, kb.store.sparse, kb.id, query, scores, profile.coverage)
         order = sorted(scores, key=scores.__getitem__, reverse=True)
         extra: dict[str, dict[int, float]] = {}
         reranker = make_reranker(profile, generator, detect_language(query), kb.app_settings.home)
@@ -244,7 +259,7 @@ def search(kb: KnowledgeBase, query: str, options: SearchOptions) -> SearchResul
                 hits = expand(session, hits, profile.context, profile.context_window, profile.context_max_chars)
     if hyde is not None:
         queries.append(hyde)
-    return SearchResult(hits, profile, queries, clock.timings)
+    return SearchResult(hits, profile, queries, clock.timings, first.dense_weight if first.mode == "hybrid" else None)
 
 
 def _rerank(session, reranker: Reranker, query, order, scores, profile, extra) -> tuple[list[int], dict[int, float]]:

@@ -40,6 +40,13 @@ class RetrievalProfile(BaseModel):
     file_evidence: float = Field(
         0.0, ge=0, le=5, description="add this times the best other candidate of the same file to each score (0: off)"
     )
+    coverage: float = Field(
+        0.0,
+        ge=0,
+        le=5,
+        description="add this times the share of the query's rare words a chunk lacks and other candidates of its "
+        "file have (0: off)",
+    )
     proximity: float = Field(
         0.0, ge=0, le=5, description="add this times a score for query words found together, in order (0: off)"
     )
@@ -82,13 +89,17 @@ class RetrievalProfile(BaseModel):
 
 
 def builtin_profiles() -> dict[str, RetrievalProfile]:
+    default = RetrievalProfile(coverage=0.3)
     return {
-        "default": RetrievalProfile(),
+        "default": default,
         "fast": RetrievalProfile(mode="sparse"),
-        # what each kind of query lacks: proximity where BM25 ranks alone (a language the embedder cannot
-        # read), an installed cross-encoder as one vote (0.2) where the embedder reads it (bench/RESULTS.md §9)
-        "accurate": RetrievalProfile(
-            proximity=0.1, refine_sparse_only=True, rerank="auto", reranker_languages=["en"], rerank_weight=0.2
+        # default + what each kind of query lacks: proximity where BM25 ranks alone (a language the embedder
+        # cannot read), an installed cross-encoder as one vote (0.2) where the embedder reads it (bench/RESULTS.md §9)
+        "accurate": RetrievalProfile.model_validate(
+            {
+                **default.model_dump(),
+                **dict(proximity=0.1, refine_sparse_only=True, rerank="auto", reranker_languages=["en"], rerank_weight=0.2),
+            }
         ),
     }
 

@@ -130,6 +130,9 @@ class SearchOut(BaseModel):
     profile: dict = Field(description="the retrieval profile that ran, with this request's overrides")
     queries: list[str] = Field(description="every text searched: the query, then expansions")
     timings: dict[str, float] = Field(description="seconds per stage")
+    dense_weight: float | None = Field(
+        None, description="the embedder's share in the query's hybrid fusion (null: BM25 or the embedder alone ranked it)"
+    )
 
 
 class AskRequest(SearchOptions):
@@ -170,13 +173,13 @@ class AnswerOut(BaseModel):
     fallback_from: str | None
 
 
-
 def _as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 """The catalog stores UTC without a zone; the API says so (ISO 8601 with ``+00:00``)."""
+
 
 class SessionSummary(BaseModel):
     name: str

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from ragkb.index.stores.base import inverse_document_frequency
 from ragkb.index.tokenize import tokenize
 
-TOKENIZER = "tokenize=\"unicode61 remove_diacritics 0 tokenchars '''._'\""
-"""ragkb's tokens keep ' . _ inside words (don't, file.txt, foo_bar): FTS5 must not split them again."""
+TOKENIZER = "tokenize=\"unicode61 remove_diacritics 0 categories 'L* M* N* P* S* Co Cf'\""
+"""ragkb's tokens are split already: they keep marks, joiners and ' . _ inside words (जानुवारी, don't,
+file.txt), and currency signs are tokens. FTS5 must split only on the spaces between them."""
 
 
 def _table(kb_id: int) -> str:
