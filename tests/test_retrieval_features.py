@@ -254,22 +254,6 @@ def test_file_evidence_lifts_a_file_with_several_matching_chunks(printer_guides)
     assert files(result.hits) == ["guide.md", "guide.md", "shop.md"] and result.timings["evidence"] > 0
 
 
-def test_coverage_lifts_a_file_whose_other_chunk_holds_the_rare_word_a_chunk_lacks(settings, tmp_path):
-    dates = "| date format | %d/%m/%y |\n| time format | %H:%M:%S |\n| first weekday | {day} |"
-    write(tmp_path / "d" / "hausa.md", "# Dates\n\n" + dates.format(day="Litini") + "\n\n# Months\n\n| month 1 | Janairu |\n")
-    write(tmp_path / "d" / "hebrew.md", "# Dates\n\n" + dates.format(day="Rishon") + "\n\n# Months\n\n| month 1 | Yanuar |\n")
-    for number in range(20):  # so that the date format is common and the month name is rare
-        write(tmp_path / "d" / f"other{number}.md", f"# Dates\n\n| date format | %Y-%m-%d |\n\n# Note {number}\n\nNothing else.")
-    kb = sparse_kb(settings, tmp_path / "d", chunk_size=60, chunk_overlap=0)
-
-    def date_chunks(coverage: float) -> dict[str, float]:
-        hits = kb.retrieve("Janairu %d/%m/%y", SearchOptions(k=4, coverage=coverage)).hits
-        return {Path(h.file).name: h.score for h in hits if h.heading_path == ["Dates"]}
-
-    assert date_chunks(0)["hausa.md"] == date_chunks(0)["hebrew.md"]  # BM25 alone cannot tell them apart
-    assert date_chunks(0.3)["hausa.md"] > date_chunks(0.3)["hebrew.md"]  # Janairu is in Hausa's other chunk
-
-
 def test_proximity_prefers_the_query_words_together_and_in_order(printer_guides):
     assert files(printer_guides.search("front cover", k=2)) == ["box.md", "guide.md"]  # "cover the front": shorter
     result = printer_guides.retrieve("front cover", SearchOptions(k=2, proximity=1.0))

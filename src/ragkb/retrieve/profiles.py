@@ -40,13 +40,6 @@ class RetrievalProfile(BaseModel):
     file_evidence: float = Field(
         0.0, ge=0, le=5, description="add this times the best other candidate of the same file to each score (0: off)"
     )
-    coverage: float = Field(
-        0.0,
-        ge=0,
-        le=5,
-        description="add this times the share of the query's rare words a chunk lacks and other candidates of its "
-        "file have (0: off)",
-    )
     proximity: float = Field(
         0.0, ge=0, le=5, description="add this times a score for query words found together, in order (0: off)"
     )
@@ -89,7 +82,7 @@ class RetrievalProfile(BaseModel):
 
 
 def builtin_profiles() -> dict[str, RetrievalProfile]:
-    default = RetrievalProfile(coverage=0.3)
+    default = RetrievalProfile()
     return {
         "default": default,
         "fast": RetrievalProfile(mode="sparse"),
