@@ -4,7 +4,8 @@
     python bench/tune_accurate.py sweep HOME ... [--out tune-accurate]
 
 ``sweep`` opens every KB in the given ragkb homes whose name is a dataset under datasets/, and runs each
-candidate setting (profile overrides on top of ``default``, listed in :data:`GRID`) on the **dev** half of
+candidate setting (profile overrides on top of ``default``, listed in :data:`GRID`; a ``"kb_settings"`` entry
+overrides the KB's settings instead, e.g. ``{"kb_settings": {"dense_confidence_z": null}}``) on the **dev** half of
 that set's queries (odd positions in the query file, which is sorted by id) and on the **test** half (even
 positions). A setting is chosen on dev only: the one whose smallest nDCG@10 gain over ``default`` across
 the sets is largest (it must beat default on every set, not on average); test says whether that holds on
@@ -105,8 +106,11 @@ def sweep(homes: list[Path], grid: dict[str, dict], out: str, only: list[str], r
                 continue
             if kb.embedder is not None:
                 kb.embedder.inner = MemoEmbedder(kb.embedder.inner)
+            stored = kb.settings
             for split, dataset in halves(load_beir(DATASETS / kb.name)).items():
                 for setting, overrides in grid.items():
+                    overrides = dict(overrides)
+                    kb.settings = KBSettings.model_validate({**stored.model_dump(), **overrides.pop("kb_settings", {})})
                     options = SearchOptions(k=300, **overrides)
                     result = run(kb, dataset, RunResult(setting, "profile"), options, None)
                     rows.append({"dataset": kb.name, "split": split, "setting": setting, **result.metrics})

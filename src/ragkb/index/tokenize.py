@@ -227,6 +227,13 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
+def _add_word(word: str, tokens: list[str], english_positions: list[int]) -> None:
+    word = word.lower()
+    if word not in ENGLISH_STOP_WORDS:
+        english_positions.append(len(tokens))
+        tokens.append(word)
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased, stemmed tokens without stop words, in order of appearance."""
     tokens: list[str] = []
@@ -235,11 +242,11 @@ def tokenize(text: str) -> list[str]:
         if chinese_run:
             tokens.extend(t for t in jieba.cut_for_search(chinese_run) if t not in CHINESE_STOP_WORDS)
             continue
+        if piece.isalnum():  # a plain word, most of the time: one token, no whole to add
+            _add_word(piece, tokens, english_positions)
+            continue
         for word in _PARTS.findall(piece):
-            word = word.lower()
-            if word not in ENGLISH_STOP_WORDS:
-                english_positions.append(len(tokens))
-                tokens.append(word)
+            _add_word(word, tokens, english_positions)
         whole = piece.lstrip(_OPENING).rstrip(_CLOSING)
         if len(whole) <= LONGEST_WHOLE and not _ONE_WORD.fullmatch(whole) and _ONE_WORD.search(whole):
             tokens.append(whole.lower())
