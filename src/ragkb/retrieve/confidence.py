@@ -4,9 +4,9 @@ Where an embedder sees every chunk as alike (tables of codes, templated records)
 and min-max fusion stretches its near-equal similarities into a full vote that drowns BM25's exact
 matches. The query's similarity to a fixed sample of the KB's chunks tells what "alike" means in this
 KB for this query: the dense weight is scaled by how many standard deviations the best dense match
-stands above that background, in full from ``z_full`` up (bench/RESULTS.md §6). On prose, the best
-match of a question stands 5–7 deviations out and nothing changes; on a KB of 329 locale tables
-about 2.5.
+stands above that background, in full from ``z_full`` up. On prose, the best match of a question
+stands 5–7 deviations out and nothing changes; on a KB of 329 locale tables about 2.5
+(bench/RESULTS.md §9, "Words of every script").
 """
 
 from __future__ import annotations

@@ -82,17 +82,13 @@ class RetrievalProfile(BaseModel):
 
 
 def builtin_profiles() -> dict[str, RetrievalProfile]:
-    default = RetrievalProfile()
     return {
-        "default": default,
+        "default": RetrievalProfile(),
         "fast": RetrievalProfile(mode="sparse"),
-        # default + what each kind of query lacks: proximity where BM25 ranks alone (a language the embedder
-        # cannot read), an installed cross-encoder as one vote (0.2) where the embedder reads it (bench/RESULTS.md §9)
-        "accurate": RetrievalProfile.model_validate(
-            {
-                **default.model_dump(),
-                **dict(proximity=0.1, refine_sparse_only=True, rerank="auto", reranker_languages=["en"], rerank_weight=0.2),
-            }
+        # what each kind of query lacks: proximity where BM25 ranks alone (a language the embedder cannot
+        # read), an installed cross-encoder as one vote (0.2) where the embedder reads it (bench/RESULTS.md §9)
+        "accurate": RetrievalProfile(
+            proximity=0.1, refine_sparse_only=True, rerank="auto", reranker_languages=["en"], rerank_weight=0.2
         ),
     }
 
