@@ -3,9 +3,9 @@
     python bench/profiles.py [--datasets DIR ...] [--reranker bench/out/reranker-minilm] [--max-queries N]
                              [--llm-queries N --llm-datasets NAME ...] [--out profiles] [--home DIR]
 
-ragkb runs: the KB's profiles ``default`` (hybrid), ``fast`` (BM25), ``accurate`` (the built-in one with
-the cross-encoder ``--reranker`` as its installed reranker: proximity on BM25-only queries, the
-reranker at weight 0.2 on English ones), ``cross-encoder`` (hybrid + that cross-encoder alone over the best 30), ``mmr``
+ragkb runs: the KB's profiles ``default`` (hybrid, document coverage 0.05), ``fast`` (BM25), ``accurate``
+(the built-in one with the cross-encoder ``--reranker`` as its installed reranker: coverage 0.2, proximity
+on BM25-only queries, the reranker at weight 0.2 on English ones), ``cross-encoder`` (default + that cross-encoder alone over the best 30), ``mmr``
 (default + MMR λ=0.7), and the default embedder alone (``mode=dense``). Peers, over ragkb's chunks (``common.read_chunks``): rank-bm25
 BM25Okapi alone (ragkb's tokenizer, and ``str.split`` as out of the box), LangChain's
 EnsembleRetriever(BM25Retriever, FAISS) with the same MiniLM vectors, and LlamaIndex's default
@@ -83,11 +83,12 @@ class LlamaIndexDefault:
 
 
 def profiles(reranker: Path) -> dict[str, RetrievalProfile]:
+    builtin = builtin_profiles()
     return {
-        **builtin_profiles(),
-        "accurate": builtin_profiles()["accurate"].model_copy(update={"reranker_model": str(reranker)}),
-        "cross-encoder": RetrievalProfile(rerank="cross-encoder", reranker_model=str(reranker)),
-        "mmr": RetrievalProfile(mmr_lambda=0.7),
+        **builtin,
+        "accurate": builtin["accurate"].model_copy(update={"reranker_model": str(reranker)}),
+        "cross-encoder": builtin["default"].model_copy(update={"rerank": "cross-encoder", "reranker_model": str(reranker)}),
+        "mmr": builtin["default"].model_copy(update={"mmr_lambda": 0.7}),
     }
 
 

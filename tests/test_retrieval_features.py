@@ -254,6 +254,41 @@ def test_file_evidence_lifts_a_file_with_several_matching_chunks(printer_guides)
     assert files(result.hits) == ["guide.md", "guide.md", "shop.md"] and result.timings["evidence"] > 0
 
 
+@pytest.fixture
+def locale_tables(settings, tmp_path) -> KnowledgeBase:
+    """24 locales, each a table of dates and a table of its own 12 month names (two chunks); six
+    share each pair of date and time formats."""
+    for number in range(24):
+        months = "".join(f"| month {m} | m{m}of{number} |\n" for m in range(1, 13))
+        write(tmp_path / "locales" / f"locale{number:02}.md", f"# Locale {number}\n\n## Dates\n\n"
+              f"| date format | {DATE_FORMATS[number % 3]} |\n| time format | {TIME_FORMATS[number % 2]} |\n\n## Months\n\n{months}")  # fmt: skip
+    return sparse_kb(settings, tmp_path / "locales")
+
+
+DATE_FORMATS, TIME_FORMATS = ["%d/%m/%y", "%Y-%m-%d", "%d.%m.%Y"], ["%H:%M", "%I:%M %p"]
+
+
+def test_coverage_finds_the_file_whose_two_chunks_hold_the_two_facts_asked(locale_tables):
+    question = "Which locale has the first month m1of22, the date format %Y-%m-%d and the time format %H:%M?"
+    # BM25: the dates chunks of locales 4, 10, 16 and 22 tie above locale 22's months; 22 comes last
+    plain = locale_tables.retrieve(question, SearchOptions(k=4, coverage=0))
+    assert files(plain.hits) == ["locale04.md", "locale10.md", "locale16.md", "locale22.md"]
+    assert "coverage" not in plain.timings
+    for result in (
+        locale_tables.retrieve(question, SearchOptions(k=4)),
+        locale_tables.retrieve(question, SearchOptions(k=4, profile="accurate")),
+    ):
+        assert files(result.hits)[0] == "locale22.md" and "%Y-%m-%d" in result.hits[0].text
+        assert result.timings["coverage"] >= 0  # on in default (0.05) and accurate (0.2)
+
+
+def test_coverage_leaves_a_query_without_rare_words_alone(locale_tables):
+    question = "date format %Y-%m-%d"  # in 8 of 48 chunks: not rare
+    plain = locale_tables.retrieve(question, SearchOptions(k=10, coverage=0)).hits
+    covered = locale_tables.retrieve(question, SearchOptions(k=10, coverage=0.5)).hits
+    assert [h.chunk_id for h in covered] == [h.chunk_id for h in plain]
+
+
 def test_proximity_prefers_the_query_words_together_and_in_order(printer_guides):
     assert files(printer_guides.search("front cover", k=2)) == ["box.md", "guide.md"]  # "cover the front": shorter
     result = printer_guides.retrieve("front cover", SearchOptions(k=2, proximity=1.0))

@@ -162,6 +162,19 @@ def test_idf_counts_this_kb_only(store, filled):
     assert weights["router"] == pytest.approx(np.log((6 + 1) / (2 + 0.5)))  # 2 of this KB's 6 chunks
 
 
+def test_holders_are_the_chunks_holding_a_term_in_this_kb_only(store, filled):
+    kb_id, ids, _ = filled
+    other = new_kb(store, "other")
+    write_file(store, other, "more.md", ["router firmware"], unit_vectors(1, 9))
+    formats = write_file(store, kb_id, "formats.md", ["date format %d/%m/%Y", "C++ and %d/%m/%Y"], unit_vectors(2, 8))
+    with store.snapshot() as session:
+        held = store.sparse.holders(session, kb_id, ["router", "%d/%m/%y", "c++", "absent"], 10)
+        assert {term: sorted(chunk_ids) for term, chunk_ids in held.items()} == {
+            "router": sorted(ids["router.md"]), "%d/%m/%y": sorted(formats), "c++": [formats[1]], "absent": []
+        }  # fmt: skip
+        assert len(store.sparse.holders(session, kb_id, ["router"], 1)["router"]) == 1
+
+
 def test_replacing_and_deleting_files_leaves_no_entries(store, filled):
     kb_id, ids, vectors = filled
     with store.transaction() as session:

@@ -7,6 +7,7 @@
         the best chunks), term proximity (query words together, in order)
     fuse the queries' rankings (reciprocal rank)
     document evidence: a chunk gains from its file's other candidates
+    document coverage: a chunk gains the rare query words its file's other chunks hold
     rerank the best ``rerank_depth`` (cross-encoder or LLM), threshold
     MMR, min score, top k
     context expansion (neighbouring chunks or the whole section)
@@ -33,6 +34,7 @@ from ragkb.index.language import detect_language, readable_by
 from ragkb.models import SearchHit
 from ragkb.retrieve.confidence import confident_weight
 from ragkb.retrieve.context import expand
+from ragkb.retrieve.coverage import with_coverage
 from ragkb.retrieve.evidence import with_file_evidence
 from ragkb.retrieve.expansion import hypothetical_answer, multi_queries
 from ragkb.retrieve.feedback import with_feedback
@@ -232,6 +234,9 @@ def search(kb: KnowledgeBase, query: str, options: SearchOptions) -> SearchResul
         if profile.file_evidence and scores:
             with clock.stage("evidence"):
                 scores = with_file_evidence(session, scores, profile.file_evidence)
+        if profile.coverage and scores:
+            with clock.stage("coverage"):
+                scores = with_coverage(session, kb.store.sparse, kb.id, query, scores, profile.coverage, allowed)
         order = sorted(scores, key=scores.__getitem__, reverse=True)
         extra: dict[str, dict[int, float]] = {}
         reranker = make_reranker(profile, generator, detect_language(query), kb.app_settings.home)

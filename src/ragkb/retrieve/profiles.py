@@ -40,6 +40,13 @@ class RetrievalProfile(BaseModel):
     file_evidence: float = Field(
         0.0, ge=0, le=5, description="add this times the best other candidate of the same file to each score (0: off)"
     )
+    coverage: float = Field(
+        0.0,
+        ge=0,
+        le=5,
+        description="add this times the share of the query's rare words that the chunk lacks and another chunk "
+        "of its file holds (0: off)",
+    )
     proximity: float = Field(
         0.0, ge=0, le=5, description="add this times a score for query words found together, in order (0: off)"
     )
@@ -83,12 +90,14 @@ class RetrievalProfile(BaseModel):
 
 def builtin_profiles() -> dict[str, RetrievalProfile]:
     return {
-        "default": RetrievalProfile(),
+        # a little document coverage: as good as none on prose, finds records whose facts span chunks
+        "default": RetrievalProfile(coverage=0.05),
         "fast": RetrievalProfile(mode="sparse"),
         # what each kind of query lacks: proximity where BM25 ranks alone (a language the embedder cannot
-        # read), an installed cross-encoder as one vote (0.2) where the embedder reads it (bench/RESULTS.md §9)
+        # read), an installed cross-encoder as one vote (0.2) where the embedder reads it, more coverage
+        # (bench/RESULTS.md §9)
         "accurate": RetrievalProfile(
-            proximity=0.1, refine_sparse_only=True, rerank="auto", reranker_languages=["en"], rerank_weight=0.2
+            coverage=0.2, proximity=0.1, refine_sparse_only=True, rerank="auto", reranker_languages=["en"], rerank_weight=0.2
         ),
     }
 

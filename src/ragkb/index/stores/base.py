@@ -85,6 +85,9 @@ class SparseIndex(Protocol):
     def terms(self, session: Session, kb_id: int, chunk_ids: list[int]) -> dict[int, list[str]]:
         """The stored sparse entries of these chunks (for copying a KB to another store)."""
 
+    def holders(self, session: Session, kb_id: int, terms: list[str], limit: int) -> dict[str, list[int]]:
+        """For each term, up to ``limit`` ids of the chunks whose sparse entries hold it (none: an empty list)."""
+
 
 class DenseIndex(Protocol):
     def search(

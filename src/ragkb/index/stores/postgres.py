@@ -155,6 +155,20 @@ class PostgresBm25Index:
         )
         return {chunk_id: json.loads(tokens) for chunk_id, tokens in rows}
 
+    def holders(self, session: Session, kb_id: int, terms: list[str], limit: int) -> dict[str, list[int]]:
+        found: dict[str, list[int]] = {term: [] for term in set(terms)}
+        stored = {term[:MAX_TERM_CHARS]: term for term in found}
+        rows = session.execute(
+            text(
+                "SELECT term, chunk_id FROM (SELECT term, chunk_id, row_number() OVER (PARTITION BY term ORDER BY chunk_id) AS n "
+                "FROM sparse_posting WHERE kb_id = :kb AND term = ANY(:terms)) ranked WHERE n <= :limit"
+            ),
+            {"kb": kb_id, "terms": sorted(stored), "limit": limit},
+        )
+        for term, chunk_id in rows:
+            found[stored[term]].append(int(chunk_id))
+        return found
+
     def search(
         self, session: Session, kb_id: int, query: str, k: int, allowed: Collection[int] | None = None
     ) -> list[tuple[int, float]]:

@@ -84,6 +84,11 @@ def _only(chunk_ids: Collection[int] | None) -> models.Filter | None:
     return None if chunk_ids is None else models.Filter(must=[models.HasIdCondition(has_id=[int(i) for i in chunk_ids])])
 
 
+def _holding(term: str) -> models.Filter:
+    """Points whose stored tokens include ``term``."""
+    return models.Filter(must=[models.FieldCondition(key="tokens", match=models.MatchValue(value=term))])
+
+
 class _Collections:
     """Collection names and existence, shared by the indexes and the writer."""
 
@@ -149,15 +154,19 @@ class QdrantSparseIndex:
         if not self.collections.exists(kb_id):
             return inverse_document_frequency(0, dict.fromkeys(terms, 0))
         total = client.count(name, exact=True).count
-        frequencies = {
-            term: client.count(
-                name,
-                count_filter=models.Filter(must=[models.FieldCondition(key="tokens", match=models.MatchValue(value=term))]),
-                exact=True,
-            ).count
-            for term in set(terms)
-        }
+        frequencies = {term: client.count(name, count_filter=_holding(term), exact=True).count for term in set(terms)}
         return inverse_document_frequency(total, frequencies)
+
+    def holders(self, session: Session, kb_id: int, terms: list[str], limit: int) -> dict[str, list[int]]:
+        if not self.collections.exists(kb_id):
+            return {term: [] for term in terms}
+        client, name = self.collections.client, self.collections.name(kb_id)
+        found = {}
+        for term in set(terms):
+            points, _ = client.scroll(name, scroll_filter=_holding(term), limit=limit, with_payload=False)
+            known = existing_chunk_ids(session, [p.id for p in points])  # as search: committed chunks only
+            found[term] = [int(p.id) for p in points if p.id in known]
+        return found
 
     def terms(self, session: Session, kb_id: int, chunk_ids: list[int]) -> dict[int, list[str]]:
         if not self.collections.exists(kb_id):

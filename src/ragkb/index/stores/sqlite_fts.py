@@ -26,6 +26,11 @@ def _table(kb_id: int) -> str:
     return f"fts_kb_{int(kb_id)}"
 
 
+def _phrase(term: str) -> str:
+    """One token as an FTS5 string: quoted, so that punctuation in it (%d/%m/%Y, C++) is no syntax."""
+    return '"' + term.replace('"', '""') + '"'
+
+
 class SqliteFtsIndex:
     def create(self, session: Session, kb_id: int) -> None:
         session.execute(text(f"CREATE VIRTUAL TABLE IF NOT EXISTS {_table(kb_id)} USING fts5(tokens, {TOKENIZER})"))
@@ -58,6 +63,11 @@ class SqliteFtsIndex:
         )
         return {int(rowid): tokens.split() for rowid, tokens in rows}
 
+    def holders(self, session: Session, kb_id: int, terms: list[str], limit: int) -> dict[str, list[int]]:
+        table = _table(kb_id)
+        statement = text(f"SELECT rowid FROM {table} WHERE {table} MATCH :match LIMIT :limit")
+        return {term: list(session.scalars(statement, {"match": _phrase(term), "limit": limit})) for term in set(terms)}
+
     def search(
         self, session: Session, kb_id: int, query: str, k: int, allowed: Collection[int] | None = None
     ) -> list[tuple[int, float]]:
@@ -66,7 +76,7 @@ class SqliteFtsIndex:
         terms = sorted(set(tokenize(query)))
         if not terms or (allowed is not None and not allowed):
             return []
-        match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+        match = " OR ".join(_phrase(term) for term in terms)
         table = _table(kb_id)
         where = f"{table} MATCH :match"
         params: dict = {"match": match, "k": k}
