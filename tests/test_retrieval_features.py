@@ -282,6 +282,14 @@ def test_coverage_finds_the_file_whose_two_chunks_hold_the_two_facts_asked(local
         assert result.timings["coverage"] >= 0  # on in default (0.05) and accurate (0.2)
 
 
+def test_coverage_leaves_out_a_word_held_by_more_chunks_than_it_looks_up(locale_tables, monkeypatch):
+    from ragkb.retrieve import coverage
+
+    monkeypatch.setattr(coverage, "HOLDERS", 0)  # m1of22 is in one chunk: now too many to count
+    question = "Which locale has the first month m1of22, the date format %Y-%m-%d and the time format %H:%M?"
+    assert files(locale_tables.retrieve(question, SearchOptions(k=1, coverage=0.2)).hits) == ["locale04.md"]
+
+
 def test_coverage_leaves_a_query_without_rare_words_alone(locale_tables):
     question = "date format %Y-%m-%d"  # in 8 of 48 chunks: not rare
     plain = locale_tables.retrieve(question, SearchOptions(k=10, coverage=0)).hits

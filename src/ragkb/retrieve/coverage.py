@@ -30,7 +30,8 @@ RARE = 0.4
 """A word is rare when its IDF is at least this share of an unseen word's (in 1,600 chunks: held by at
 most about 40 of them)."""
 HOLDERS = 1000
-"""Chunks looked up per rare word, at most."""
+"""Chunks looked up per rare word; a word held by more (a rare word of a KB of millions of chunks)
+is left out rather than counted for an arbitrary part of its holders."""
 ABSENT = " "
 """A term no chunk can hold (tokens never contain a space): its IDF is an unseen word's."""
 
@@ -53,7 +54,8 @@ def with_coverage(
     rare = [term for term, value in weights.items() if value >= RARE * unseen]
     held = {
         term: [c for c in chunk_ids if allowed is None or c in allowed]
-        for term, chunk_ids in sparse.holders(session, kb_id, rare, HOLDERS).items()
+        for term, chunk_ids in sparse.holders(session, kb_id, rare, HOLDERS + 1).items()
+        if len(chunk_ids) <= HOLDERS
     }
     holders = {chunk_id for chunk_ids in held.values() for chunk_id in chunk_ids}
     if not holders or total <= 0:
