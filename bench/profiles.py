@@ -6,7 +6,7 @@
 ragkb runs: the KB's profiles ``default`` (hybrid, document coverage 0.05), ``fast`` (BM25), ``accurate``
 (the built-in one with the cross-encoder ``--reranker`` as its installed reranker: coverage 0.2, proximity
 on BM25-only queries, the reranker at weight 0.2 on English ones), ``cross-encoder`` (default + that cross-encoder alone over the best 30), ``mmr``
-(default + MMR λ=0.7), and the default embedder alone (``mode=dense``). Peers, over ragkb's chunks (``common.read_chunks``): rank-bm25
+(default + MMR λ=0.7), and the default embedder alone (``mode=dense``, coverage off). Peers, over ragkb's chunks (``common.read_chunks``): rank-bm25
 BM25Okapi alone (ragkb's tokenizer, and ``str.split`` as out of the box), LangChain's
 EnsembleRetriever(BM25Retriever, FAISS) with the same MiniLM vectors, and LlamaIndex's default
 ``VectorStoreIndex`` with the same embedder (``HuggingFaceEmbedding`` of the bundled MiniLM; the nodes
@@ -133,7 +133,8 @@ def evaluate_dataset(dataset: BeirDataset, reranker: Path, llm_queries: int, out
             run_ragkb(kb, dataset, name, "profile", SearchOptions(k=CHUNK_DEPTH, profile=name))
             for name in ("default", "fast", "accurate", "cross-encoder", "mmr")
         ]
-        results.append(run_ragkb(kb, dataset, "MiniLM alone (dense)", "mode", SearchOptions(k=CHUNK_DEPTH, mode="dense")))
+        alone = SearchOptions(k=CHUNK_DEPTH, mode="dense", coverage=0)  # the embedder and nothing else
+        results.append(run_ragkb(kb, dataset, "MiniLM alone (dense)", "mode", alone))
         llm_results = []
         if llm_queries:
             subset = BeirDataset(dataset.name, dataset.corpus, dict(list(dataset.queries.items())[:llm_queries]), dataset.qrels)

@@ -28,7 +28,7 @@ from ragkb.retrieve.fusion import scaled
 
 RARE = 0.4
 """A word is rare when its IDF is at least this share of an unseen word's (in 1,600 chunks: held by at
-most about 40 of them)."""
+most 63 of them; in 100,000 chunks by 760)."""
 HOLDERS = 1000
 """Chunks looked up per rare word; a word held by more (a rare word of a KB of millions of chunks)
 is left out rather than counted for an arbitrary part of its holders."""
