@@ -578,6 +578,11 @@ def test_cli_tags_filters_profiles_and_overrides(cli_env, library):
     assert listed["diverse"]["mmr_lambda"] == 0.4 and {"default", "fast", "accurate"} <= set(listed)
     used = json.loads(ragkb(cli_env, "search", "reset", "--kb", "lib", "-p", "diverse", "--json").stdout)
     assert used["profile"] == "diverse" and {"mmr", "context"} <= set(used["timings"])
+    ragkb(cli_env, "kb", "profile", "lib", "default", "--set", "coverage=0", "--set", "proximity=0.3")
+    reset = json.loads(ragkb(cli_env, "kb", "profile", "lib", "default", "--reset", "--set", "min_score=0.1", "--json").stdout)
+    assert reset["default"] == builtin_profiles()["default"].model_copy(update={"min_score": 0.1}).model_dump()
+    not_builtin = ragkb(cli_env, "kb", "profile", "lib", "diverse", "--reset", check=False)
+    assert not_builtin.returncode == 1 and "'diverse' is not a built-in profile" in not_builtin.stderr
 
     bad = ragkb(cli_env, "search", "reset", "--kb", "lib", "--set", "rerank=maybe", check=False)
     assert bad.returncode == 1 and "Error: invalid rerank" in bad.stderr

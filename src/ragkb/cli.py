@@ -158,15 +158,23 @@ def kb_profile(
     profile: Annotated[str | None, typer.Argument(help="profile to create or change; none: list them")] = None,
     set_: Annotated[list[str], typer.Option("--set", help="profile field as key=value, e.g. rerank=cross-encoder")] = [],
     base: Annotated[str | None, typer.Option("--from", help="start a new profile from this one (default: default)")] = None,
+    reset: Annotated[
+        bool,
+        typer.Option("--reset", help="start from this ragkb version's built-in profile of that name (default, fast, accurate)"),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """List a knowledge base's retrieval profiles, or create/change one (used by search/ask --profile)."""
-    from ragkb.retrieve.profiles import RetrievalProfile
+    """List a knowledge base's retrieval profiles, or create/change one (used by search/ask --profile).
+
+    A KB keeps the built-in profiles of the ragkb version that created it; ``--reset`` takes this version's."""
+    from ragkb.retrieve.profiles import RetrievalProfile, builtin_profiles
 
     kb = KnowledgeBase.open(name)
     profiles = dict(kb.settings.profiles)
     if profile is not None:
-        start = profiles.get(profile) if base is None else None
+        if reset and profile not in builtin_profiles():
+            raise RagkbError(f"'{profile}' is not a built-in profile; --reset works for {', '.join(builtin_profiles())}")
+        start = builtin_profiles()[profile] if reset else profiles.get(profile) if base is None else None
         start = start or profiles.get(base or "default") or RetrievalProfile()
         if base is not None and base not in profiles:
             raise RagkbError(
@@ -184,6 +192,7 @@ def kb_profile(
         )
         refine = ", ".join(filter(None, [
             f"feedback {value.feedback_docs}" if value.feedback_docs else "",
+            f"coverage {value.coverage}" if value.coverage else "",
             f"proximity {value.proximity}" if value.proximity else "",
             f"evidence {value.file_evidence}" if value.file_evidence else "",
         ]))  # fmt: skip
