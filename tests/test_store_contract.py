@@ -173,6 +173,11 @@ def test_holders_are_the_chunks_holding_a_term_in_this_kb_only(store, filled):
             "router": sorted(ids["router.md"]), "%d/%m/%y": sorted(formats), "c++": [formats[1]], "absent": []
         }  # fmt: skip
         assert len(store.sparse.holders(session, kb_id, ["router"], 1)["router"]) == 1
+        before = store.sparse.idf(session, kb_id, ["router"])["router"]
+    more = write_file(store, kb_id, "more.md", ["router firmware"], unit_vectors(1, 10))  # what was read is stale now
+    with store.snapshot() as session:
+        assert sorted(store.sparse.holders(session, kb_id, ["router"], 10)["router"]) == sorted(ids["router.md"] + more)
+        assert store.sparse.idf(session, kb_id, ["router"])["router"] < before
 
 
 def test_replacing_and_deleting_files_leaves_no_entries(store, filled):

@@ -136,6 +136,34 @@ class _Collections:
 class QdrantSparseIndex:
     def __init__(self, collections: _Collections):
         self.collections = collections
+        self._local_postings: dict[int, tuple[int, dict[str, list[int]]]] = {}
+
+    def forget(self, kb_id: int) -> None:
+        """Drop what :meth:`_postings` read of this KB (its points changed)."""
+        self._local_postings.pop(kb_id, None)
+
+    def _postings(self, kb_id: int) -> tuple[int, dict[str, list[int]]] | None:
+        """Local mode: the number of points and term → point ids, read once from every point's tokens.
+        Local Qdrant answers a payload filter by scanning every point (0.1 s a term at 6,400 chunks,
+        so 1.5 s a search for document coverage); local mode serves one process, whose store drops
+        this after each write. ``None`` for a server, whose payload index answers such filters."""
+        if not self.collections.local:
+            return None
+        if kb_id not in self._local_postings:
+            postings: dict[str, list[int]] = defaultdict(list)
+            offset, count = None, 0
+            while True:
+                points, offset = self.collections.client.scroll(
+                    self.collections.name(kb_id), limit=1024, offset=offset, with_payload=["tokens"]
+                )
+                count += len(points)
+                for point in points:
+                    for term in set(point.payload["tokens"]):
+                        postings[term].append(int(point.id))
+                if offset is None:
+                    break
+            self._local_postings[kb_id] = (count, dict(postings))
+        return self._local_postings[kb_id]
 
     def search(
         self, session: Session, kb_id: int, query: str, k: int, allowed: Collection[int] | None = None
@@ -153,6 +181,9 @@ class QdrantSparseIndex:
         client, name = self.collections.client, self.collections.name(kb_id)
         if not self.collections.exists(kb_id):
             return inverse_document_frequency(0, dict.fromkeys(terms, 0))
+        if (local := self._postings(kb_id)) is not None:
+            total, postings = local
+            return inverse_document_frequency(total, {term: len(postings.get(term, ())) for term in set(terms)})
         total = client.count(name, exact=True).count
         frequencies = {term: client.count(name, count_filter=_holding(term), exact=True).count for term in set(terms)}
         return inverse_document_frequency(total, frequencies)
@@ -161,11 +192,15 @@ class QdrantSparseIndex:
         if not self.collections.exists(kb_id):
             return {term: [] for term in terms}
         client, name = self.collections.client, self.collections.name(kb_id)
+        local = self._postings(kb_id)
         found = {}
         for term in set(terms):
-            points, _ = client.scroll(name, scroll_filter=_holding(term), limit=limit, with_payload=False)
-            known = existing_chunk_ids(session, [p.id for p in points])  # as search: committed chunks only
-            found[term] = [int(p.id) for p in points if p.id in known]
+            if local is not None:
+                point_ids = local[1].get(term, [])[:limit]
+            else:
+                point_ids = [p.id for p in client.scroll(name, scroll_filter=_holding(term), limit=limit, with_payload=False)[0]]
+            known = existing_chunk_ids(session, point_ids)  # as search: committed chunks only
+            found[term] = [int(i) for i in point_ids if i in known]
         return found
 
     def terms(self, session: Session, kb_id: int, chunk_ids: list[int]) -> dict[int, list[str]]:
@@ -243,6 +278,9 @@ class QdrantStore(CatalogStore):
                 f"Qdrant failed after the catalog was written ({type(error).__name__}: {error}); "
                 "the files stay 'syncing' and the next ragkb add re-indexes them"
             ) from error
+        finally:
+            for kb_id in {operation[1] for operation in queue}:
+                self.sparse.forget(kb_id)
         if files:
             with self.catalog.session() as session:
                 self._set_status(session, files, SYNCING, "indexed")
