@@ -137,9 +137,11 @@ class QdrantSparseIndex:
     def __init__(self, collections: _Collections):
         self.collections = collections
         self._local_postings: dict[int, tuple[int, dict[str, list[int]]]] = {}
+        self._writes: Counter[int] = Counter()
 
     def forget(self, kb_id: int) -> None:
         """Drop what :meth:`_postings` read of this KB (its points changed)."""
+        self._writes[kb_id] += 1
         self._local_postings.pop(kb_id, None)
 
     def _postings(self, kb_id: int) -> tuple[int, dict[str, list[int]]] | None:
@@ -149,21 +151,22 @@ class QdrantSparseIndex:
         this after each write. ``None`` for a server, whose payload index answers such filters."""
         if not self.collections.local:
             return None
-        if kb_id not in self._local_postings:
-            postings: dict[str, list[int]] = defaultdict(list)
-            offset, count = None, 0
-            while True:
-                points, offset = self.collections.client.scroll(
-                    self.collections.name(kb_id), limit=1024, offset=offset, with_payload=["tokens"]
-                )
-                count += len(points)
-                for point in points:
-                    for term in set(point.payload["tokens"]):
-                        postings[term].append(int(point.id))
-                if offset is None:
-                    break
+        if (cached := self._local_postings.get(kb_id)) is not None:
+            return cached
+        writes, postings, offset, count = self._writes[kb_id], defaultdict(list), None, 0
+        while True:
+            points, offset = self.collections.client.scroll(
+                self.collections.name(kb_id), limit=1024, offset=offset, with_payload=["tokens"]
+            )
+            count += len(points)
+            for point in points:
+                for term in set(point.payload["tokens"]):
+                    postings[term].append(int(point.id))
+            if offset is None:
+                break
+        if self._writes[kb_id] == writes:  # keep it only if no write came in while it was read
             self._local_postings[kb_id] = (count, dict(postings))
-        return self._local_postings[kb_id]
+        return count, postings
 
     def search(
         self, session: Session, kb_id: int, query: str, k: int, allowed: Collection[int] | None = None
