@@ -1,6 +1,7 @@
 """The Python API end to end, on real files, the real offline embedder and a real SQLite file."""
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 from support import index_counts, write
@@ -174,3 +175,26 @@ def test_sparse_only_kb(settings, docs):
     assert kb.search("factory reset", k=1)[0].file.endswith("router.md")
     with pytest.raises(RagkbError, match="--mode sparse"):
         kb.search("factory reset", mode="dense")
+
+
+def test_a_kb_from_before_the_tokenizer_change_is_upgraded_by_the_next_write(settings, tmp_path):
+    write(tmp_path / "d" / "prices.md", "# Prices\n\nA coffee costs 3,20 € in Paris and जानुवारी is the first month.")
+    write(tmp_path / "d" / "other.md", "# Other\n\nNothing about money here.")
+    kb = KnowledgeBase.create("kb", kb_settings=KBSettings(embedder="none"), settings=settings)
+    kb.add([tmp_path / "d"])
+    table = f"fts_kb_{kb.id}"
+    with sqlite3.connect(settings.home / "ragkb.db") as db:  # the table as ragkb made it before
+        rows = db.execute(f"SELECT rowid, tokens FROM {table}").fetchall()
+        db.execute(f"DROP TABLE {table}_vocab")
+        db.execute(f"DROP TABLE {table}")
+        db.execute(f"CREATE VIRTUAL TABLE {table} USING fts5(tokens)")
+        db.execute(f"CREATE VIRTUAL TABLE {table}_vocab USING fts5vocab({table}, 'row')")
+        db.executemany(f"INSERT INTO {table}(rowid, tokens) VALUES (?, ?)", rows)
+    assert kb.search("€", mode="sparse") == []  # FTS5's default tokenizer dropped the sign
+    write(tmp_path / "d" / "other.md", "# Other\n\nNothing about money here, still.")
+    kb.add([tmp_path / "d"])  # one changed file: its write rebuilds the table with every row
+    assert [Path(h.file).name for h in kb.search("€", mode="sparse")] == ["prices.md"]
+    assert [Path(h.file).name for h in kb.search("जानुवारी", mode="sparse")] == ["prices.md"]
+    with sqlite3.connect(settings.home / "ragkb.db") as db:
+        assert "categories" in db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
+    assert index_counts(settings.home, "kb")["chunks"] == 2  # every old row kept, in step with the chunks

@@ -48,9 +48,28 @@ class SqliteFtsIndex:
         return inverse_document_frequency(total, frequencies)
 
     def add(self, session: Session, kb_id: int, chunk_ids: list[int], terms: list[list[str]]) -> None:
-        rows = [{"rowid": chunk_id, "tokens": " ".join(tokens)} for chunk_id, tokens in zip(chunk_ids, terms)]
+        self._upgrade(session, kb_id)
+        self._insert(session, kb_id, [(chunk_id, " ".join(tokens)) for chunk_id, tokens in zip(chunk_ids, terms)])
+
+    def _insert(self, session: Session, kb_id: int, rows: list[tuple[int, str]]) -> None:
         if rows:
-            session.execute(text(f"INSERT INTO {_table(kb_id)}(rowid, tokens) VALUES (:rowid, :tokens)"), rows)
+            session.execute(
+                text(f"INSERT INTO {_table(kb_id)}(rowid, tokens) VALUES (:rowid, :tokens)"),
+                [{"rowid": rowid, "tokens": tokens} for rowid, tokens in rows],
+            )
+
+    def _upgrade(self, session: Session, kb_id: int) -> None:
+        """A table made by a ragkb before :data:`TOKENIZER` (FTS5's default tokenizer, which split words
+        at combining marks and dropped currency signs) is made again with its rows, in the transaction
+        of the first write after the upgrade (``ragkb add --force`` then re-tokenizes every file)."""
+        table = _table(kb_id)
+        made_with = session.scalar(text("SELECT sql FROM sqlite_master WHERE name = :name"), {"name": table})
+        if made_with is None or TOKENIZER in made_with:
+            return
+        rows = [(int(rowid), tokens) for rowid, tokens in session.execute(text(f"SELECT rowid, tokens FROM {table}"))]
+        self.drop(session, kb_id)
+        self.create(session, kb_id)
+        self._insert(session, kb_id, rows)
 
     def delete(self, session: Session, kb_id: int, chunk_ids: list[int]) -> None:
         if chunk_ids:
