@@ -26,7 +26,7 @@ from ragkb.retrieve.profiles import RetrievalProfile, SearchOptions, builtin_pro
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCURATE_STAGES = {"proximity"}
-"""What the built-in ``accurate`` profile adds to ``default`` (bench/RESULTS.md §9)."""
+"""What the built-in ``accurate`` profile adds to ``default`` (bench/RESULTS.md, "Retrieval quality")."""
 
 ROUTER = """# Router manual
 

@@ -28,7 +28,7 @@ def default_home() -> Path:
 class KBSettings(BaseModel):
     """Settings persisted with one knowledge base.
 
-    Chunking defaults come from ``bench/chunking.py`` (see bench/RESULTS.md).
+    Chunking defaults come from ``bench/chunking.py`` (see bench/history/2026-11-lab-notes.md §3).
     """
 
     language: Language = "auto"
@@ -83,7 +83,7 @@ class Settings(BaseSettings):
         20_000,
         ge=1,
         description="embedded store: KBs with this many vectors or more are searched through an HNSW graph, smaller "
-        "ones exactly (exact search grows with the KB: 64 ms a query at 200k vectors; bench/RESULTS.md section 10)",
+        "ones exactly (exact search grows with the KB: 64 ms a query at 200k vectors; bench/history/2026-11-lab-notes.md §10)",
     )
     generator: str = Field(
         "extractive",

@@ -79,7 +79,7 @@ def evidence(question: str, hit: SearchHit, limit: int = 2) -> SearchHit:
     """The hit reduced to its ``limit`` passages that best cover the question, in text order.
 
     Tiny models copy what is in front of them: given a whole chunk they wander, given the
-    sentences that hold the answer they restate them (bench/RESULTS.md §7). A hit with no
+    sentences that hold the answer they restate them (bench/history/2026-11-lab-notes.md §7). A hit with no
     passage sharing a question term is kept whole.
     """
     best = [passage for _, _, passage in scored_passages(question, [hit])[:limit]]

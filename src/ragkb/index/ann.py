@@ -37,8 +37,8 @@ from ragkb.index.stores.base import existing_chunk_ids
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
 EXPANSION_SEARCH = 1024
-"""HNSW parameters. Recall@10 against exact search (bench/vector_scale.py, bench/RESULTS.md
-section 10): 0.998 with expansion_search 128 on real MiniLM vectors of the bundled datasets; on
+"""HNSW parameters. Recall@10 against exact search (bench/vector_scale.py, bench/history/2026-11-lab-notes.md
+§10): 0.998 with expansion_search 128 on real MiniLM vectors of the bundled datasets; on
 clustered synthetic vectors 0.982 with 256 at 200k; at 1M two builds of the same vectors gave
 0.957 / 0.938 with 512 and 0.969 / 0.958 with 1024 (multi-threaded insertion makes each graph a
 little different), so 1024 (6 ms of CPU a query) keeps recall above 0.95 up to 1M."""

@@ -6,7 +6,7 @@ matches. The query's similarity to a fixed sample of the KB's chunks tells what 
 KB for this query: the dense weight is scaled by how many standard deviations the best dense match
 stands above that background, in full from ``z_full`` up. On prose, the best match of a question
 stands 5–7 deviations out and nothing changes; on a KB of 329 locale tables about 2.5
-(bench/RESULTS.md §9, "Words of every script").
+(bench/history/2026-11-lab-notes.md §9, "Words of every script").
 """
 
 from __future__ import annotations

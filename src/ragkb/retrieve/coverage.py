@@ -10,7 +10,7 @@ candidates gained nothing: the other half was rarely among them).
 
 Only rare words count: those weighing at least :data:`RARE` of what a word the KB has never seen
 weighs. Few chunks hold one, so finding them is cheap, and common words, which every long file
-holds, would reward length (as :mod:`~ragkb.retrieve.evidence` does). Measured in bench/RESULTS.md §9.
+holds, would reward length (as :mod:`~ragkb.retrieve.evidence` does). Measured in bench/history/2026-11-lab-notes.md §9.
 """
 
 from __future__ import annotations

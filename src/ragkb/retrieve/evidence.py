@@ -18,7 +18,7 @@ from ragkb.catalog.schema import ChunkRow
 from ragkb.retrieve.fusion import scaled
 
 OTHERS = 1
-"""How many of a file's other candidates add their score (only 1 was measured, bench/RESULTS.md §9)."""
+"""How many of a file's other candidates add their score (only 1 was measured, bench/history/2026-11-lab-notes.md §9)."""
 
 
 def with_file_evidence(session: Session, scores: Mapping[int, float], weight: float, others: int = OTHERS) -> dict[int, float]:

@@ -3,7 +3,7 @@
 Every KB has ``default``, ``fast`` and ``accurate`` (users may redefine them or add their own, see
 ``ragkb kb profile``); a request picks one by name and may override any field of it
 (:class:`SearchOptions`). What each built-in profile holds was chosen by
-measurement (bench/RESULTS.md, "Retrieval profiles").
+measurement (bench/history/2026-11-lab-notes.md §9, "Retrieval profiles").
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def builtin_profiles() -> dict[str, RetrievalProfile]:
         "fast": RetrievalProfile(mode="sparse"),
         # what each kind of query lacks: proximity where BM25 ranks alone (a language the embedder cannot
         # read), an installed cross-encoder as one vote (0.2) where the embedder reads it, more coverage
-        # (bench/RESULTS.md §9)
+        # (bench/history/2026-11-lab-notes.md §9)
         "accurate": RetrievalProfile(
             coverage=0.2, proximity=0.1, refine_sparse_only=True, rerank="auto", reranker_languages=["en"], rerank_weight=0.2
         ),

@@ -25,7 +25,7 @@ from ragkb.retrieve.fusion import scaled
 
 WINDOW = 2
 """A pair counts when its second term comes at most this many tokens after the first (1: adjacent;
-2 lets one word the query lacks stand between). Only 2 was measured (bench/RESULTS.md §9)."""
+2 lets one word the query lacks stand between). Only 2 was measured (bench/history/2026-11-lab-notes.md §9)."""
 SATURATION = 1.0
 """``count / (count + SATURATION)``: the first occurrence of a pair counts most."""
 

@@ -63,7 +63,7 @@ class ChunkBatch:
     embedded: list[bool] | None = None
     """Which chunks have a row in ``vectors``, in order (``None``: all). Chunks in a language the
     embedder cannot read get none: hybrid search ranks them by BM25 alone anyway, and embedding
-    them would cost as much as the rest (bench/RESULTS.md §2)."""
+    them would cost as much as the rest (bench/history/2026-11-lab-notes.md §2)."""
 
     def vector_ids(self, chunk_ids: list[int]) -> list[int]:
         """The ids of the chunks ``vectors`` holds, row for row."""

@@ -41,7 +41,7 @@ metadata = MetaData()
 
 HNSW_EF_SEARCH = 400
 """pgvector's ``hnsw.ef_search`` at k = 10: recall@10 0.957 on 500k clustered vectors (0.763 with
-pgvector's default 40, 0.905 with 128), 10 ms a query; bench/RESULTS.md section 10."""
+pgvector's default 40, 0.905 with 128), 10 ms a query; bench/history/2026-11-lab-notes.md §10."""
 
 sparse_document = Table(
     "sparse_document",
