@@ -40,7 +40,7 @@ def settings(request, tmp_path) -> Settings:
 
 @pytest.fixture
 def store(settings) -> Store:
-    return open_store(settings.store_url, settings.home)
+    return open_store(settings)
 
 
 def unit_vectors(count: int, seed: int) -> np.ndarray:

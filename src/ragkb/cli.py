@@ -11,12 +11,14 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from typer.core import TyperGroup
 
 from ragkb.config import KBSettings, Language
 from ragkb.errors import RagkbError
+from ragkb.extras import require
 from ragkb.kb import KnowledgeBase
 from ragkb.retrieve.profiles import SearchMode
 
@@ -36,7 +38,7 @@ class _Group(TyperGroup):
             first = error.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "settings"
             message = f"invalid {where}: {first['msg']}"
-        err_console.print(f"[red]Error:[/] {message}", highlight=False, soft_wrap=True)
+        err_console.print(f"[red]Error:[/] {escape(message)}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
 
 
@@ -617,8 +619,8 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the HTTP API (docs at /docs), the OpenAI-compatible API (/v1) and the web UI (/)."""
-    import uvicorn
-
+    require("fastapi", "ragkb serve")
+    uvicorn = require("uvicorn", "ragkb serve")
     from ragkb.config import Settings
     from ragkb.server import create_app
     from ragkb.server.auth import is_loopback
@@ -638,6 +640,7 @@ app.add_typer(keys_app, name="keys")
 
 
 def _key_store():
+    require("fastapi", "API keys for ragkb serve")
     from ragkb.config import Settings
     from ragkb.server.keys import KeyStore
 

@@ -12,11 +12,18 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from ragkb.extras import installed
 from ragkb.retrieve.profiles import RetrievalProfile, builtin_profiles
 
 DEFAULT_EMBEDDER = "sentence-transformers:all-MiniLM-L6-v2"
+
+
+def default_embedder() -> str:
+    """MiniLM when the ``embed`` extra is installed; otherwise sparse-only (BM25), so a light install works."""
+    return DEFAULT_EMBEDDER if installed("sentence_transformers") else "none"
+
 
 Language = Literal["auto", "zh", "en"]
 
@@ -33,9 +40,9 @@ class KBSettings(BaseModel):
 
     language: Language = "auto"
     embedder: str = Field(
-        DEFAULT_EMBEDDER,
+        default_factory=default_embedder,
         description="'<backend>:<model>': sentence-transformers:<path or hub id>, ollama:<model>, "
-        "openai:<model>, or 'none' for sparse-only",
+        "openai:<model>, or 'none' for sparse-only; default MiniLM, or 'none' without the embed extra",
     )
     query_instruction: str | None = Field(
         None, description="prefix for queries; None picks the documented one for bge/e5 models, '' for none"
@@ -102,7 +109,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = default_home() / "ragkb.toml"
+        home = init_settings.init_kwargs.get("home") if isinstance(init_settings, InitSettingsSource) else None
+        toml_file = Path(home or default_home()) / "ragkb.toml"
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
 
     @property

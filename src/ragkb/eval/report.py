@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ragkb.eval.beir import BeirDataset
 from ragkb.eval.retrieval import RunResult
+from ragkb.extras import require
 
 PLOTTED = ("nDCG@10", "Recall@10", "MRR@10")
 SHOWN_DOCUMENTS = 20
@@ -39,8 +40,7 @@ def write_per_query(results: Sequence[RunResult], dataset: BeirDataset, path: Pa
 
 def plot_metrics(results: Sequence[RunResult], title: str, path: Path) -> Path:
     """Horizontal grouped bars: each plotted metric for each run that ran, best nDCG@10 on top."""
-    import matplotlib
-
+    matplotlib = require("matplotlib", "ragkb eval's charts")
     matplotlib.use("Agg")  # files only, no display
     import matplotlib.pyplot as plt
 

@@ -22,6 +22,7 @@ from ragkb.catalog.database import insert_ignoring_duplicates
 from ragkb.catalog.schema import EmbeddingCacheRow
 from ragkb.config import Settings
 from ragkb.errors import ConfigError, RagkbError
+from ragkb.extras import MissingExtra, installed, require
 
 MULTILINGUAL_HINTS = (
     "bge-m3",
@@ -86,6 +87,8 @@ def _bundled_minilm() -> Path | None:
 
 class SentenceTransformerEmbedder:
     def __init__(self, model: str, settings: Settings):
+        if not installed("sentence_transformers"):
+            raise MissingExtra("sentence_transformers", f"the embedder sentence-transformers:{model}")
         self.name = f"sentence-transformers:{model}"
         self.languages = guess_languages(model)
         self._model_name = model
@@ -110,7 +113,7 @@ class SentenceTransformerEmbedder:
 
 @lru_cache(maxsize=4)
 def _load_sentence_transformer(location: str):
-    from sentence_transformers import SentenceTransformer
+    SentenceTransformer = require("sentence_transformers", "a sentence-transformers embedder").SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()

@@ -18,6 +18,7 @@ import numpy as np
 
 from ragkb.answer.llms import Generator
 from ragkb.errors import ConfigError
+from ragkb.extras import require
 
 RATING = re.compile(r"\d+(?:\.\d+)?")
 PASSAGE_CHARS = 1200
@@ -39,7 +40,7 @@ class Reranker(Protocol):
 
 @lru_cache(maxsize=2)
 def _load_cross_encoder(location: str):
-    from sentence_transformers import CrossEncoder
+    CrossEncoder = require("sentence_transformers", "the cross-encoder reranker").CrossEncoder
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()

@@ -59,7 +59,7 @@ class KeyStore:
     @classmethod
     def for_settings(cls, settings: Settings) -> KeyStore:
         """The key store in the catalog of the installation ``settings`` name."""
-        return cls(open_store(settings.store_url, settings.home).catalog)
+        return cls(open_store(settings).catalog)
 
     def create(self, name: str, kbs: list[str] | None) -> str:
         """Store a new key for ``kbs`` (``None``: all knowledge bases) and return it (shown once)."""
