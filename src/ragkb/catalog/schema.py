@@ -135,6 +135,25 @@ class MessageRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class IngestJobRow(Base):
+    """An ingestion job of the HTTP server (:mod:`ragkb.server.jobs`), kept so that its outcome
+    outlives the server process; the server keeps the last few hundred finished ones."""
+
+    __tablename__ = "ingest_job"
+    __table_args__ = (Index("ix_ingest_job_state_created", "state", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, doc="uuid4 hex")
+    kb: Mapped[str] = mapped_column(String(200), doc="the knowledge base's name")
+    state: Mapped[str] = mapped_column(String(20), default="queued", doc="queued | running | done | failed")
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    current: Mapped[str | None] = mapped_column(Text, default=None, doc="name of the file being indexed")
+    report: Mapped[dict | None] = mapped_column(JSON, default=None, doc="the ingest report once done")
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class ApiKeyRow(Base):
     """An HTTP API key: only its SHA-256 is stored; ``kbs`` None means every knowledge base."""
 

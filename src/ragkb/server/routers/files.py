@@ -11,6 +11,7 @@ from ragkb.kb import FileInfo, KnowledgeBase
 from ragkb.server.auth import KB, Caller, require_kb
 from ragkb.server.deps import app_state
 from ragkb.server.errors import ERROR_RESPONSES, error_response
+from ragkb.server.jobs import KEEP_FINISHED
 from ragkb.server.schemas import FileOut, JobAccepted, JobOut, UploadAccepted
 from ragkb.server.uploads import remove_upload, save_uploads, upload_folder
 
@@ -73,6 +74,6 @@ def get_job(job_id: str, request: Request, caller: Caller) -> dict:
     """Progress of an ingestion job: files done of total, then the report."""
     job = app_state(request).jobs.get(job_id)
     if job is None:
-        raise HTTPException(404, f"no job {job_id} (jobs are forgotten when the server restarts); check the file list")
+        raise HTTPException(404, f"no job {job_id} (the server keeps the last {KEEP_FINISHED} finished jobs); check the file list")
     require_kb(caller, job.kb)
     return job.to_dict()
