@@ -11,6 +11,15 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     return path
 
 
+def upload_folder(home: Path, kb_name: str) -> Path:
+    """Where the server keeps the files uploaded to a KB: ``kb-uploads/<its id>``, read with plain sqlite3."""
+    import sqlite3
+
+    with sqlite3.connect(home / "ragkb.db") as db:
+        (kb_id,) = db.execute("SELECT id FROM knowledge_base WHERE name = ?", (kb_name,)).fetchone()
+    return home.resolve() / "kb-uploads" / str(kb_id)
+
+
 def index_counts(home: Path, kb_name: str) -> dict[str, int]:
     """Rows a KB owns in the catalog, read with plain sqlite3 (not through ragkb)."""
     import sqlite3

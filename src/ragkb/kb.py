@@ -37,6 +37,7 @@ from ragkb.retrieve.fusion import FUSIONS
 from ragkb.retrieve.pipeline import SearchResult
 from ragkb.retrieve.pipeline import search as run_search
 from ragkb.retrieve.profiles import SearchMode, SearchOptions
+from ragkb.uploads import adopt_legacy_uploads, remove_upload_folder
 
 CANDIDATES = 100
 """How many results each retriever contributes to fusion (at least; more when k is larger)."""
@@ -111,10 +112,13 @@ class KnowledgeBase:
         return [cls(row, store, settings) for row in rows]
 
     def delete(self) -> None:
-        """Delete the KB with every file, chunk, vector and sparse entry in it."""
+        """Delete the KB with every file, chunk, vector and sparse entry in it, and the files
+        uploaded to it (also those from before per-KB upload folders that no other KB lists)."""
+        adopt_legacy_uploads(self)
         with self.store.transaction() as session:
             self.store.drop_kb(session, self.id)
             session.delete(session.get(KnowledgeBaseRow, self.id))
+        remove_upload_folder(self.app_settings.home, self.id)
 
     def migrate(self, url: str, progress: CopyProgress | None = None) -> KnowledgeBase:
         """Copy this KB (settings, files, chunks, vectors, sparse entries, chat sessions) into the

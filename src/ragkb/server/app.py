@@ -17,6 +17,7 @@ from ragkb.server.deps import AppState
 from ragkb.server.jobs import JobManager
 from ragkb.server.keys import KeyStore
 from ragkb.server.routers import answers, files, kbs, openai_compat
+from ragkb.server.uploads import adopt_legacy_uploads
 
 WEB_FOLDER = Path(__file__).resolve().parent.parent / "web"
 
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None, *, allow_no_auth: bool = False)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        adopt_legacy_uploads(settings)  # before the first upload lands in the new per-KB folders
         yield
         app.state.ragkb.jobs.stop()
 

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ragkb.errors import KnowledgeBaseExists, KnowledgeBaseNotFound, RagkbError, UnsupportedFormat
+from ragkb.server.deps import app_state
+from ragkb.server.paths import PublicPaths
 
 log = logging.getLogger("ragkb.server")
 
@@ -59,6 +61,7 @@ def describe_validation(errors: list[dict] | tuple, prefix: str = "") -> str:
 
 
 def _error(request: Request, status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    detail = PublicPaths(app_state(request).settings.home).text(detail)
     body: dict = {"detail": detail}
     if request.url.path.startswith("/v1/"):  # what OpenAI clients read their error message from
         body["error"] = {"message": detail, "type": "invalid_request_error" if status < 500 else "server_error", "code": status}

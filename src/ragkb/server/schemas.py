@@ -52,10 +52,15 @@ class KBOut(BaseModel):
     chunks: int
 
 
+PublicPath = Annotated[
+    str, Field(description="the upload name, or a file added on the server: its path below the folder of the KB's files")
+]
+
+
 class FileOut(BaseModel):
     id: int
     name: str
-    path: str
+    path: PublicPath
     status: str = Field(description="indexed | failed")
     chunks: int
     size: int
@@ -74,7 +79,7 @@ class JobAccepted(BaseModel):
 
 
 class FailedFile(BaseModel):
-    path: str
+    path: PublicPath
     error: str
 
 
@@ -111,7 +116,7 @@ class SearchRequest(SearchOptions):
 
 class ChunkOut(BaseModel):
     chunk_id: int
-    file: str
+    file: PublicPath
     page: int | None
     section: list[str]
     ordinal: int
@@ -151,7 +156,7 @@ class AskRequest(SearchOptions):
 
 class CitationOut(BaseModel):
     number: int
-    file: str
+    file: PublicPath
     page: int | None
     section: list[str]
     quote: str

@@ -1,4 +1,4 @@
-"""Uploaded files: safe base names, size limit, saved under ``$RAGKB_HOME/uploads/<kb>/``.
+"""Uploaded files: safe base names, size limit, saved in the KB's folder (:mod:`ragkb.uploads`).
 
 A request's files are written to temporary names first and renamed only when all of them passed,
 so a rejected upload leaves nothing behind and never overwrites a stored file.
@@ -6,14 +6,19 @@ so a rejected upload leaves nothing behind and never overwrites a stored file.
 
 from __future__ import annotations
 
+import logging
 import re
-import shutil
 import uuid
 from pathlib import Path, PurePosixPath
 
 from fastapi import HTTPException, UploadFile
 
+from ragkb import uploads
+from ragkb.config import Settings
 from ragkb.ingest import loaders
+from ragkb.kb import KnowledgeBase
+
+log = logging.getLogger("ragkb.server")
 
 COPY_CHUNK = 1 << 20
 MAX_NAME_CHARS = 200
@@ -29,10 +34,6 @@ def safe_name(name: str | None) -> str:
         raise HTTPException(400, f"file name {name!r} has no usable base name; rename the file")
     stem, suffix = Path(base).stem, Path(base).suffix
     return stem[: MAX_NAME_CHARS - len(suffix)] + suffix
-
-
-def upload_folder(home: Path, kb: str) -> Path:
-    return (home / "uploads" / safe_name(kb)).resolve()
 
 
 def check_type(name: str) -> None:
@@ -77,12 +78,16 @@ def _copy_limited(upload: UploadFile, target: Path, name: str, max_bytes: int) -
             out.write(chunk)
 
 
-def remove_upload(home: Path, kb: str, path: str) -> None:
-    """Delete a file's uploaded copy (files indexed from elsewhere are never touched)."""
+def remove_upload(kb: KnowledgeBase, path: str) -> None:
+    """Delete a file's uploaded copy (files indexed from elsewhere, or that other KBs list, are never touched)."""
     target = Path(path)
-    if target.parent == upload_folder(home, kb):
+    if target.parent == uploads.upload_folder(kb.app_settings.home, kb.id):
         target.unlink(missing_ok=True)
 
 
-def remove_upload_folder(home: Path, kb: str) -> None:
-    shutil.rmtree(upload_folder(home, kb), ignore_errors=True)
+def adopt_legacy_uploads(settings: Settings) -> None:
+    """At server start, before any upload: each KB moves its files out of the old shared folders."""
+    for kb in KnowledgeBase.list(settings=settings):
+        if moved := uploads.adopt_legacy_uploads(kb):
+            folder = uploads.upload_folder(settings.home, kb.id)
+            log.info("moved %d uploaded file(s) of knowledge base '%s' to %s", moved, kb.name, folder)

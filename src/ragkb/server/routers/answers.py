@@ -12,6 +12,7 @@ from ragkb.server import asking
 from ragkb.server.auth import KB
 from ragkb.server.deps import app_state
 from ragkb.server.errors import ERROR_RESPONSES
+from ragkb.server.paths import PublicPaths
 from ragkb.server.schemas import AnswerOut, AskRequest, ChunkOut, SearchOut, SearchRequest, SessionOut, SessionSummary
 
 router = APIRouter(prefix="/api/kbs/{kb}", tags=["search and answers"], responses=ERROR_RESPONSES)
@@ -27,7 +28,7 @@ def search(kb: KB, body: SearchRequest, request: Request) -> dict:
     options = body.options()
     if options.generator is not None:  # used by multi-query, HyDE and the LLM reranker
         asking.check_generator(options.generator, app_state(request).settings.generator)
-    return kb.retrieve(body.query, options).to_dict()
+    return PublicPaths.of(kb).body(kb.retrieve(body.query, options).to_dict())
 
 
 @router.post(
@@ -38,6 +39,7 @@ def search(kb: KB, body: SearchRequest, request: Request) -> dict:
 def ask(kb: KB, body: AskRequest, request: Request) -> dict | StreamingResponse:
     """Answer from the knowledge base with numbered citations; with `session` the turn is stored."""
     generator = asking.check_generator(body.generator, app_state(request).settings.generator)
+    paths = PublicPaths.of(kb)
 
     def work(on_token=None, on_query=None):
         return asking.answer(
@@ -52,7 +54,7 @@ def ask(kb: KB, body: AskRequest, request: Request) -> dict | StreamingResponse:
         )
 
     if not body.stream:
-        return work().to_dict()
+        return paths.body(work().to_dict())
 
     def events() -> Iterator[str]:
         for kind, value in asking.stream_events(work):
@@ -61,9 +63,9 @@ def ask(kb: KB, body: AskRequest, request: Request) -> dict | StreamingResponse:
             elif kind == "token":
                 yield sse("token", {"text": value})
             elif kind == "answer":
-                yield sse("answer", value.to_dict())
+                yield sse("answer", paths.body(value.to_dict()))
             else:
-                yield sse("error", {"detail": value})
+                yield sse("error", paths.body({"detail": value}))
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
@@ -74,7 +76,7 @@ def chunk(kb: KB, chunk_id: int) -> dict:
     hit = kb.chunk(chunk_id)
     if hit is None:
         raise HTTPException(404, f"knowledge base '{kb.name}' has no chunk {chunk_id}; it may have been re-indexed")
-    return hit.to_dict()
+    return PublicPaths.of(kb).body(hit.to_dict())
 
 
 @router.get("/sessions", response_model=list[SessionSummary])
@@ -88,7 +90,7 @@ def read_session(kb: KB, name: str) -> dict:
     messages = kb.session_messages(name)
     if messages is None:
         raise HTTPException(404, f"knowledge base '{kb.name}' has no session '{name}'")
-    return {"name": name, "messages": messages}
+    return {"name": name, "messages": PublicPaths.of(kb).body(messages)}
 
 
 @router.delete("/sessions/{name}", status_code=204, response_class=Response)

@@ -7,19 +7,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Request, Response, UploadFile
 
+from ragkb.errors import KnowledgeBaseNotFound
 from ragkb.kb import FileInfo, KnowledgeBase
 from ragkb.server.auth import KB, Caller, require_kb
 from ragkb.server.deps import app_state
 from ragkb.server.errors import ERROR_RESPONSES, error_response
 from ragkb.server.jobs import KEEP_FINISHED
+from ragkb.server.paths import PublicPaths
 from ragkb.server.schemas import FileOut, JobAccepted, JobOut, UploadAccepted
-from ragkb.server.uploads import remove_upload, save_uploads, upload_folder
+from ragkb.server.uploads import remove_upload, save_uploads
+from ragkb.uploads import upload_folder
 
 router = APIRouter(prefix="/api", tags=["files and jobs"], responses=ERROR_RESPONSES)
 
 
-def file_out(info: FileInfo) -> dict:
-    return {**info.to_dict(), "name": Path(info.path).name}
+def file_out(info: FileInfo, paths: PublicPaths) -> dict:
+    return paths.body({**info.to_dict(), "name": Path(info.path).name})
 
 
 def known_file(kb: KnowledgeBase, file_id: int) -> FileInfo:
@@ -34,7 +37,8 @@ def known_file(kb: KnowledgeBase, file_id: int) -> FileInfo:
 @router.get("/kbs/{kb}/files", response_model=list[FileOut])
 def list_files(kb: KB) -> list[dict]:
     """Indexed and failed files with their chunk counts and errors."""
-    return [file_out(info) for info in kb.files()]
+    paths = PublicPaths.of(kb)
+    return [file_out(info, paths) for info in kb.files()]
 
 
 @router.post(
@@ -47,17 +51,17 @@ def upload_files(kb: KB, request: Request, files: Annotated[list[UploadFile], Fi
     """Store the files and index them in the background; poll the job for progress."""
     state = app_state(request)
     max_bytes = int(state.settings.max_upload_mb * 2**20)
-    paths = save_uploads(files, upload_folder(state.settings.home, kb.name), max_bytes)
+    paths = save_uploads(files, upload_folder(state.settings.home, kb.id), max_bytes)
     job = state.jobs.submit(kb.name, paths)
     return {"job_id": job.id, "files": [path.name for path in paths]}
 
 
 @router.delete("/kbs/{kb}/files/{file_id}", status_code=204, response_class=Response)
-def delete_file(kb: KB, file_id: int, request: Request) -> Response:
+def delete_file(kb: KB, file_id: int) -> Response:
     """Remove the file and its chunks (and the uploaded copy, if it was uploaded)."""
     info = known_file(kb, file_id)
     kb.remove_file(file_id)
-    remove_upload(app_state(request).settings.home, kb.name, info.path)
+    remove_upload(kb, info.path)
     return Response(status_code=204)
 
 
@@ -76,4 +80,13 @@ def get_job(job_id: str, request: Request, caller: Caller) -> dict:
     if job is None:
         raise HTTPException(404, f"no job {job_id} (the server keeps the last {KEEP_FINISHED} finished jobs); check the file list")
     require_kb(caller, job.kb)
-    return job.to_dict()
+    return job_paths(job.kb, request).body(job.to_dict())
+
+
+def job_paths(kb: str, request: Request) -> PublicPaths:
+    """How the job's KB shows paths; a deleted KB's job shows only file names."""
+    settings = app_state(request).settings
+    try:
+        return PublicPaths.of(KnowledgeBase.open(kb, settings=settings))
+    except KnowledgeBaseNotFound:
+        return PublicPaths(settings.home)

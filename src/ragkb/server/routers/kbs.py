@@ -10,7 +10,6 @@ from ragkb.server.auth import KB, Caller, require_kb
 from ragkb.server.deps import app_state
 from ragkb.server.errors import ERROR_RESPONSES, error_response
 from ragkb.server.schemas import Health, KBCreate, KBOut, KBUpdate
-from ragkb.server.uploads import remove_upload_folder
 
 router = APIRouter(prefix="/api", tags=["knowledge bases"], responses=ERROR_RESPONSES)
 
@@ -51,8 +50,7 @@ def update_kb(kb: KB, body: KBUpdate) -> dict:
 
 
 @router.delete("/kbs/{kb}", status_code=204, response_class=Response)
-def delete_kb(kb: KB, request: Request) -> Response:
+def delete_kb(kb: KB) -> Response:
     """Delete the knowledge base with its files, chunks, sessions and uploaded copies."""
     kb.delete()
-    remove_upload_folder(app_state(request).settings.home, kb.name)
     return Response(status_code=204)

@@ -26,6 +26,7 @@ from ragkb.server import asking
 from ragkb.server.auth import Caller, authorized_kb
 from ragkb.server.deps import app_state
 from ragkb.server.errors import ERROR_RESPONSES
+from ragkb.server.paths import PublicPaths
 
 router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"], responses=ERROR_RESPONSES)
 
@@ -121,13 +122,14 @@ def _rag_chat(body: ChatRequest, request: Request, caller: Caller) -> dict | Str
         raise HTTPException(400, "the last message must be the user's question (role 'user' with text)")
     history = [{"role": m.role, "content": m.text} for m in earlier if m.role in ("user", "assistant") and m.text]
     generator = app_state(request).settings.generator
+    paths = PublicPaths.of(kb)
 
     def work(on_token=None, on_query=None):
         return asking.answer(kb, last.text, generator=generator, history=history, on_token=on_token, on_query=on_query)
 
     if not body.stream:
         answer = work()
-        return _completion(body.model, answer.text, last.text, citations=[c.to_dict() for c in answer.citations])
+        return _completion(body.model, answer.text, last.text, citations=paths.body([c.to_dict() for c in answer.citations]))
 
     def chunks() -> Iterator[str]:
         completion_id, streamed = _completion_id(), []
@@ -140,10 +142,10 @@ def _rag_chat(body: ChatRequest, request: Request, caller: Caller) -> dict | Str
                 if value.fallback_from is not None and "".join(streamed).strip() != value.text:
                     # The model's answer cited nothing; like the CLI, follow it with the quoted sources.
                     yield _chunk(completion_id, body.model, {"content": "\n\n" + value.text})
-                citations = [c.to_dict() for c in value.citations]
+                citations = paths.body([c.to_dict() for c in value.citations])
                 yield _chunk(completion_id, body.model, {}, "stop", citations=citations)
             elif kind == "error":
-                yield f"data: {json.dumps({'error': {'message': value, 'type': 'ragkb_error'}}, ensure_ascii=False)}\n\n"
+                yield f"data: {json.dumps({'error': {'message': paths.text(str(value)), 'type': 'ragkb_error'}}, ensure_ascii=False)}\n\n"
         yield "data: [DONE]\n\n"
 
     return StreamingResponse(chunks(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
@@ -173,7 +175,8 @@ def _raw_chat(body: ChatRequest, request: Request) -> dict | StreamingResponse:
             for piece in pieces():
                 yield _chunk(completion_id, body.model, {"content": piece})
         except RagkbError as error:
-            yield f"data: {json.dumps({'error': {'message': str(error), 'type': 'ragkb_error'}}, ensure_ascii=False)}\n\n"
+            message = PublicPaths(settings.home).text(str(error))
+            yield f"data: {json.dumps({'error': {'message': message, 'type': 'ragkb_error'}}, ensure_ascii=False)}\n\n"
         yield _chunk(completion_id, body.model, {}, "stop")
         yield "data: [DONE]\n\n"
 
