@@ -290,7 +290,7 @@ def test_bad_requests_get_one_clear_line_and_lose_nothing(settings: Settings, tm
         assert "does not exist" in detail(client.get("/api/kbs/nope/files"), 404)
         assert "no job" in detail(client.get("/api/jobs/0123"), 404)
         assert "no chunk" in detail(client.get("/api/kbs/notes/chunks/999999"), 404)
-        assert "not allowed" in detail(client.post("/api/kbs", json={"name": "../etc"}), 422)
+        assert "may not start with '.'" in detail(client.post("/api/kbs", json={"name": "../etc"}), 422)
         assert "is not served" in detail(
             client.post("/api/kbs/notes/ask", json={"question": "leave?", "generator": "llamacpp:/etc/passwd"}), 400
         )

@@ -278,7 +278,7 @@ def add(
         print_json(report.to_dict())
     else:
         for path, error in report.failed:
-            err_console.print(f"[red]failed[/] {error}", highlight=False)
+            err_console.print(f"[red]failed[/] {error}", highlight=False, soft_wrap=True)
         console.print(
             f"added {len(report.added)}, updated {len(report.updated)}, skipped {len(report.skipped)} unchanged, "
             f"removed {len(report.removed)}, failed {len(report.failed)}; {report.chunks} chunks written"
@@ -440,6 +440,22 @@ def ask(
         print_answer(answer, streamed=True)
 
 
+def print_history(kb: KnowledgeBase, session: str, as_json: bool) -> None:
+    """A stored conversation's messages; an unknown session is an error (looking must not create it)."""
+    messages = kb.session_messages(session)
+    if messages is None:
+        names = [stored["name"] for stored in kb.sessions()]
+        known = f"it has: {', '.join(names[:10])}" if names else "it has none yet"
+        raise RagkbError(f"knowledge base '{kb.name}' has no session '{session}'; {known}")
+    if as_json:
+        renamed = [{("at" if key == "created_at" else key): value for key, value in m.items()} for m in messages]
+        print_json({"session": session, "messages": renamed})
+        return
+    for m in messages:
+        who = "[bold]you[/]" if m["role"] == "user" else "[bold]ragkb[/]"
+        console.print(f"{who}: {m['content']}", highlight=False)
+
+
 @app.command("chat")
 def chat(
     kb: KBOption,
@@ -453,19 +469,10 @@ def chat(
     from ragkb.answer.chat import Conversation
 
     knowledge_base = KnowledgeBase.open(kb)
-    answerer = Answerer(knowledge_base, generator) if not history else None
-    conversation = Conversation(knowledge_base, session, answerer)
     if history:
-        messages = [
-            {"role": m.role, "content": m.content, "query": m.query, "citations": m.citations, "at": m.created_at}
-            for m in conversation.messages()
-        ]
-        if as_json:
-            print_json({"session": session, "messages": messages})
-        for m in [] if as_json else messages:
-            who = "[bold]you[/]" if m["role"] == "user" else "[bold]ragkb[/]"
-            console.print(f"{who}: {m['content']}", highlight=False)
+        print_history(knowledge_base, session, as_json)
         return
+    conversation = Conversation(knowledge_base, session, Answerer(knowledge_base, generator))
     interactive = sys.stdin.isatty()
     while True:
         if interactive:

@@ -15,6 +15,14 @@ class KnowledgeBaseExists(RagkbError):
         super().__init__(f"knowledge base '{name}' already exists; pick another name or delete it first")
 
 
+class InvalidName(RagkbError):
+    """A new knowledge base or session name that :mod:`ragkb.names` refuses."""
+
+    def __init__(self, kind: str, name: str, problem: str):
+        shown = name if len(name) <= 40 else name[:40] + "…"
+        super().__init__(f"{kind} name {shown!r} {problem}; choose another name")  # repr escapes invisible characters
+
+
 class LoaderError(RagkbError):
     """A single file could not be read. Ingestion records it and goes on with the other files."""
 

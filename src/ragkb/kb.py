@@ -31,6 +31,7 @@ from ragkb.ingest.pipeline import (
     removed_paths,
 )
 from ragkb.models import Chunk, ParsedDocument, SearchHit
+from ragkb.names import check_name, storable
 from ragkb.retrieve.confidence import background_sample
 from ragkb.retrieve.filters import set_tags
 from ragkb.retrieve.fusion import FUSIONS
@@ -83,6 +84,7 @@ class KnowledgeBase:
     def create(
         cls, name: str, *, description: str = "", kb_settings: KBSettings | None = None, settings: Settings | None = None
     ) -> KnowledgeBase:
+        check_name("knowledge base", name)
         store, settings = cls._store(settings)
         kb_settings = kb_settings or KBSettings()
         create_embedder(kb_settings.embedder, settings)  # fail now on a bad spec, not at first add
@@ -99,7 +101,7 @@ class KnowledgeBase:
     def open(cls, name: str, *, settings: Settings | None = None) -> KnowledgeBase:
         store, settings = cls._store(settings)
         with store.catalog.session() as session:
-            row = session.scalar(select(KnowledgeBaseRow).where(KnowledgeBaseRow.name == name))
+            row = session.scalar(select(KnowledgeBaseRow).where(KnowledgeBaseRow.name == name)) if storable(name) else None
         if row is None:
             raise KnowledgeBaseNotFound(name)
         return cls(row, store, settings)
@@ -145,8 +147,8 @@ class KnowledgeBase:
         catalogued files under the given folders that no longer exist are removed. ``tags`` replace
         the tags of every file given (for search filters)."""
         roots = [Path(p) for p in paths]
-        files, missing = collect_files(roots)
-        report = Ingestor(self, force, progress).run(self._file_sources(files, missing), total=len(files) + len(missing))
+        files, unusable = collect_files(roots)
+        report = Ingestor(self, force, progress).run(self._file_sources(files, unusable), total=len(files) + len(unusable))
         if tags is not None:
             set_tags(self.catalog, self.id, [str(f) for f in files], tags)
         if sync:
@@ -163,8 +165,8 @@ class KnowledgeBase:
         return Ingestor(self, progress=progress).run(sources, total=total)
 
     @staticmethod
-    def _file_sources(files: list[Path], missing: list[tuple[str, str]]) -> Iterator[Source | tuple[str, str]]:
-        yield from missing
+    def _file_sources(files: list[Path], unusable: list[tuple[str, str]]) -> Iterator[Source | tuple[str, str]]:
+        yield from unusable
         for path in files:
             try:
                 yield file_source(path)
@@ -398,6 +400,8 @@ class KnowledgeBase:
 
     def session_messages(self, name: str) -> list[dict] | None:
         """A conversation's messages, oldest first; ``None`` if there is no such session."""
+        if not storable(name):
+            return None
         with self.catalog.session() as session:
             session_id = session.scalar(
                 select(ChatSessionRow.id).where(ChatSessionRow.kb_id == self.id, ChatSessionRow.name == name)
@@ -412,6 +416,8 @@ class KnowledgeBase:
 
     def delete_session(self, name: str) -> bool:
         """Delete a conversation with its messages; ``False`` if there was none."""
+        if not storable(name):
+            return False
         with self.catalog.session() as session:
             result = session.execute(delete(ChatSessionRow).where(ChatSessionRow.kb_id == self.id, ChatSessionRow.name == name))
             return result.rowcount > 0

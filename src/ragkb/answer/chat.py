@@ -7,6 +7,7 @@ from sqlalchemy import select
 from ragkb.answer.answering import Answer, Answerer, TokenCallback
 from ragkb.catalog.schema import ChatSessionRow, MessageRow, utcnow
 from ragkb.kb import KnowledgeBase
+from ragkb.names import check_name, storable
 
 
 class Conversation:
@@ -17,9 +18,10 @@ class Conversation:
         self.name = name
         self.answerer = answerer
         with kb.catalog.session() as session:
-            row = session.scalar(select(ChatSessionRow).where(ChatSessionRow.kb_id == kb.id, ChatSessionRow.name == name))
+            where = (ChatSessionRow.kb_id == kb.id, ChatSessionRow.name == name)
+            row = session.scalar(select(ChatSessionRow).where(*where)) if storable(name) else None
             if row is None:
-                row = ChatSessionRow(kb_id=kb.id, name=name)
+                row = ChatSessionRow(kb_id=kb.id, name=check_name("session", name))
                 session.add(row)
                 session.flush()
             self.session_id = row.id

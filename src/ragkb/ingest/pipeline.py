@@ -10,6 +10,7 @@ the others.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,14 +74,16 @@ class _Prepared:
 
 
 def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Expand folders (skipping hidden entries and unsupported types); report missing paths."""
-    files: list[Path] = []
-    missing: list[tuple[str, str]] = []
+    """Expand folders (skipping hidden entries and unsupported types). Returns the files to index,
+    and the paths that cannot be, with why: missing ones, and names that are not valid UTF-8 (the
+    catalog stores paths as UTF-8 text), reported as they print with ``\\xNN`` for bad bytes."""
+    found: list[Path] = []
+    unusable: list[tuple[str, str]] = []
     extensions = set(loaders.supported_extensions())
     for path in paths:
         path = path.expanduser().resolve()
         if path.is_dir():
-            files.extend(
+            found.extend(
                 p
                 for p in sorted(path.rglob("*"))
                 if p.is_file()
@@ -88,10 +91,23 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, st
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         elif path.is_file():
+            found.append(path)
+        else:
+            unusable.append((printable_path(path), f"{printable_path(path)}: no such file or folder; check the path"))
+    files = []
+    for path in dict.fromkeys(found):
+        shown = printable_path(path)
+        if shown == str(path):
             files.append(path)
         else:
-            missing.append((str(path), f"{path}: no such file or folder; check the path"))
-    return list(dict.fromkeys(files)), missing
+            unusable.append((shown, f"{shown}: the name is not valid UTF-8; rename it (e.g. with convmv) and add it again"))
+    return files, unusable
+
+
+def printable_path(path: Path) -> str:
+    """``path`` as text; bytes of a name that are not UTF-8 (kept by Python as lone surrogates,
+    which cannot be printed or stored) appear as ``\\xNN``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def file_source(path: Path) -> Source:
@@ -129,18 +145,20 @@ class Ingestor:
         self.force = force
         self.progress = progress
         self.report = IngestReport()
+        self.known: dict[str, tuple[str, str, str]] = {}
+        """Catalogued files at the start of the run: path → (content hash, splitter, status)."""
         settings = kb.settings
         self.chunk_size, self.chunk_overlap = settings.chunk_size, settings.chunk_overlap
         self.splitter = splitter_id(self.chunk_size, self.chunk_overlap)
 
     def run(self, sources: Iterable[Source | tuple[str, str]], total: int) -> IngestReport:
-        known = self.kb._file_states()
+        self.known = self.kb._file_states()
         batch: list[_Prepared] = []
         for done, source in enumerate(sources, start=1):
-            if isinstance(source, tuple):  # a path that could not even be read
+            if isinstance(source, tuple):  # a path that cannot be read (or is not there)
                 self._fail(*source)
             else:
-                state = known.get(source.path)
+                state = self.known.get(source.path)
                 if not self.force and state == (source.content_hash, self.splitter, "indexed"):
                     self.report.skipped.append(source.path)
                 else:
@@ -148,11 +166,11 @@ class Ingestor:
                     if prepared is not None:
                         batch.append(prepared)
                 if sum(len(p.chunks) for p in batch) >= BATCH_CHUNKS:
-                    self._commit(batch, known)
+                    self._commit(batch)
                     batch = []
             if self.progress:
                 self.progress(done, total, source[0] if isinstance(source, tuple) else source.path)
-        self._commit(batch, known)
+        self._commit(batch)
         return self.report
 
     def _prepare(self, source: Source) -> _Prepared | None:
@@ -166,12 +184,13 @@ class Ingestor:
         return _Prepared(source, document.loader, chunks, texts, self.kb.chunk_languages(chunks))
 
     def _fail(self, path: str, error: str, source: Source | None = None) -> None:
-        """Report a failure; record it in the catalog unless the path does not exist at all."""
+        """Report a failure; record it in the catalog for a file that exists or is catalogued (a
+        catalogued file gone from disk failed to re-index: its old chunks stay, marked failed)."""
         self.report.failed.append((path, error))
-        if source is not None or Path(path).exists():
+        if source is not None or path in self.known or Path(path).exists():
             self.kb._record_failure(path, error, source)
 
-    def _commit(self, batch: list[_Prepared], known: dict) -> None:
+    def _commit(self, batch: list[_Prepared]) -> None:
         if not batch:
             return
         vectors, embedded = self.kb._embed_documents(
@@ -189,7 +208,7 @@ class Ingestor:
                 terms = [tokenize(text) for text in prepared.texts]
                 chunk_batch = ChunkBatch(prepared.chunks, prepared.languages, terms, file_vectors, file_embedded)
                 self.kb._write_file(session, prepared.source, prepared.loader, self.splitter, chunk_batch)
-                is_update = prepared.source.path in known
+                is_update = prepared.source.path in self.known
                 (self.report.updated if is_update else self.report.added).append(prepared.source.path)
                 self.report.chunks += count
             self.kb.store.bump_revision(session, self.kb.id)

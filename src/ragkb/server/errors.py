@@ -54,8 +54,6 @@ def describe_validation(errors: list[dict] | tuple, prefix: str = "") -> str:
     location = [str(part) for part in first.get("loc", ()) if part != "body"]
     where = prefix + ".".join(location)
     message = first.get("msg", "invalid value")
-    if first.get("type") == "string_pattern_mismatch":
-        message = "has characters not allowed here (no '/', '\\', control characters or leading '.')"
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
     return f"{where or 'request body'}: {message}{more}"
 

@@ -5,13 +5,31 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, create_model
+from pydantic_core import PydanticCustomError
 
 from ragkb.config import KBSettings
+from ragkb.errors import InvalidName
+from ragkb.names import MAX_CHARS, check_name, name_pattern
 from ragkb.retrieve.profiles import SearchOptions
 
-KB_NAME_PATTERN = r"^[^./\\\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]{0,99}$"
-SESSION_NAME_PATTERN = r"^[^\x00-\x1f\x7f]{1,200}$"
+
+def _new_name(kind: str) -> object:
+    """A new name of a ``kind``, checked by :func:`ragkb.names.check_name` (422 with its reason)."""
+
+    def check(value: str) -> str:
+        try:
+            return check_name(kind, value)
+        except InvalidName as error:
+            raise PydanticCustomError("invalid_name", "{reason}", {"reason": str(error)}) from None
+
+    schema = {"type": "string", "minLength": 1, "maxLength": MAX_CHARS, "pattern": name_pattern()}
+    return Annotated[str, AfterValidator(check), WithJsonSchema(schema)]
+
+
+KBName = _new_name("knowledge base")
+SessionName = _new_name("session")
+NAME_RULE = f"1-{MAX_CHARS} characters; no '/', '\\', leading '.', spaces at either end or invisible characters"
 
 
 class Strict(BaseModel):
@@ -33,7 +51,7 @@ KBSettingsPatch = create_model(
 
 
 class KBCreate(Strict):
-    name: str = Field(pattern=KB_NAME_PATTERN, description="1-100 characters, no '/', '\\' or leading '.'")
+    name: KBName = Field(description=NAME_RULE)  # type: ignore[valid-type]
     description: str = Field("", max_length=2000)
     settings: KBSettingsIn | None = None
 
@@ -145,7 +163,7 @@ class AskRequest(SearchOptions):
 
     model_config = ConfigDict(extra="forbid")
     question: str = Field(min_length=1, max_length=10_000)
-    session: str | None = Field(None, pattern=SESSION_NAME_PATTERN, description="store the turn in this conversation")
+    session: SessionName | None = Field(None, description=f"store the turn in this conversation ({NAME_RULE})")  # type: ignore[valid-type]
     generator: str | None = Field(None, description="extractive, llamacpp:smollm2, ollama:M, openai:M; default: the server's")
     k: int = Field(6, ge=1, le=50, description="chunks retrieved")
     stream: bool = Field(False, description="answer as text/event-stream: meta, token…, answer")

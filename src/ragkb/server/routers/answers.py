@@ -85,15 +85,16 @@ def list_sessions(kb: KB) -> list[dict]:
     return kb.sessions()
 
 
-@router.get("/sessions/{name}", response_model=SessionOut)
+@router.get("/sessions/{name:path}", response_model=SessionOut)
 def read_session(kb: KB, name: str) -> dict:
+    """A conversation's messages. ``{name:path}``: sessions named before names were checked may hold '/'."""
     messages = kb.session_messages(name)
     if messages is None:
         raise HTTPException(404, f"knowledge base '{kb.name}' has no session '{name}'")
     return {"name": name, "messages": PublicPaths.of(kb).body(messages)}
 
 
-@router.delete("/sessions/{name}", status_code=204, response_class=Response)
+@router.delete("/sessions/{name:path}", status_code=204, response_class=Response)
 def delete_session(kb: KB, name: str) -> Response:
     if not kb.delete_session(name):
         raise HTTPException(404, f"knowledge base '{kb.name}' has no session '{name}'")
