@@ -122,7 +122,7 @@ def _load_sentence_transformer(location: str):
     except Exception as error:
         raise ConfigError(
             f"cannot load embedding model '{location}' ({type(error).__name__}); give a local model folder "
-            "or a hub id reachable from this machine, e.g. --embedder sentence-transformers:/models/bge-small-zh-v1.5"
+            "or a hub id downloaded before (HF_HUB_OFFLINE=0 lets ragkb download it), e.g. --embedder sentence-transformers:/models/bge-small-zh-v1.5"
         ) from error
 
 

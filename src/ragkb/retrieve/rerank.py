@@ -49,7 +49,7 @@ def _load_cross_encoder(location: str):
     except Exception as error:
         raise ConfigError(
             f"cannot load cross-encoder '{location}' ({type(error).__name__}); give a local model folder or a hub id "
-            "reachable from this machine, e.g. ragkb kb profile KB mine --set rerank=cross-encoder --set reranker_model=/models/bge-reranker-base"
+            "downloaded before (HF_HUB_OFFLINE=0 lets ragkb download it), e.g. ragkb kb profile KB mine --set rerank=cross-encoder --set reranker_model=/models/bge-reranker-base"
         ) from error
 
 
