@@ -97,8 +97,13 @@ class Settings(BaseSettings):
         description="default answerer: extractive (measured best on our QA sets, see bench/RESULTS.md), "
         "llamacpp:smollm2, llamacpp:gemma3, llamacpp:/path/model.gguf, ollama:<model>, openai:<model>",
     )
-    cors_origins: str = Field("", description="HTTP server: comma-separated origins allowed by CORS; none by default")
-    max_upload_mb: float = Field(200, gt=0, description="HTTP server: largest file one upload may hold, in MiB")
+    cors_origins: str = Field(
+        "", description="HTTP server: comma-separated origins allowed by CORS and to change data from a browser; none by default"
+    )
+    allowed_hosts: str = Field(
+        "", description="HTTP server: comma-separated Host names answered on loopback besides 127.0.0.1, localhost, [::1]"
+    )
+    max_upload_mb: float = Field(200, gt=0, description="HTTP server: largest upload (all files of a request), in MiB")
 
     @classmethod
     def settings_customise_sources(
@@ -116,6 +121,10 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        return [host.strip() for host in self.allowed_hosts.split(",") if host.strip()]
 
     @property
     def store_url(self) -> str:

@@ -1,4 +1,4 @@
-"""The FastAPI application: routers, auth, CORS, error bodies, and the web UI at ``/``."""
+"""The FastAPI application: routers, auth, CORS, request guards, error bodies, and the web UI at ``/``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ragkb import __version__
 from ragkb.config import Settings
 from ragkb.server import errors
 from ragkb.server.deps import AppState
+from ragkb.server.guards import BodyLimit, OriginGuard
 from ragkb.server.jobs import JobManager
 from ragkb.server.keys import KeyStore
 from ragkb.server.routers import answers, files, kbs, openai_compat
@@ -48,6 +49,9 @@ def create_app(settings: Settings | None = None, *, allow_no_auth: bool = False)
     errors.install(app)
     for module in (kbs, files, answers, openai_compat):
         app.include_router(module.router)
+    # Each add_middleware wraps the ones before it: a request meets CatchAll, CORS, OriginGuard, BodyLimit.
+    app.add_middleware(BodyLimit, max_upload_mb=settings.max_upload_mb)
+    app.add_middleware(OriginGuard, allowed_origins=settings.cors_origin_list, allowed_hosts=settings.allowed_host_list)
     if settings.cors_origin_list:
         app.add_middleware(
             CORSMiddleware,
@@ -55,6 +59,7 @@ def create_app(settings: Settings | None = None, *, allow_no_auth: bool = False)
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    app.add_middleware(errors.CatchAll)
     if WEB_FOLDER.is_dir():
         app.mount("/", StaticFiles(directory=WEB_FOLDER, html=True), name="web")
     return app

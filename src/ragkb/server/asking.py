@@ -3,11 +3,11 @@ time per model, and streaming a blocking answer's tokens out of a worker thread.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import queue
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import aclosing, contextmanager, suppress
 
 from fastapi import HTTPException
 
@@ -90,47 +90,81 @@ def answer(
 
 
 Event = tuple[str, object]
-"""("query", rewritten query), ("token", text) repeated, then ("answer", Answer) or ("error", detail)."""
+"""An answer streams ("query", rewritten query), ("token", text) repeated, then ("answer", Answer)
+or ("error", detail)."""
+Emit = Callable[[str, object], None]
 
 
-def stream_events(work: Callable[[TokenCallback, QueryCallback], Answer]) -> Iterator[Event]:
-    """Run ``work(on_token, on_query)`` (blocking) in a thread; yield its events as they come.
+class ClientGone(Exception):
+    """Raised in a generation's thread once its client has gone: it unwinds the generation (which
+    closes the model's stream) and releases the model's lock."""
+
+
+async def in_thread(work: Callable[[Emit], object]) -> AsyncIterator[Event]:
+    """Run ``work(emit)`` (blocking) in a thread; yield each ``emit(kind, value)`` as it comes, then
+    ("done", its result) or ("error", one line).
+
+    When the consumer stops (the client disconnected, so the response was cancelled), the work's
+    next ``emit`` raises :class:`ClientGone`: no model keeps generating for nobody.
+    """
+    loop = asyncio.get_running_loop()
+    events: asyncio.Queue[Event] = asyncio.Queue()
+    gone = threading.Event()
+
+    def put(event: Event) -> None:
+        if gone.is_set() or loop.is_closed():
+            raise ClientGone
+        loop.call_soon_threadsafe(events.put_nowait, event)
+
+    def run() -> None:
+        try:
+            outcome: Event = ("done", work(lambda kind, value: put((kind, value))))
+        except ClientGone:
+            return
+        except RagkbError as error:
+            outcome = ("error", str(error))
+        except Exception as error:  # a bug: the client still gets its one line
+            log.exception("answer failed")
+            outcome = ("error", f"internal error ({type(error).__name__}); the server log has the details")
+        with suppress(ClientGone):
+            put(outcome)
+
+    threading.Thread(target=run, name="ragkb-answer", daemon=True).start()
+    try:
+        while True:
+            kind, value = await events.get()
+            yield kind, value
+            if kind in ("done", "error"):
+                return
+    finally:
+        gone.set()
+
+
+async def stream_events(work: Callable[[TokenCallback, QueryCallback], Answer]) -> AsyncIterator[Event]:
+    """Run ``work(on_token, on_query)`` (blocking) with :func:`in_thread`; yield its events as they come.
 
     Tokens are passed on one step late: the final answer may differ from what was generated (markers
     of unsupported citations dropped, unmarked sentences given theirs), so the last piece is replaced
     by the rest of the final text whenever what was sent is still its beginning. The extractive
     answerer produces its text in one piece, so its stream is exactly the final answer.
     """
-    events: queue.Queue[Event] = queue.Queue()
-
-    def run() -> None:
-        try:
-            answer = work(lambda piece: events.put(("token", piece)), lambda query: events.put(("query", query)))
-            events.put(("answer", answer))
-        except RagkbError as error:
-            events.put(("error", str(error)))
-        except Exception as error:  # a bug: the client still gets its one line
-            log.exception("answer failed")
-            events.put(("error", f"internal error ({type(error).__name__}); the server log has the details"))
-
-    threading.Thread(target=run, name="ragkb-answer", daemon=True).start()
     sent: list[str] = []
     held: str | None = None
-    while True:
-        kind, value = events.get()
-        if kind == "token":
-            if held is not None:
-                sent.append(held)
-                yield "token", held
-            held = value
-            continue
-        if kind == "answer":
-            rest = remaining_text("".join(sent), held or "", value.text)
-            if rest:
-                yield "token", rest
-        yield kind, value
-        if kind in ("answer", "error"):
-            return
+    answering = in_thread(lambda emit: work(lambda piece: emit("token", piece), lambda query: emit("query", query)))
+    async with aclosing(answering):
+        async for kind, value in answering:
+            if kind == "token":
+                if held is not None:
+                    sent.append(held)
+                    yield "token", held
+                held = value
+                continue
+            if kind == "done":
+                kind = "answer"
+                rest = remaining_text("".join(sent), held or "", value.text)
+                if rest:
+                    yield "token", rest
+            yield kind, value
 
 
 def remaining_text(sent: str, held: str, final: str) -> str:

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ragkb.errors import KnowledgeBaseExists, KnowledgeBaseNotFound, RagkbError, UnsupportedFormat
 from ragkb.server.deps import app_state
@@ -83,7 +84,39 @@ def install(app: FastAPI) -> None:
     async def settings_invalid(request: Request, error: ValidationError) -> JSONResponse:
         return _error(request, 422, describe_validation(error.errors(), prefix="settings."))
 
-    @app.exception_handler(Exception)
-    async def bug(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _error(request, 500, f"internal error ({type(error).__name__}); the server log has the details")
+
+async def send_error(scope: Scope, receive: Receive, send: Send, status: int, detail: str) -> None:
+    """Answer with the usual error body from an ASGI middleware (outside routes and their handlers)."""
+    await _error(Request(scope), status, detail)(scope, receive, send)
+
+
+class CatchAll:
+    """Any other exception becomes a logged 500 with the usual body, and the connection stays usable.
+
+    (Starlette's handler for ``Exception`` answers and then raises again, and uvicorn closes the
+    connection of a request whose app raised: the client's next request on it failed too.)
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as error:
+            if started:  # part of the answer is out: only closing the connection can tell the client
+                raise
+            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            await send_error(
+                scope, receive, send, 500, f"internal error ({type(error).__name__}); the server log has the details"
+            )

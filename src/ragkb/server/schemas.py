@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Literal, Optional
 
+from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 from pydantic_core import PydanticCustomError
 
@@ -32,17 +33,26 @@ SessionName = _new_name("session")
 NAME_RULE = f"1-{MAX_CHARS} characters; no '/', '\\', leading '.', spaces at either end or invisible characters"
 
 
+REQUEST_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False)
+"""Every request body: unknown fields are mistakes, and JSON's NaN and Infinity are no numbers."""
+
+MAX_ROW_ID = 2**63 - 1
+"""Ids are signed 64-bit integers in every store; a larger one is no id (a 422, not a 500)."""
+ChunkId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="a chunk id, from a hit or a citation")]
+FileId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="a file id, from the KB's file list")]
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
 
 class KBSettingsIn(KBSettings):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
 
 KBSettingsPatch = create_model(
     "KBSettingsPatch",
-    __config__=ConfigDict(extra="forbid"),
+    __config__=REQUEST_CONFIG,
     **{
         name: (Optional[field.annotation], Field(None, description=field.description))  # noqa: UP045 (runtime type)
         for name, field in KBSettings.model_fields.items()
@@ -124,9 +134,8 @@ class JobOut(BaseModel):
 class SearchRequest(SearchOptions):
     """A query with :class:`SearchOptions`: profile, filters and per-request profile overrides."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
     query: str = Field(min_length=1, max_length=10_000)
-    k: int = Field(5, ge=1, le=100, description="number of hits")
 
     def options(self) -> SearchOptions:
         return SearchOptions.model_validate(self.model_dump(exclude={"query"}, exclude_unset=True))
@@ -161,7 +170,7 @@ class SearchOut(BaseModel):
 class AskRequest(SearchOptions):
     """A question with :class:`SearchOptions` for its retrieval."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
     question: str = Field(min_length=1, max_length=10_000)
     session: SessionName | None = Field(None, description=f"store the turn in this conversation ({NAME_RULE})")  # type: ignore[valid-type]
     generator: str | None = Field(None, description="extractive, llamacpp:smollm2, ollama:M, openai:M; default: the server's")

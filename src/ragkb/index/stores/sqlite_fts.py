@@ -27,8 +27,11 @@ def _table(kb_id: int) -> str:
 
 
 def _phrase(term: str) -> str:
-    """One token as an FTS5 string: quoted, so that punctuation in it (%d/%m/%Y, C++) is no syntax."""
-    return '"' + term.replace('"', '""') + '"'
+    """One token as an FTS5 string: quoted, so that punctuation in it (%d/%m/%Y, C++) is no syntax.
+
+    A NUL ends an FTS5 string early ("unterminated string"); like every control character it
+    separates words in :data:`TOKENIZER`, so a space in its place finds the same words."""
+    return '"' + term.replace('"', '""').replace("\x00", " ") + '"'
 
 
 class SqliteFtsIndex:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import StreamingResponse
@@ -13,7 +13,7 @@ from ragkb.server.auth import KB
 from ragkb.server.deps import app_state
 from ragkb.server.errors import ERROR_RESPONSES
 from ragkb.server.paths import PublicPaths
-from ragkb.server.schemas import AnswerOut, AskRequest, ChunkOut, SearchOut, SearchRequest, SessionOut, SessionSummary
+from ragkb.server.schemas import AnswerOut, AskRequest, ChunkId, ChunkOut, SearchOut, SearchRequest, SessionOut, SessionSummary
 
 router = APIRouter(prefix="/api/kbs/{kb}", tags=["search and answers"], responses=ERROR_RESPONSES)
 
@@ -56,8 +56,8 @@ def ask(kb: KB, body: AskRequest, request: Request) -> dict | StreamingResponse:
     if not body.stream:
         return paths.body(work().to_dict())
 
-    def events() -> Iterator[str]:
-        for kind, value in asking.stream_events(work):
+    async def events() -> AsyncIterator[str]:
+        async for kind, value in asking.stream_events(work):
             if kind == "query":
                 yield sse("meta", {"query": value, "session": body.session})
             elif kind == "token":
@@ -71,7 +71,7 @@ def ask(kb: KB, body: AskRequest, request: Request) -> dict | StreamingResponse:
 
 
 @router.get("/chunks/{chunk_id}", response_model=ChunkOut)
-def chunk(kb: KB, chunk_id: int) -> dict:
+def chunk(kb: KB, chunk_id: ChunkId) -> dict:
     """A chunk's full text and place (file, page, section, offsets): the passage behind a citation."""
     hit = kb.chunk(chunk_id)
     if hit is None:

@@ -14,7 +14,7 @@ from ragkb.server.deps import app_state
 from ragkb.server.errors import ERROR_RESPONSES, error_response
 from ragkb.server.jobs import KEEP_FINISHED
 from ragkb.server.paths import PublicPaths
-from ragkb.server.schemas import FileOut, JobAccepted, JobOut, UploadAccepted
+from ragkb.server.schemas import FileId, FileOut, JobAccepted, JobOut, UploadAccepted
 from ragkb.server.uploads import remove_upload, save_uploads
 from ragkb.uploads import upload_folder
 
@@ -57,7 +57,7 @@ def upload_files(kb: KB, request: Request, files: Annotated[list[UploadFile], Fi
 
 
 @router.delete("/kbs/{kb}/files/{file_id}", status_code=204, response_class=Response)
-def delete_file(kb: KB, file_id: int) -> Response:
+def delete_file(kb: KB, file_id: FileId) -> Response:
     """Remove the file and its chunks (and the uploaded copy, if it was uploaded)."""
     info = known_file(kb, file_id)
     kb.remove_file(file_id)
@@ -66,7 +66,7 @@ def delete_file(kb: KB, file_id: int) -> Response:
 
 
 @router.post("/kbs/{kb}/files/{file_id}/reindex", response_model=JobAccepted, status_code=202)
-def reindex_file(kb: KB, file_id: int, request: Request) -> dict:
+def reindex_file(kb: KB, file_id: FileId, request: Request) -> dict:
     """Index the file again from its stored copy, even if it did not change."""
     info = known_file(kb, file_id)
     job = app_state(request).jobs.submit(kb.name, [Path(info.path)], force=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request
@@ -19,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ragkb.answer.llms import create_generator, estimate_tokens
 from ragkb.config import DEFAULT_EMBEDDER
-from ragkb.errors import RagkbError
 from ragkb.index.embedders import create_embedder
 from ragkb.kb import KnowledgeBase
 from ragkb.server import asking
@@ -90,6 +89,10 @@ def _chunk(completion_id: str, model: str, delta: dict, finish: str | None = Non
     return f"data: {json.dumps(body, ensure_ascii=False, default=str)}\n\n"
 
 
+def _error_event(message: str) -> str:
+    return f"data: {json.dumps({'error': {'message': message, 'type': 'ragkb_error'}}, ensure_ascii=False)}\n\n"
+
+
 def _completion(model: str, text: str, prompt: str, **extra) -> dict:
     prompt_tokens, completion_tokens = estimate_tokens(prompt), estimate_tokens(text)
     return {
@@ -131,10 +134,10 @@ def _rag_chat(body: ChatRequest, request: Request, caller: Caller) -> dict | Str
         answer = work()
         return _completion(body.model, answer.text, last.text, citations=paths.body([c.to_dict() for c in answer.citations]))
 
-    def chunks() -> Iterator[str]:
+    async def chunks() -> AsyncIterator[str]:
         completion_id, streamed = _completion_id(), []
         yield _chunk(completion_id, body.model, {"role": "assistant", "content": ""})
-        for kind, value in asking.stream_events(work):
+        async for kind, value in asking.stream_events(work):
             if kind == "token":
                 streamed.append(value)
                 yield _chunk(completion_id, body.model, {"content": value})
@@ -145,7 +148,7 @@ def _rag_chat(body: ChatRequest, request: Request, caller: Caller) -> dict | Str
                 citations = paths.body([c.to_dict() for c in value.citations])
                 yield _chunk(completion_id, body.model, {}, "stop", citations=citations)
             elif kind == "error":
-                yield f"data: {json.dumps({'error': {'message': paths.text(str(value)), 'type': 'ragkb_error'}}, ensure_ascii=False)}\n\n"
+                yield _error_event(paths.text(str(value)))
         yield "data: [DONE]\n\n"
 
     return StreamingResponse(chunks(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
@@ -161,22 +164,24 @@ def _raw_chat(body: ChatRequest, request: Request) -> dict | StreamingResponse:
     options = {"max_tokens": body.max_tokens or DEFAULT_MAX_TOKENS, "temperature": body.temperature or 0.1}
     prompt = "\n".join(m["content"] for m in messages)
 
-    def pieces() -> Iterator[str]:
+    def generate(emit: asking.Emit) -> None:
         with asking.generation_slot(spec):
-            yield from generator.stream(messages, **options)
+            for piece in generator.stream(messages, **options):
+                emit("token", piece)
 
     if not body.stream:
-        return _completion(body.model, "".join(pieces()).strip(), prompt)
+        pieces: list[str] = []
+        generate(lambda _, piece: pieces.append(piece))
+        return _completion(body.model, "".join(pieces).strip(), prompt)
 
-    def chunks() -> Iterator[str]:
+    async def chunks() -> AsyncIterator[str]:
         completion_id = _completion_id()
         yield _chunk(completion_id, body.model, {"role": "assistant", "content": ""})
-        try:
-            for piece in pieces():
-                yield _chunk(completion_id, body.model, {"content": piece})
-        except RagkbError as error:
-            message = PublicPaths(settings.home).text(str(error))
-            yield f"data: {json.dumps({'error': {'message': message, 'type': 'ragkb_error'}}, ensure_ascii=False)}\n\n"
+        async for kind, value in asking.in_thread(generate):
+            if kind == "token":
+                yield _chunk(completion_id, body.model, {"content": value})
+            elif kind == "error":
+                yield _error_event(PublicPaths(settings.home).text(str(value)))
         yield _chunk(completion_id, body.model, {}, "stop")
         yield "data: [DONE]\n\n"
 
