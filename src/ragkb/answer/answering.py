@@ -9,11 +9,11 @@ from pathlib import Path
 
 from ragkb.answer.citations import Citation, resolve
 from ragkb.answer.extractive import evidence, extract_answer
-from ragkb.answer.llms import create_generator
 from ragkb.answer.prompts import REFUSALS, Prompt, build_prompt, load_template
 from ragkb.index.language import detect_language
 from ragkb.index.tokenize import tokenize
 from ragkb.kb import KnowledgeBase
+from ragkb.llms import create_generator
 from ragkb.models import SearchHit
 from ragkb.retrieve.profiles import SearchOptions
 

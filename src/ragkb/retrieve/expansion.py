@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from ragkb.answer.llms import Generator
 from ragkb.index.language import detect_language
+from ragkb.llms import Generator
 
 MULTI_QUERY_PROMPTS = {
     "en": "Write {n} different search queries that would find documents answering the question below. "

@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sqlalchemy import select
 
-from ragkb.answer.llms import Generator, create_generator
 from ragkb.catalog.schema import ChunkRow, FileRow, KnowledgeBaseRow
 from ragkb.errors import RagkbError
 from ragkb.index.language import detect_language, readable_by
+from ragkb.llms import Generator, create_generator
 from ragkb.models import SearchHit
 from ragkb.retrieve.confidence import confident_weight
 from ragkb.retrieve.context import expand

@@ -16,9 +16,9 @@ from typing import Protocol
 
 import numpy as np
 
-from ragkb.answer.llms import Generator
 from ragkb.errors import ConfigError
 from ragkb.extras import require
+from ragkb.llms import Generator
 
 RATING = re.compile(r"\d+(?:\.\d+)?")
 PASSAGE_CHARS = 1200

@@ -13,9 +13,9 @@ from fastapi import HTTPException
 
 from ragkb.answer.answering import Answer, Answerer, TokenCallback
 from ragkb.answer.chat import Conversation
-from ragkb.answer.llms import BUNDLED_MODELS
 from ragkb.errors import RagkbError
 from ragkb.kb import KnowledgeBase
+from ragkb.llms import BUNDLED_MODELS
 from ragkb.retrieve.profiles import SearchOptions
 
 log = logging.getLogger("ragkb.server")

@@ -17,10 +17,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from ragkb.answer.llms import create_generator, estimate_tokens
 from ragkb.config import DEFAULT_EMBEDDER
 from ragkb.index.embedders import create_embedder
 from ragkb.kb import KnowledgeBase
+from ragkb.llms import create_generator, estimate_tokens
 from ragkb.server import asking
 from ragkb.server.auth import Caller, authorized_kb
 from ragkb.server.deps import app_state
