@@ -56,7 +56,7 @@ from ragkb.eval.report import plot_metrics, write_per_query
 from ragkb.eval.retrieval import QueryOutcome, RunResult, corpus_document, run
 from ragkb.index.tokenize import tokenize
 from ragkb.kb import KnowledgeBase
-from ragkb.retrieve.profiles import RetrievalProfile, SearchOptions, builtin_profiles
+from ragkb.profiles import RetrievalProfile, SearchOptions, builtin_profiles
 
 WARM_UP = "warm-up query 预热"
 METRICS = ("nDCG@10", "Recall@10", "MRR@10")

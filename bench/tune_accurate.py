@@ -32,7 +32,7 @@ from ragkb.config import KBSettings
 from ragkb.eval.beir import BeirDataset, load_beir
 from ragkb.eval.retrieval import RunResult, corpus_document, run
 from ragkb.kb import KnowledgeBase
-from ragkb.retrieve.profiles import SearchOptions
+from ragkb.profiles import SearchOptions
 from ragkb.retrieve.rerank import CrossEncoderReranker
 
 GRID: dict[str, dict] = {

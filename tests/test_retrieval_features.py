@@ -20,9 +20,8 @@ from ragkb import KnowledgeBase, Settings
 from ragkb.answer.answering import Answerer
 from ragkb.config import KBSettings
 from ragkb.errors import RagkbError
+from ragkb.profiles import Filters, RetrievalProfile, SearchOptions, builtin_profiles, parse_filters
 from ragkb.retrieve.context import join_overlapping
-from ragkb.retrieve.filters import Filters, parse_filters
-from ragkb.retrieve.profiles import RetrievalProfile, SearchOptions, builtin_profiles
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCURATE_STAGES = {"proximity"}

@@ -20,7 +20,7 @@ from ragkb.config import KBSettings, Language
 from ragkb.errors import RagkbError
 from ragkb.extras import require
 from ragkb.kb import KnowledgeBase
-from ragkb.retrieve.profiles import SearchMode
+from ragkb.profiles import SearchMode
 
 console = Console()
 err_console = Console(stderr=True)
@@ -169,7 +169,7 @@ def kb_profile(
     """List a knowledge base's retrieval profiles, or create/change one (used by search/ask --profile).
 
     A KB keeps the built-in profiles of the ragkb version that created it; ``--reset`` takes this version's."""
-    from ragkb.retrieve.profiles import RetrievalProfile, builtin_profiles
+    from ragkb.profiles import RetrievalProfile, builtin_profiles
 
     kb = KnowledgeBase.open(name)
     profiles = dict(kb.settings.profiles)
@@ -322,9 +322,8 @@ MinScoreOption = Annotated[float | None, typer.Option("--min-score", help="drop 
 
 
 def search_options(k: int, profile: str | None, filters: list[str], overrides: list[str], min_score: float | None, **extra: Any):
-    """The :class:`~ragkb.retrieve.profiles.SearchOptions` the command-line options describe."""
-    from ragkb.retrieve.filters import parse_filters
-    from ragkb.retrieve.profiles import SearchOptions
+    """The :class:`~ragkb.profiles.SearchOptions` the command-line options describe."""
+    from ragkb.profiles import SearchOptions, parse_filters
 
     values = {**parse_assignments(overrides), "min_score": min_score, **extra}
     return SearchOptions.model_validate({**values, "k": k, "profile": profile, "filters": parse_filters(filters)})

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from ragkb.extras import installed
-from ragkb.retrieve.profiles import RetrievalProfile, builtin_profiles
+from ragkb.profiles import RetrievalProfile, builtin_profiles
 
 DEFAULT_EMBEDDER = "sentence-transformers:all-MiniLM-L6-v2"
 

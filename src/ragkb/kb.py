@@ -32,12 +32,12 @@ from ragkb.ingest.pipeline import (
 )
 from ragkb.models import Chunk, ParsedDocument, SearchHit
 from ragkb.names import check_name, storable
+from ragkb.profiles import SearchMode, SearchOptions
 from ragkb.retrieve.confidence import background_sample
 from ragkb.retrieve.filters import set_tags
 from ragkb.retrieve.fusion import FUSIONS
 from ragkb.retrieve.pipeline import SearchResult
 from ragkb.retrieve.pipeline import search as run_search
-from ragkb.retrieve.profiles import SearchMode, SearchOptions
 from ragkb.uploads import adopt_legacy_uploads, remove_upload_folder
 
 CANDIDATES = 100

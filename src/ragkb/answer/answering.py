@@ -15,7 +15,7 @@ from ragkb.index.tokenize import tokenize
 from ragkb.kb import KnowledgeBase
 from ragkb.llms import create_generator
 from ragkb.models import SearchHit
-from ragkb.retrieve.profiles import SearchOptions
+from ragkb.profiles import SearchOptions
 
 MIN_TERM_COVERAGE = 0.5
 MIN_DENSE_SIMILARITY = 0.45

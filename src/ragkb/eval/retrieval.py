@@ -18,7 +18,7 @@ from ragkb.eval.beir import BeirDataset
 from ragkb.eval.metrics import mean_metrics, query_metrics
 from ragkb.kb import KnowledgeBase
 from ragkb.models import Block, ParsedDocument
-from ragkb.retrieve.profiles import SearchMode, SearchOptions
+from ragkb.profiles import SearchMode, SearchOptions
 
 DEPTH = 100
 """Documents ranked per query (enough for Recall@100)."""

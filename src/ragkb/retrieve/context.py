@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ragkb.catalog.schema import ChunkRow
 from ragkb.models import SearchHit
-from ragkb.retrieve.profiles import ContextKind
+from ragkb.profiles import ContextKind
 
 
 def join_overlapping(texts: Sequence[str], longest: int = 400) -> str:

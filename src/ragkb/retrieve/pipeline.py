@@ -32,6 +32,7 @@ from ragkb.errors import RagkbError
 from ragkb.index.language import detect_language, readable_by
 from ragkb.llms import Generator, create_generator
 from ragkb.models import SearchHit
+from ragkb.profiles import DEFAULT_RERANKER_FOLDER, RetrievalProfile, SearchMode, SearchOptions
 from ragkb.retrieve.confidence import confident_weight
 from ragkb.retrieve.context import expand
 from ragkb.retrieve.coverage import with_coverage
@@ -41,7 +42,6 @@ from ragkb.retrieve.feedback import with_feedback
 from ragkb.retrieve.filters import allowed_chunks
 from ragkb.retrieve.fusion import RRF_K
 from ragkb.retrieve.mmr import mmr
-from ragkb.retrieve.profiles import DEFAULT_RERANKER_FOLDER, RetrievalProfile, SearchMode, SearchOptions
 from ragkb.retrieve.proximity import with_proximity
 from ragkb.retrieve.rerank import CrossEncoderReranker, LLMReranker, Reranker, blend, rerank_order
 

@@ -16,7 +16,7 @@ from ragkb.answer.chat import Conversation
 from ragkb.errors import RagkbError
 from ragkb.kb import KnowledgeBase
 from ragkb.llms import BUNDLED_MODELS
-from ragkb.retrieve.profiles import SearchOptions
+from ragkb.profiles import SearchOptions
 
 log = logging.getLogger("ragkb.server")
 

@@ -12,7 +12,7 @@ from pydantic_core import PydanticCustomError
 from ragkb.config import KBSettings
 from ragkb.errors import InvalidName
 from ragkb.names import MAX_CHARS, check_name, name_pattern
-from ragkb.retrieve.profiles import SearchOptions
+from ragkb.profiles import SearchOptions
 
 
 def _new_name(kind: str) -> object:

@@ -1,4 +1,6 @@
-"""Retrieval profiles: named bundles of retrieval settings stored with a knowledge base.
+"""Retrieval profiles (named bundles of retrieval settings stored with a knowledge base), the
+metadata filters of a request and :class:`SearchOptions`: plain data, so that ``config.py`` can hold
+a KB's profiles without importing the retrieval code that runs them (``ragkb.retrieve``).
 
 Every KB has ``default``, ``fast`` and ``accurate`` (users may redefine them or add their own, see
 ``ragkb kb profile``); a request picks one by name and may override any field of it
@@ -8,12 +10,13 @@ measurement (bench/history/2026-11-lab-notes.md §9, "Retrieval profiles").
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date, datetime, time, timezone
 from typing import Literal
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field, create_model, field_validator, model_validator
 
 from ragkb.errors import RagkbError
-from ragkb.retrieve.filters import Filters
 
 SearchMode = Literal["hybrid", "sparse", "dense"]
 RerankKind = Literal["off", "auto", "cross-encoder", "llm"]
@@ -23,6 +26,55 @@ DEFAULT_RERANKER_FOLDER = "models/reranker"
 """Where ``rerank="cross-encoder"`` looks for a model, in the ragkb home, unless the profile names
 one: copy any sentence-transformers CrossEncoder there (bge-reranker-base, ms-marco-MiniLM-L6-v2),
 or build one offline with bench/train_reranker.py."""
+
+
+class Filters(BaseModel):
+    """Which chunks a search may return. Empty lists and ``None`` mean: no condition."""
+
+    paths: list[str] = Field(
+        default_factory=list,
+        description="globs on the file path, any may match; '*' matches across folders, a relative glob matches at any depth",
+    )
+    extensions: list[str] = Field(default_factory=list, description="file extensions, any may match ('.md' or 'md')")
+    tags: list[str] = Field(default_factory=list, description="tags given at ingest; a file must have all of them")
+    modified_after: datetime | None = Field(None, description="file modified at or after (a date means its start, UTC)")
+    modified_before: datetime | None = Field(None, description="file modified before (a date means its end, UTC)")
+    page_from: int | None = Field(None, ge=1, description="first page (paged formats only: PDF)")
+    page_to: int | None = Field(None, ge=1, description="last page")
+
+    @field_validator("extensions")
+    @classmethod
+    def _dotted(cls, values: list[str]) -> list[str]:
+        return ["." + v.strip().lower().lstrip(".") for v in values if v.strip()]
+
+    @field_validator("modified_after", "modified_before", mode="before")
+    @classmethod
+    def _date_or_datetime(cls, value: object, info) -> object:
+        if isinstance(value, str) and len(value) == 10:  # a bare YYYY-MM-DD
+            value = date.fromisoformat(value)
+        if isinstance(value, date) and not isinstance(value, datetime):
+            moment = time.max if info.field_name == "modified_before" else time.min
+            value = datetime.combine(value, moment, tzinfo=timezone.utc)
+        return value
+
+    @model_validator(mode="after")
+    def _ranges_in_order(self) -> Filters:
+        if self.page_from and self.page_to and self.page_from > self.page_to:
+            raise ValueError("page_from is after page_to")
+        if self.modified_after and self.modified_before and epoch(self.modified_after) > epoch(self.modified_before):
+            raise ValueError("modified_after is after modified_before")
+        return self
+
+    @property
+    def active(self) -> bool:
+        return any(
+            (self.paths, self.extensions, self.tags, self.modified_after, self.modified_before, self.page_from, self.page_to)
+        )
+
+
+def epoch(moment: datetime) -> float:
+    """Seconds since 1970 of a moment; a naive one is taken as UTC (file times are stored so)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
 class RetrievalProfile(BaseModel):
@@ -139,3 +191,30 @@ class SearchOptions(_ProfileOverrides):
         base = pick({**builtin_profiles(), **profiles}, self.profile)
         overrides = {name: getattr(self, name) for name in RetrievalProfile.model_fields if getattr(self, name) is not None}
         return RetrievalProfile.model_validate({**base.model_dump(), **overrides})
+
+
+FILTER_KEYS = {"path": "paths", "ext": "extensions", "tag": "tags", "after": "modified_after", "before": "modified_before"}
+
+
+def parse_filters(pairs: Iterable[str]) -> Filters:
+    """``key=value`` filters from the command line: path, ext, tag (repeatable), after, before
+    (dates), pages (``3-7``, ``5-`` or ``5``)."""
+    values: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = (part.strip() for part in pair.partition("="))
+        if not sep or key not in {*FILTER_KEYS, "pages"}:
+            raise RagkbError(
+                f"--filter '{pair}' is not one of path=, ext=, tag=, after=, before=, pages= (e.g. --filter ext=pdf)"
+            )
+        if key == "pages":
+            first, dash, last = value.partition("-")
+            try:
+                values["page_from"] = int(first) if first else None
+                values["page_to"] = (int(last) if last else None) if dash else values["page_from"]
+            except ValueError:
+                raise RagkbError(f"--filter pages={value}: give a page range like 3-7, 5- or 5") from None
+        elif FILTER_KEYS[key] in {"paths", "extensions", "tags"}:
+            values.setdefault(FILTER_KEYS[key], []).append(value)  # type: ignore[union-attr]
+        else:
+            values[FILTER_KEYS[key]] = value
+    return Filters.model_validate(values)
