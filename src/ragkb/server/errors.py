@@ -31,8 +31,9 @@ def error_response(description: str) -> dict:
 ERROR_RESPONSES: dict[int | str, dict] = {
     400: error_response("bad request"),
     401: error_response("missing or unknown API key"),
-    403: error_response("this key may not use that knowledge base"),
+    403: error_response("this key may not use that knowledge base, or the request came from another origin or Host"),
     404: error_response("not found"),
+    413: error_response("the request body is over RAGKB_MAX_UPLOAD_MB"),
     422: error_response("invalid request"),
 }
 
