@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ragkb.catalog.schema import FileRow, KnowledgeBaseRow
 from ragkb.index.ann import HnswGraph
+from ragkb.index.graph_files import GARBAGE
 from ragkb.index.stores.base import ChunkBatch
 from ragkb.index.stores.embedded import EmbeddedStore
 from ragkb.models import Chunk
@@ -122,27 +123,31 @@ def test_recall_at_10_against_exact_search(corpus):
     assert [p.suffix for p in corpus.files_on_disk()] == [".json", ".usearch"]
 
 
-def test_refresh_is_incremental_across_revisions(corpus):
+def test_refresh_is_incremental_across_revisions(corpus, monkeypatch):
     corpus.search(QUERIES[0])
-    graph, index = corpus.graph(), corpus.graph().index
+    graph = corpus.graph()
+    monkeypatch.setattr(HnswGraph, "_build", lambda *args: pytest.fail("rebuilt instead of updated"))
     corpus.write("part-4", clustered(300, seed=4))  # new ids above the graph's highest
     corpus.remove("part-1")  # deleted ids
     corpus.write("part-4", clustered(300, seed=5))  # deleted and written again: SQLite reuses the ids
-    corpus.write("part-5", clustered(50, seed=6))
+    corpus.write("part-5", clustered(50, seed=6))  # fewer than pending_limit: searched as the delta
     assert recall(corpus, QUERIES) >= 0.95
-    assert corpus.graph() is graph and graph.index is index  # refreshed in place, not rebuilt
-    assert sorted(int(k) for k in index.keys) == sorted(corpus.vectors)
+    assert corpus.graph() is graph
+    in_graph = set(corpus.vectors) - set(corpus.files["part-5"])
+    assert sorted(int(k) for k in graph.index.keys if k < GARBAGE) == sorted(in_graph)  # and dead entries
     for chunk_id in corpus.files["part-4"][:5]:  # re-used ids carry their new vectors
         assert corpus.search(corpus.vectors[chunk_id], k=1) == [chunk_id]
 
 
 def test_a_new_process_reuses_the_persisted_graph(corpus, monkeypatch):
     corpus.search(QUERIES[0])
-    corpus.write("part-4", clustered(40, seed=4))  # after the last save: replayed from SQLite
+    corpus.write("part-4", clustered(40, seed=4))  # after the last save: searched from SQLite
     monkeypatch.setattr(HnswGraph, "_build", lambda *args: pytest.fail("rebuilt instead of loading"))
     fresh = corpus.open()
     assert recall(corpus, QUERIES, store=fresh) >= 0.95
-    assert len(corpus.graph(fresh).index) == len(corpus.vectors)
+    assert len(corpus.graph(fresh).index) == len(corpus.vectors) - 40
+    for chunk_id in corpus.files["part-4"][:5]:
+        assert corpus.search(corpus.vectors[chunk_id], k=1, store=fresh) == [chunk_id]
 
 
 @pytest.mark.parametrize("damage", ["corrupt", "missing", "truncated-state"])

@@ -3,8 +3,9 @@
 Vectors are float32 BLOBs in ``chunk_vector`` (committed with their chunks). A KB with fewer than
 ``ann_threshold`` vectors is searched exactly: its vectors are loaded once into one NumPy matrix,
 kept until the KB's revision changes, and one matrix product scores them all. Larger KBs are
-searched through an HNSW graph (:mod:`ragkb.index.ann`), a cache over the same rows that is
-refreshed incrementally and persisted beside the catalog, so it never has to re-read all vectors.
+searched through an HNSW graph (:mod:`ragkb.index.ann`), a cache over the same rows persisted
+beside the catalog: searches add the vectors written since it was saved, scored exactly, and the
+writer brings it up to date after its transaction commits (:meth:`SqliteVectorIndex.maintain`).
 
 Metadata filters (``allowed``) stay exact when they leave few chunks (those vectors are read from
 SQLite); otherwise the graph is asked for enough neighbours that ``k`` of them should pass the
@@ -25,8 +26,13 @@ import numpy as np
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
+from ragkb.catalog import Catalog
 from ragkb.catalog.schema import ChunkVectorRow
 from ragkb.index.ann import HnswGraph, count_vectors, forget_deleted, log_deleted
+from ragkb.index.graph_files import graph_files
+
+WRITTEN = "ragkb.dense_written"
+"""``Session.info`` key: the KBs whose vectors a transaction changed (for :meth:`SqliteVectorIndex.maintain`)."""
 
 OVERSAMPLE = 2.0
 """With a filter, ask the graph for ``OVERSAMPLE * k / share of chunks allowed`` neighbours."""
@@ -50,9 +56,10 @@ def _top(chunk_ids: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, f
 
 
 class SqliteVectorIndex:
-    def __init__(self, folder: Path | None, ann_threshold: int):
+    def __init__(self, catalog: Catalog, folder: Path | None, ann_threshold: int):
         """``folder``: where HNSW graphs are persisted (``None``: in memory only);
         ``ann_threshold``: :attr:`ragkb.config.Settings.ann_threshold`."""
+        self.catalog = catalog
         self.folder = folder
         self.ann_threshold = ann_threshold
         self._matrices: dict[int, _Matrix] = {}
@@ -68,18 +75,36 @@ class SqliteVectorIndex:
             ChunkVectorRow.__table__.insert(),
             [{"chunk_id": c, "kb_id": kb_id, "vector": v.tobytes()} for c, v in zip(chunk_ids, vectors)],
         )
+        session.info.setdefault(WRITTEN, set()).add(kb_id)
 
     def delete(self, session: Session, kb_id: int, chunk_ids: list[int]) -> None:
         if chunk_ids:
             session.execute(delete(ChunkVectorRow).where(ChunkVectorRow.chunk_id.in_(chunk_ids)))
             log_deleted(session, kb_id, chunk_ids)
+            session.info.setdefault(WRITTEN, set()).add(kb_id)
 
     def drop(self, session: Session, kb_id: int) -> None:
         session.execute(delete(ChunkVectorRow).where(ChunkVectorRow.kb_id == kb_id))
         forget_deleted(session, kb_id)
         self._matrices.pop(kb_id, None)
-        graph = self._graphs.pop(kb_id, None) or HnswGraph(kb_id, self.folder)
-        graph.remove_files()  # KB ids are never reused: a rolled-back drop only costs a rebuild
+        graph = self._graphs.pop(kb_id, None) or self._new_graph(kb_id)
+        graph.files.remove()  # KB ids are never reused: a rolled-back drop only costs a rebuild
+
+    def _new_graph(self, kb_id: int) -> HnswGraph:
+        return HnswGraph(kb_id, graph_files(self.folder, kb_id), self.catalog, self.ann_threshold)
+
+    def _graph_of(self, kb_id: int) -> HnswGraph:
+        with self._lock:
+            if kb_id not in self._graphs:
+                self._graphs[kb_id] = self._new_graph(kb_id)
+            return self._graphs[kb_id]
+
+    # --- after a write commits ----------------------------------------------------------------
+
+    def maintain(self, kb_id: int) -> None:
+        """Keep the KB's persisted graph and deletion log in step with a write that committed
+        (:meth:`HnswGraph.maintain`); the searches of this process get the saved graph."""
+        self._graph_of(kb_id).maintain()
 
     # --- reads --------------------------------------------------------------------------------
 
@@ -105,17 +130,12 @@ class SqliteVectorIndex:
         return cached[1]
 
     def _graph(self, session: Session, kb_id: int, revision: int) -> HnswGraph | None:
-        """The KB's HNSW graph, current for ``revision``; ``None`` when the KB is searched exactly."""
-        count = self._size(session, kb_id, revision)
-        if count < self.ann_threshold:
+        """The KB's HNSW graph; ``None`` when the KB is searched exactly."""
+        if self._size(session, kb_id, revision) < self.ann_threshold:
             self._graphs.pop(kb_id, None)
             return None
         self._matrices.pop(kb_id, None)
-        with self._lock:
-            graph = self._graphs.setdefault(kb_id, HnswGraph(kb_id, self.folder))
-        with graph.lock:
-            graph.refresh(session, revision, count)
-        return graph
+        return self._graph_of(kb_id)
 
     def _matrix(self, session: Session, kb_id: int, revision: int) -> _Matrix:
         cached = self._matrices.get(kb_id)
@@ -143,16 +163,15 @@ class SqliteVectorIndex:
         graph = self._graph(session, kb_id, revision)
         if graph is None:
             return self._search_matrix(self._matrix(session, kb_id, revision), query, k, allowed)
+        count = self._size(session, kb_id, revision)
         if allowed is None:
-            return _top(*graph.search(session, revision, query, k), k)
+            return _top(*graph.search(session, revision, count, query, k), k)
         allowed = allowed if isinstance(allowed, (set, frozenset)) else set(allowed)
-        count = len(graph.index)
         wanted = math.ceil(OVERSAMPLE * k * count / max(len(allowed), 1))
         if len(allowed) >= self.ann_threshold and wanted < len(allowed):
-            chunk_ids, scores = graph.search(session, revision, query, wanted)
-            keep = np.fromiter((c in allowed for c in chunk_ids.tolist()), dtype=bool, count=len(chunk_ids))
-            if keep.sum() >= k:
-                return _top(chunk_ids[keep], scores[keep], k)
+            chunk_ids, scores = graph.search(session, revision, count, query, wanted, allowed)
+            if len(chunk_ids) >= k:
+                return _top(chunk_ids, scores, k)
         return _top(*self._exact(session, kb_id, query, allowed), k)
 
     @staticmethod
