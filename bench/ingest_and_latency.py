@@ -56,7 +56,7 @@ from common import (
 
 from ragkb.config import DEFAULT_EMBEDDER, KBSettings, Settings
 from ragkb.eval.beir import load_beir
-from ragkb.index.embedders import register
+from ragkb.index.embedders import EMBEDDERS
 from ragkb.index.language import detect_language
 from ragkb.index.stores.base import indexed_text
 from ragkb.index.tokenize import tokenize
@@ -145,7 +145,7 @@ def load_corpus(path: Path) -> dict:
 
 
 def run_ragkb(corpus_path: Path, home: Path, embedder: str) -> dict:
-    register("bench-stand-in", StandInEmbedder)
+    EMBEDDERS.register("bench-stand-in", StandInEmbedder)
     corpus = load_corpus(corpus_path)
     floor = peak_rss_mb()  # the benchmark's own copy of the corpus, before ragkb does anything
     kb = KnowledgeBase.create("bench", kb_settings=KBSettings(embedder=embedder), settings=settings_at(home))

@@ -4,6 +4,8 @@ A spec string picks one: ``openai:<model>`` (any OpenAI-compatible base URL: vLL
 server, LM Studio, DeepSeek, DashScope, OpenAI), ``ollama:<model>``, ``llamacpp:<name or .gguf
 path>`` (``smollm2`` and ``gemma3`` are the models PyPI packages ship), or ``extractive`` (no
 LLM at all; see :mod:`ragkb.answer.extractive`).
+A backend is a :data:`GeneratorFactory` declared for its name as an entry point in the
+``ragkb.generators`` group (:data:`GENERATORS`; ragkb's own in its pyproject.toml, docs/plugins.md).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr
 from functools import lru_cache
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Protocol
 
@@ -24,6 +25,7 @@ import httpx
 from ragkb.config import Settings
 from ragkb.errors import ConfigError, RagkbError
 from ragkb.extras import require
+from ragkb.plugins import Registry
 
 Message = dict[str, str]
 
@@ -233,22 +235,18 @@ def _merge_system_into_user(messages: list[Message]) -> list[Message]:
 
 
 GeneratorFactory = Callable[[str, Settings], Generator]
-_FACTORIES: dict[str, GeneratorFactory] = {"openai": OpenAIChat, "ollama": OllamaChat, "llamacpp": LlamaCppChat}
+"""Builds a generator from the model part of its spec and the installation's settings."""
 
-
-def register(backend: str, factory: GeneratorFactory) -> None:
-    _FACTORIES[backend] = factory
+GENERATORS: Registry[GeneratorFactory] = Registry(
+    "generators", noun="generator", usage="use extractive or <backend>:<model> with backend one of"
+)
 
 
 def create_generator(spec: str, settings: Settings) -> Generator | None:
     """The generator a spec names; ``None`` for ``extractive`` (answer without an LLM)."""
     if spec == "extractive":
         return None
-    for entry_point in entry_points(group="ragkb.generators"):
-        entry_point.load()
     backend, _, model = spec.partition(":")
-    if backend not in _FACTORIES or not model:
-        raise ConfigError(
-            f"unknown generator '{spec}'; use extractive or <backend>:<model> with backend one of {', '.join(_FACTORIES)}"
-        )
-    return _FACTORIES[backend](model, settings)
+    if backend not in GENERATORS or not model:
+        raise GENERATORS.unknown(spec)
+    return GENERATORS.get(backend)(model, settings)

@@ -1,8 +1,8 @@
 """Dense embedders behind one interface, chosen per knowledge base by a spec string.
 
 ``sentence-transformers:<path or hub id>``, ``ollama:<model>``, ``openai:<model>[@<dimensions>]``.
-New backends register a factory with :func:`register`; third parties can do so from a module
-named by a ``ragkb.embedders`` entry point.
+A backend is an :data:`EmbedderFactory` declared for its name as an entry point in the
+``ragkb.embedders`` group (:data:`EMBEDDERS`; ragkb's own in its pyproject.toml, docs/plugins.md).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from functools import cached_property, lru_cache
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Protocol
 
@@ -23,6 +22,7 @@ from ragkb.catalog.schema import EmbeddingCacheRow
 from ragkb.config import Settings
 from ragkb.errors import ConfigError, RagkbError
 from ragkb.extras import MissingExtra, installed, require
+from ragkb.plugins import Registry
 
 MULTILINGUAL_HINTS = (
     "bge-m3",
@@ -185,21 +185,11 @@ class OpenAIEmbedder(_HttpEmbedder):
 
 
 EmbedderFactory = Callable[[str, Settings], Embedder]
-_FACTORIES: dict[str, EmbedderFactory] = {
-    "sentence-transformers": SentenceTransformerEmbedder,
-    "ollama": OllamaEmbedder,
-    "openai": OpenAIEmbedder,
-}
+"""Builds an embedder from the model part of its spec and the installation's settings."""
 
-
-def register(backend: str, factory: EmbedderFactory) -> None:
-    _FACTORIES[backend] = factory
-
-
-@lru_cache(maxsize=1)
-def _load_plugins() -> None:
-    for entry_point in entry_points(group="ragkb.embedders"):
-        entry_point.load()
+EMBEDDERS: Registry[EmbedderFactory] = Registry(
+    "embedders", noun="embedder", usage="use 'none' or <backend>:<model> with backend one of"
+)
 
 
 def create_embedder(spec: str, settings: Settings) -> Embedder | None:
@@ -207,12 +197,9 @@ def create_embedder(spec: str, settings: Settings) -> Embedder | None:
     if spec == "none":
         return None
     backend, _, model = spec.partition(":")
-    _load_plugins()
-    if backend not in _FACTORIES or not model:
-        raise ConfigError(
-            f"unknown embedder '{spec}'; use <backend>:<model> with backend one of {', '.join(_FACTORIES)}, or 'none'"
-        )
-    return _FACTORIES[backend](model, settings)
+    if backend not in EMBEDDERS or not model:
+        raise EMBEDDERS.unknown(spec)
+    return EMBEDDERS.get(backend)(model, settings)
 
 
 def text_hash(text: str) -> str:

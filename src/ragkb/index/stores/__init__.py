@@ -2,9 +2,9 @@
 
 ``sqlite:///path.db`` (embedded, the default), ``postgresql://user@host/db`` (pgvector + BM25
 in PostgreSQL), ``qdrant:///local/folder`` or ``qdrant://host:port`` (Qdrant; see
-:mod:`ragkb.index.stores.qdrant` for where its catalog lives). A backend registers a factory for
-its URL scheme with :func:`register` (a :data:`StoreFactory`); third parties can do so from a module named by a
-``ragkb.stores`` entry point.
+:mod:`ragkb.index.stores.qdrant` for where its catalog lives). A backend is a :data:`StoreFactory`
+declared for its URL scheme as an entry point in the ``ragkb.stores`` group (:data:`STORES`; ragkb's
+own in its pyproject.toml, docs/plugins.md).
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib.metadata import entry_points
 from pathlib import Path
 
 from ragkb.config import Settings
-from ragkb.errors import ConfigError
 from ragkb.extras import require
 from ragkb.index.stores.base import Store
+from ragkb.plugins import Registry
 
 
 @dataclass(frozen=True)
@@ -37,38 +36,29 @@ class StoreConfig:
 
 StoreFactory = Callable[[StoreConfig], Store]
 
+STORES: Registry[StoreFactory] = Registry(
+    "stores", noun="storage URL scheme", usage="set RAGKB_DATABASE_URL to a URL whose scheme is one of"
+)
 
-def _embedded(config: StoreConfig) -> Store:
+
+def sqlite_store(config: StoreConfig) -> Store:
     from ragkb.index.stores.embedded import EmbeddedStore
 
     return EmbeddedStore(config.url, config.ann_threshold)
 
 
-def _postgres(config: StoreConfig) -> Store:
+def postgres_store(config: StoreConfig) -> Store:
     require("psycopg", "a PostgreSQL store")
     from ragkb.index.stores.postgres import PostgresStore
 
     return PostgresStore(config.url)
 
 
-def _qdrant(config: StoreConfig) -> Store:
+def qdrant_store(config: StoreConfig) -> Store:
     require("qdrant_client", "a Qdrant store")
     from ragkb.index.stores.qdrant import open_qdrant
 
     return open_qdrant(config.url, config.home)
-
-
-_FACTORIES: dict[str, StoreFactory] = {"sqlite": _embedded, "postgresql": _postgres, "qdrant": _qdrant}
-
-
-def register(scheme: str, factory: StoreFactory) -> None:
-    _FACTORIES[scheme] = factory
-
-
-@lru_cache(maxsize=1)
-def _load_plugins() -> None:
-    for entry_point in entry_points(group="ragkb.stores"):
-        entry_point.load()
 
 
 def open_store(settings: Settings) -> Store:
@@ -80,8 +70,6 @@ def open_store(settings: Settings) -> Store:
 @lru_cache(maxsize=8)
 def _open(config: StoreConfig) -> Store:
     scheme = config.url.partition(":")[0].partition("+")[0]
-    _load_plugins()
-    if scheme not in _FACTORIES or "://" not in config.url:
-        known = ", ".join(s + "://..." for s in _FACTORIES)
-        raise ConfigError(f"unknown storage URL scheme '{scheme}'; set RAGKB_DATABASE_URL to one of {known}")
-    return _FACTORIES[scheme](config)
+    if "://" not in config.url:
+        raise STORES.unknown(scheme)
+    return STORES.get(scheme)(config)

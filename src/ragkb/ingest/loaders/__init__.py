@@ -1,54 +1,29 @@
 """Loaders turn one file into a :class:`~ragkb.models.ParsedDocument`.
 
-Each format lives in its own module and registers itself for its file extensions with
-:func:`register`. Third-party packages can add loaders through the ``ragkb.loaders`` entry
-point group: the entry point must name a module that calls :func:`register` on import.
+Each format lives in its own module; a loader is a function ``Path → ParsedDocument`` declared for
+its file extension (with the leading dot) as an entry point in the ``ragkb.loaders`` group, ragkb's
+own in its pyproject.toml like a third party's (docs/plugins.md). A format's module, and the parser
+library it needs, is imported only when a file of that type is loaded.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import import_module
-from importlib.metadata import entry_points
 from pathlib import Path
 
 from ragkb.errors import LoaderError, UnsupportedFormat
 from ragkb.models import ParsedDocument
+from ragkb.plugins import Registry
 
 Loader = Callable[[Path], ParsedDocument]
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
-_LOADERS: dict[str, Loader] = {}
-_BUILTIN_MODULES = ("text", "markdown", "html", "docx", "pdf", "tabular", "jsonl")
-_loaded = False
-
-
-def register(*extensions: str) -> Callable[[Loader], Loader]:
-    """Decorator: register ``loader`` for the given extensions (with the leading dot)."""
-
-    def decorator(loader: Loader) -> Loader:
-        for extension in extensions:
-            _LOADERS[extension.lower()] = loader
-        return loader
-
-    return decorator
-
-
-def _ensure_loaded() -> None:
-    global _loaded
-    if _loaded:
-        return
-    for name in _BUILTIN_MODULES:
-        import_module(f"{__name__}.{name}")
-    for entry_point in entry_points(group="ragkb.loaders"):
-        entry_point.load()
-    _loaded = True
+LOADERS: Registry[Loader] = Registry("loaders", noun="file type", usage="supported:")
 
 
 def supported_extensions() -> list[str]:
-    _ensure_loaded()
-    return sorted(_LOADERS)
+    return LOADERS.names()
 
 
 def load(path: Path) -> ParsedDocument:
@@ -56,10 +31,8 @@ def load(path: Path) -> ParsedDocument:
 
     Raises :class:`LoaderError` (one line, says what to do) for anything wrong with the file.
     """
-    _ensure_loaded()
     extension = path.suffix.lower()
-    loader = _LOADERS.get(extension)
-    if loader is None:
+    if extension not in LOADERS:
         raise UnsupportedFormat(
             f"{path.name}: unsupported file type '{extension or '(none)'}'; supported: {', '.join(supported_extensions())}"
         )
@@ -70,6 +43,7 @@ def load(path: Path) -> ParsedDocument:
         raise LoaderError(
             f"{path.name}: file is {size / 2**20:.0f} MiB, over the {MAX_FILE_BYTES / 2**20:.0f} MiB limit; split it first"
         )
+    loader = LOADERS.get(extension)  # outside the try: a plugin that fails to import is not a corrupt file
     try:
         document = loader(path)
     except LoaderError:

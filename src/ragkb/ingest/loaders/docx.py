@@ -22,7 +22,6 @@ from lxml.etree import _Element
 
 from ragkb.errors import LoaderError
 from ragkb.ingest.headings import blocks_from_lines, normalize_levels
-from ragkb.ingest.loaders import register
 from ragkb.ingest.loaders.tabular import markdown_table
 from ragkb.models import Block, ParsedDocument
 
@@ -34,7 +33,6 @@ _BODY_OUTLINE_LEVEL = 9
 _NUMBERED_OFFSET = 10  # numbered plain paragraphs rank below Heading 1-9
 
 
-@register(".docx")
 def load_docx(path: Path) -> ParsedDocument:
     with path.open("rb") as file:
         if file.read(len(_OLE_SIGNATURE)) == _OLE_SIGNATURE:

@@ -15,7 +15,6 @@ from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
 
 from ragkb.ingest.encoding import decode
 from ragkb.ingest.headings import squeeze_whitespace
-from ragkb.ingest.loaders import register
 from ragkb.ingest.loaders.tabular import markdown_table
 from ragkb.models import Block, ParsedDocument
 
@@ -51,7 +50,6 @@ _NOT_TEXT = (Comment, Declaration, Doctype, ProcessingInstruction)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 
 
-@register(".html", ".htm")
 def load_html(path: Path) -> ParsedDocument:
     data = path.read_bytes()
     declared = _META_CHARSET.search(data[:4096])

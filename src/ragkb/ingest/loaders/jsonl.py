@@ -12,14 +12,12 @@ from pathlib import Path
 
 from ragkb.errors import LoaderError
 from ragkb.ingest.encoding import read_text
-from ragkb.ingest.loaders import register
 from ragkb.models import Block, ParsedDocument
 
 TITLE_FIELDS = ("title", "name", "heading", "subject", "question")
 TEXT_FIELDS = ("text", "content", "body", "contents", "answer", "abstract", "summary", "description", "message", "passage")
 
 
-@register(".jsonl")
 def load_jsonl(path: Path) -> ParsedDocument:
     blocks: list[Block] = []
     for number, line in enumerate(read_text(path).splitlines(), start=1):
@@ -33,7 +31,6 @@ def load_jsonl(path: Path) -> ParsedDocument:
     return ParsedDocument(blocks, loader="jsonl")
 
 
-@register(".json")
 def load_json(path: Path) -> ParsedDocument:
     try:
         data = json.loads(read_text(path))

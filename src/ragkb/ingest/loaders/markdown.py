@@ -16,7 +16,6 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from ragkb.ingest.encoding import read_text
-from ragkb.ingest.loaders import register
 from ragkb.models import Block, ParsedDocument
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
@@ -29,7 +28,6 @@ _SOURCE_KINDS = {
 _PARSER = MarkdownIt("commonmark").enable("table")
 
 
-@register(".md", ".markdown")
 def load_markdown(path: Path) -> ParsedDocument:
     text = read_text(path).replace("\r\n", "\n").replace("\r", "\n")
     text = _FRONT_MATTER.sub("", text, count=1)

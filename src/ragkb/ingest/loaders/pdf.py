@@ -24,7 +24,6 @@ import pymupdf
 
 from ragkb.errors import LoaderError
 from ragkb.ingest.headings import blocks_from_lines, first_word, join_wrapped, looks_like_title, normalize_levels, starts_item
-from ragkb.ingest.loaders import register
 from ragkb.ingest.loaders.tabular import markdown_table
 from ragkb.models import Block, ParsedDocument
 
@@ -57,7 +56,6 @@ class _Segment:
     lines: list[_Line] = field(default_factory=list)
 
 
-@register(".pdf")
 def load_pdf(path: Path) -> ParsedDocument:
     with pymupdf.open(path) as document:
         if document.needs_pass:

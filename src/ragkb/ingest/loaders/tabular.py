@@ -16,7 +16,6 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from ragkb.ingest.encoding import read_text
-from ragkb.ingest.loaders import register
 from ragkb.models import Block, ParsedDocument
 
 ROWS_PER_BLOCK = 20
@@ -68,7 +67,6 @@ def _cell(value: object) -> str:
     return _WHITESPACE.sub(" ", str(value)).strip().replace("|", "\\|")
 
 
-@register(".csv")
 def load_csv(path: Path) -> ParsedDocument:
     text = read_text(path)
     try:
@@ -79,7 +77,6 @@ def load_csv(path: Path) -> ParsedDocument:
     return ParsedDocument(table_blocks(rows), loader="csv")
 
 
-@register(".xlsx")
 def load_xlsx(path: Path) -> ParsedDocument:
     workbook = load_workbook(path, read_only=True, data_only=True)
     blocks: list[Block] = []

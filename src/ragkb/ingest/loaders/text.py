@@ -6,11 +6,9 @@ from pathlib import Path
 
 from ragkb.ingest.encoding import read_text
 from ragkb.ingest.headings import blocks_from_lines, normalize_levels
-from ragkb.ingest.loaders import register
 from ragkb.models import ParsedDocument
 
 
-@register(".txt")
 def load_text(path: Path) -> ParsedDocument:
     blocks = blocks_from_lines(read_text(path).splitlines())
     return ParsedDocument(normalize_levels(blocks), loader="text")
