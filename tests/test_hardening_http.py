@@ -15,11 +15,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from server_live import live_server
+from stores import BACKENDS, backend_url
 from support import upload_folder
 
 from ragkb.config import Settings
@@ -245,17 +247,25 @@ def test_the_limit_caps_the_whole_request_not_only_each_file(small_limit: Settin
 # --- inputs that gave a 500, and what a 500 does to the connection (item 7) ----------------------
 
 
-def test_nul_and_control_characters_in_queries_are_searched_not_a_500(client: httpx.Client) -> None:
-    create_kb(client)
-    index_note(client)
-    for text in ("\x00", "VPN\x00gateway", "vpn \x00", '"\x00"', "\x01\x02 VPN \x7f", "NEAR(vpn\x00"):
-        search = client.post("/api/kbs/notes/search", json={"query": text})
-        assert search.status_code == 200, (text, search.text)
-        assert client.post("/api/kbs/notes/ask", json={"question": text}).status_code == 200, text
-        chat = client.post("/v1/chat/completions", json={"model": "kb:notes", "messages": [{"role": "user", "content": text}]})
-        assert chat.status_code == 200, (text, chat.text)
-    hits = client.post("/api/kbs/notes/search", json={"query": "VPN\x00gateway"}).json()["hits"]
-    assert hits and "vpn.example.org" in hits[0]["text"]
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_nul_and_control_characters_in_queries_are_searched_not_a_500(settings: Settings, tmp_path: Path, backend: str) -> None:
+    with backend_url(backend, tmp_path) as url:
+        configured = settings.model_copy(update={"database_url": url})
+        with live_server(configured) as server, httpx.Client(base_url=server, timeout=120) as client:
+            create_kb(client)
+            index_note(client)
+            for text in ("\x00", "VPN\x00gateway", "vpn \x00", '"\x00"', "\x01\x02 VPN \x7f", "NEAR(vpn\x00"):
+                search = client.post("/api/kbs/notes/search", json={"query": text})
+                assert search.status_code == 200, (text, search.text)
+                ask = client.post("/api/kbs/notes/ask", json={"question": text, "session": "nul"})
+                assert ask.status_code == 200, (text, ask.text)
+                chat = [{"role": "user", "content": text}]
+                answer = client.post("/v1/chat/completions", json={"model": "kb:notes", "messages": chat})
+                assert answer.status_code == 200, (text, answer.text)
+            hits = client.post("/api/kbs/notes/search", json={"query": "VPN\x00gateway"}).json()["hits"]
+            assert hits and "vpn.example.org" in hits[0]["text"]
+            glob = client.post("/api/kbs/notes/search", json={"query": "vpn", "filters": {"paths": ["vpn\x00*"]}})
+            assert glob.status_code == 400 and "NUL" in glob.json()["detail"], glob.text
 
 
 def test_ids_beyond_64_bits_are_a_422_not_a_500(client: httpx.Client) -> None:

@@ -22,6 +22,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _without_nul(value: object) -> object:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list | tuple):
+        return type(value)(_without_nul(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _without_nul(item) for key, item in value.items()}
+    return value
+
+
+def _postgres_text(connection, cursor, statement: str, parameters, context, executemany: bool):
+    """PostgreSQL text cannot hold a NUL (SQLite's can), and one in any value fails the whole
+    statement: a query or document text with one is stored and searched with U+FFFD instead."""
+    return statement, _without_nul(parameters)
+
+
 class Catalog:
     """One catalog database holding any number of knowledge bases."""
 
@@ -33,6 +49,7 @@ class Catalog:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         if self.engine.dialect.name == "postgresql":
+            event.listen(self.engine, "before_cursor_execute", _postgres_text, retval=True)
             with self.engine.begin() as connection:  # chunk_vector's column type; needs a superuser once
                 connection.execute(text("CREATE EXTENSION IF NOT EXISTS vector"))
         upgrade_schema(self.engine)

@@ -29,6 +29,8 @@ def check_tag(tag: str) -> str:
 def _glob_to_like(pattern: str) -> str:
     if any(c in pattern for c in "[]"):
         raise RagkbError(f"path filter {pattern!r}: character classes are not supported; use * and ?")
+    if "\x00" in pattern:  # no path holds one, and PostgreSQL text cannot
+        raise RagkbError(f"path filter {pattern!r}: file paths hold no NUL character; remove it")
     escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped.replace("*", "%").replace("?", "_")
 
