@@ -12,6 +12,7 @@ from ragkb.answer.answering import Answerer, echoes_instructions, is_refusal
 from ragkb.answer.chat import Conversation
 from ragkb.answer.citations import resolve
 from ragkb.answer.prompts import build_prompt
+from ragkb.answer.stream import TokenEvent, final_answer
 from ragkb.errors import RagkbError
 from ragkb.models import SearchHit
 
@@ -47,24 +48,24 @@ def kb(settings, tmp_path):
 
 def test_extractive_answer_quotes_and_cites_the_right_section(kb):
     answer = Answerer(kb, "extractive").ask("差旅报销的时限是多久？")
-    assert "三十日内" in answer.text and not answer.refused
+    assert "三十日内" in answer.answer and not answer.refused
     top = answer.citations[0]
     assert top.file.endswith("差旅报销办法.txt") and top.section == ["第二章 报销时限"] and "三十日内" in top.quote
-    assert "[1]" in answer.text
+    assert "[1]" in answer.answer
 
 
 def test_unrelated_question_is_refused_in_its_language(kb):
     english = Answerer(kb, "extractive").ask("Who won the football world cup in 1998?")
-    assert english.refused and english.text == "The knowledge base does not contain this information." and not english.citations
+    assert english.refused and english.answer == "The knowledge base does not contain this information." and not english.citations
     chinese = Answerer(kb, "extractive").ask("公司食堂几点开门？")
-    assert chinese.refused and "知识库中没有" in chinese.text
+    assert chinese.refused and "知识库中没有" in chinese.answer
 
 
 def test_embedded_model_answers_with_resolved_citations(kb):
     answerer = Answerer(kb, "llamacpp:smollm2")
-    streamed = []
-    answer = answerer.ask("What is the deadline for submitting travel expense claims?", on_token=streamed.append)
-    assert answer.citations, answer.text
+    events = list(answerer.stream("What is the deadline for submitting travel expense claims?"))
+    streamed, answer = [e.text for e in events if isinstance(e, TokenEvent)], final_answer(events)
+    assert answer.citations, answer.answer
     assert all(c.file.endswith("policy.md") for c in answer.citations)
     if answer.generator == "llamacpp:smollm2":
         assert "".join(streamed).strip()  # tokens really streamed from the model
@@ -106,8 +107,12 @@ def test_an_answer_that_repeats_its_instructions_is_replaced_by_quoted_sources()
     assert not echoes_instructions("Claims are due within 30 days [1].", instructions)
 
 
+def hit(chunk_id: int, text: str, file: str, section: list[str] | None = None) -> SearchHit:
+    return SearchHit(chunk_id=chunk_id, score=1.0, text=text, file=file, page=None, section=section or [], ordinal=0)
+
+
 def test_citations_to_numbers_not_in_the_context_are_dropped():
-    hits = [SearchHit(7, 1.0, "Claims are due within 30 days.", "/d/policy.md", None, ["Deadlines"], 0)]
+    hits = [hit(7, "Claims are due within 30 days.", "/d/policy.md", ["Deadlines"])]
     resolved = resolve("Claims are due within 30 days [1][4]. The moon is cheese [9].", hits)
     assert resolved.dropped == 2
     assert [c.number for c in resolved.citations] == [1] and "[4]" not in resolved.text and "[9]" not in resolved.text
@@ -116,7 +121,7 @@ def test_citations_to_numbers_not_in_the_context_are_dropped():
 
 
 def test_prompt_fits_the_token_budget(home):
-    hits = [SearchHit(i, 1.0, "word " * 200, f"/d/{i}.md", None, [], 0) for i in range(10)]
+    hits = [hit(i, "word " * 200, f"/d/{i}.md") for i in range(10)]
     count = lambda text: len(text.split())
     small = build_prompt("question?", hits, "en", home, count, budget=700)
     large = build_prompt("question?", hits, "en", home, count, budget=5000)
@@ -135,8 +140,8 @@ def test_openai_compatible_server_streams_and_gets_numbered_sources(kb, monkeypa
     with chat_server("Claims are due within 30 days after the trip [1].") as (url, requests):
         settings = Settings(home=kb.app_settings.home, openai_base_url=f"{url}/v1", openai_api_key="sk-test")
         kb.app_settings = settings
-        streamed = []
-        answer = Answerer(kb, "openai:qwen2.5-7b-instruct").ask("When are travel claims due?", on_token=streamed.append)
+        events = list(Answerer(kb, "openai:qwen2.5-7b-instruct").stream("When are travel claims due?"))
+    streamed, answer = [e.text for e in events if isinstance(e, TokenEvent)], final_answer(events)
     assert len(streamed) > 3 and answer.generator == "openai:qwen2.5-7b-instruct"
     assert answer.citations[0].file.endswith("policy.md") and not answer.citations[0].inferred
     sent = requests[0]
@@ -169,10 +174,10 @@ def test_unreachable_server_is_one_clear_error(kb):
 def test_conversation_follow_up_is_rewritten_and_persisted(kb):
     conversation = Conversation(kb, "trip", Answerer(kb, "extractive"))
     first = conversation.ask("差旅报销的时限是多久？")
-    assert "三十日" in first.text
+    assert "三十日" in first.answer
     follow_up = conversation.ask("那出国呢？")
     assert "差旅报销" in follow_up.query and follow_up.query != follow_up.question
-    assert "十五日" in follow_up.text
+    assert "十五日" in follow_up.answer
     reopened = Conversation(KnowledgeBase.open("hr", settings=kb.app_settings), "trip", Answerer(kb, "extractive"))
     assert [m["role"] for m in reopened.history()] == ["user", "assistant", "user", "assistant"]
 
@@ -206,4 +211,6 @@ def test_cli_ask_json_and_chat_history(kb, cli_env):
         text=True,
         check=True,
     )
-    assert [m["role"] for m in json.loads(history.stdout)["messages"]] == ["user", "assistant", "user", "assistant"]
+    stored = json.loads(history.stdout)
+    assert stored["name"] == "s1" and all(m["created_at"].endswith("Z") for m in stored["messages"])
+    assert [m["role"] for m in stored["messages"]] == ["user", "assistant", "user", "assistant"]

@@ -43,9 +43,9 @@ def test_first_release_catalog_is_upgraded_and_keeps_its_data(home, settings, cl
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 
-    assert [hit["chunk_id"] for hit in ragkb("search", "expense claims", "-k", "3")["results"]] == before
+    assert [hit["chunk_id"] for hit in ragkb("search", "expense claims", "-k", "3")["hits"]] == before
     write(docs / "visa.md", "# Visa\n\nApply for a business visa two weeks before departure.\n")
     ragkb("add", str(docs / "visa.md"), "--tag", "abroad")
-    tagged = ragkb("search", "visa", "-f", "tag=abroad")["results"]
+    tagged = ragkb("search", "visa", "-f", "tag=abroad")["hits"]
     assert tagged and all(hit["file"].endswith("visa.md") for hit in tagged)
     assert _revision(home / "ragkb.db") > FIRST_REVISION

@@ -36,13 +36,13 @@ def test_create_add_search_show_list_delete(cli_env, docs):
     assert "skipped 2 unchanged" in human
 
     result = json.loads(ragkb(cli_env, "search", "病假需要什么证明", "--kb", "notes", "-k", "2", "--json").stdout)
-    top = result["results"][0]
+    top = result["hits"][0]
     assert top["file"].endswith("请假制度.txt") and top["section"] == ["第二章 病假"] and "医院证明" in top["text"]
     for mode in ("sparse", "dense", "hybrid"):
         result = json.loads(
             ragkb(cli_env, "search", "how many days of annual leave", "--kb", "notes", "--mode", mode, "--json").stdout
         )
-        assert result["results"][0]["file"].endswith("leave.md"), mode
+        assert result["hits"][0]["file"].endswith("leave.md") and result["profile"]["mode"] == mode, mode
     text = ragkb(cli_env, "search", "annual leave", "--kb", "notes").stdout
     assert "leave.md" in text and "Annual leave" in text
 

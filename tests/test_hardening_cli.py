@@ -178,4 +178,4 @@ def test_chat_history_of_a_session_that_does_not_exist_is_an_error(cli_env, note
     result = ragkb(cli_env, "chat", "--kb", "notes", "--session", "typo", "--history", "--json", code=1)
     assert error_line(result).endswith("has no session 'typo'; it has: trip")
     stored = json.loads(ragkb(cli_env, "chat", "--kb", "notes", "--session", "trip", "--history", "--json").stdout)
-    assert stored == {"session": "trip", "messages": []}
+    assert stored == {"name": "trip", "messages": []}

@@ -116,7 +116,7 @@ def store_settings(request, tmp_path: Path) -> Iterator[Settings]:
 
 
 def finished(manager: JobManager, job: Job) -> dict:
-    return wait_until_finished(lambda j: manager.get(j).to_dict(), job.id)
+    return wait_until_finished(lambda j: manager.get(j).model_dump(), job.id)
 
 
 def test_only_the_newest_finished_jobs_are_kept(store_settings: Settings) -> None:
@@ -130,7 +130,7 @@ def test_only_the_newest_finished_jobs_are_kept(store_settings: Settings) -> Non
     restarted = JobManager(store_settings, keep=3)
     try:
         assert [restarted.get(job.id) is not None for job in jobs] == [False] * 3 + [True] * 3
-        assert restarted.get(jobs[-1].id).to_dict() == last
+        assert restarted.get(jobs[-1].id).model_dump() == last
     finally:
         restarted.stop()
 

@@ -69,11 +69,11 @@ def test_search_results_carry_file_section_and_scores(settings, docs):
     for mode in ("sparse", "dense", "hybrid"):
         top = kb.search("how do I factory reset the router", k=3, mode=mode)[0]
         assert top.file == str((docs / "router.md").resolve()), mode
-        assert top.heading_path == ["Router manual", "Factory reset"]
+        assert top.section == ["Router manual", "Factory reset"]
         assert mode in top.scores or mode == "hybrid"
     top = kb.search("报销需要哪些材料", k=1)[0]
     assert top.file.endswith("报销办法.txt")
-    assert top.heading_path == ["第三章 所需材料"]
+    assert top.section == ["第三章 所需材料"]
     assert "发票原件" in top.text
 
 
@@ -150,7 +150,7 @@ def test_bad_files_are_recorded_and_never_stop_the_others(settings, docs):
     (docs / "binary.txt").write_bytes(bytes(range(256)) * 20)
     kb = KnowledgeBase.create("notes", settings=settings)
     report = kb.add([docs, docs / "missing.md"])
-    failed = dict(report.failed)
+    failed = {f.path: f.error for f in report.failed}
     assert len(report.added) == 3
     assert set(failed) == {str((docs / n).resolve()) for n in ("empty.txt", "garbage.pdf", "binary.txt", "missing.md")}
     assert all("\n" not in message for message in failed.values())

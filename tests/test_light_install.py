@@ -42,7 +42,7 @@ def test_base_install_creates_adds_searches_and_answers_with_bm25(light_env):
 
     found = ragkb(light_env, "search", "VPN server address", "--kb", "light", "--json")
     assert found.returncode == 0, found.stderr
-    assert json.loads(found.stdout)["results"]
+    assert json.loads(found.stdout)["hits"]
 
     answered = ragkb(light_env, "ask", "差旅报销的时限是多久？", "--kb", "light")
     assert answered.returncode == 0, answered.stderr

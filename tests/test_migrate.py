@@ -121,7 +121,7 @@ def test_migrate_from_the_command_line(source, tmp_path, cli_env):
         text=True,
         check=True,
     )
-    assert json.loads(search.stdout)["results"][0]["file"].endswith("router.md")
+    assert json.loads(search.stdout)["hits"][0]["file"].endswith("router.md")
     same = subprocess.run(
         ["ragkb", "kb", "migrate", "notes", "--to", source.app_settings.store_url],
         env=env,

@@ -82,7 +82,7 @@ def test_a_session_name_round_trips_or_is_refused_in_one_line(settings: Settings
         assert kb.sessions() == []
         return
     Conversation(kb, name, Answerer(kb, "extractive"))
-    assert [session["name"] for session in kb.sessions()] == [name]
+    assert [session.name for session in kb.sessions()] == [name]
     assert kb.session_messages(name) == []
     assert kb.delete_session(name) and kb.sessions() == []
 

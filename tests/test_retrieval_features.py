@@ -169,10 +169,10 @@ def test_window_and_section_context_merge_neighbours_instead_of_repeating(settin
     write(tmp_path / "d" / "router.md", ROUTER)
     kb = sparse_kb(settings, tmp_path / "d", chunk_size=80, chunk_overlap=20)
     chunks = kb.search("reset button ten seconds status light blinks", k=3)
-    assert len(chunks) >= 2 and all(h.heading_path == ["Router manual", "Factory reset"] for h in chunks[:2])
+    assert len(chunks) >= 2 and all(h.section == ["Router manual", "Factory reset"] for h in chunks[:2])
 
     window = kb.search("reset button ten seconds status light blinks", options=SearchOptions(k=3, context="window"))
-    reset_hits = [h for h in window if h.heading_path[-1] == "Factory reset"]
+    reset_hits = [h for h in window if h.section[-1] == "Factory reset"]
     assert len(reset_hits) == 1  # neighbouring hits of one section became one
     merged = reset_hits[0].text
     assert "hold the reset button" in merged and "status light blinks" in merged
@@ -524,7 +524,7 @@ def test_hyde_searches_with_a_hypothetical_answer_embedded_as_a_passage(settings
         kb = KnowledgeBase.open("kb", settings=llm)
         result = kb.retrieve("start over from scratch", SearchOptions(k=1, hyde=True))
     assert result.queries[-1].startswith("Hold the reset button")
-    assert result.hits[0].heading_path[-1] == "Factory reset"
+    assert result.hits[0].section[-1] == "Factory reset"
 
 
 def test_llm_stages_need_an_llm_generator(printers):
@@ -538,7 +538,7 @@ def test_multi_query_with_the_bundled_smollm2(settings, tmp_path):
     result = kb.retrieve("How do I restore factory settings?", SearchOptions(k=3, multi_query=2, generator="llamacpp:smollm2"))
     assert result.queries[0] == "How do I restore factory settings?" and len(result.queries) <= 3
     assert len(set(result.queries)) == len(result.queries)
-    assert result.hits[0].heading_path[-1] == "Factory reset" and result.timings["expansion"] > 0
+    assert result.hits[0].section[-1] == "Factory reset" and result.timings["expansion"] > 0
 
 
 # --- profiles, the answerer, the CLI ---------------------------------------------------------
@@ -568,15 +568,16 @@ def test_cli_tags_filters_profiles_and_overrides(cli_env, library):
     ragkb(cli_env, "add", str(library / "notes"), "--kb", "lib", "--tag", "notes")
     ragkb(cli_env, "add", str(library / "guides"), "--kb", "lib")
     tagged = json.loads(ragkb(cli_env, "search", "reset", "--kb", "lib", "-k", "10", "-f", "tag=notes", "--json").stdout)
-    assert sorted(Path(r["file"]).name for r in tagged["results"]) == ["old.txt", "reset.txt"]
+    assert sorted(Path(r["file"]).name for r in tagged["hits"]) == ["old.txt", "reset.txt"]
     dated = ragkb(cli_env, "search", "reset", "--kb", "lib", "-f", "tag=notes", "-f", "before=2021-01-01", "--json").stdout
-    assert [Path(r["file"]).name for r in json.loads(dated)["results"]] == ["old.txt"]
+    assert [Path(r["file"]).name for r in json.loads(dated)["hits"]] == ["old.txt"]
 
     ragkb(cli_env, "kb", "profile", "lib", "diverse", "--set", "mmr_lambda=0.4", "--set", "context=window")
     listed = json.loads(ragkb(cli_env, "kb", "profile", "lib", "--json").stdout)
     assert listed["diverse"]["mmr_lambda"] == 0.4 and {"default", "fast", "accurate"} <= set(listed)
     used = json.loads(ragkb(cli_env, "search", "reset", "--kb", "lib", "-p", "diverse", "--json").stdout)
-    assert used["profile"] == "diverse" and {"mmr", "context"} <= set(used["timings"])
+    assert used["profile"]["mmr_lambda"] == 0.4 and used["profile"]["context"] == "window"
+    assert {"mmr", "context"} <= set(used["timings"])
     ragkb(cli_env, "kb", "profile", "lib", "default", "--set", "coverage=0", "--set", "proximity=0.3")
     reset = json.loads(ragkb(cli_env, "kb", "profile", "lib", "default", "--reset", "--set", "min_score=0.1", "--json").stdout)
     assert reset["default"] == builtin_profiles()["default"].model_copy(update={"min_score": 0.1}).model_dump()

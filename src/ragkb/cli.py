@@ -5,21 +5,24 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from typer.core import TyperGroup
 
+from ragkb.answer.stream import AnswerEvent, FinalEvent, QueryEvent, TokenEvent, final_answer, reconcile
 from ragkb.config import KBSettings, Language
 from ragkb.errors import RagkbError
 from ragkb.extras import require
 from ragkb.kb import KnowledgeBase
+from ragkb.models import SearchHit, Session
 from ragkb.profiles import SearchMode
 
 console = Console()
@@ -51,6 +54,12 @@ JsonOption = Annotated[bool, typer.Option("--json", help="print JSON for machine
 
 
 def print_json(data: Any) -> None:
+    """JSON on stdout; a result model (:mod:`ragkb.models`) as its ``model_dump(mode="json")``, the
+    shape the HTTP API serves."""
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    elif isinstance(data, list):
+        data = [item.model_dump(mode="json") if isinstance(item, BaseModel) else item for item in data]
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
@@ -98,7 +107,7 @@ def kb_create(
     """Create a knowledge base; its settings are stored with it."""
     if exist_ok and name in {kb.name for kb in KnowledgeBase.list()}:
         kb = KnowledgeBase.open(name)
-        print_json(kb.to_dict()) if as_json else console.print(f"knowledge base [bold]{name}[/] exists")
+        print_json(kb.info()) if as_json else console.print(f"knowledge base [bold]{name}[/] exists")
         return
     values: dict[str, Any] = {"language": language, **parse_assignments(set_)}
     for key, value in {"embedder": embedder, "chunk_size": chunk_size, "chunk_overlap": chunk_overlap}.items():
@@ -106,7 +115,7 @@ def kb_create(
             values[key] = value
     kb = KnowledgeBase.create(name, description=description, kb_settings=KBSettings.model_validate(values))
     if as_json:
-        print_json(kb.to_dict())
+        print_json(kb.info())
     else:
         console.print(
             f"created knowledge base [bold]{name}[/] ({kb.settings.embedder}, chunks of {kb.settings.chunk_size} chars)"
@@ -116,7 +125,7 @@ def kb_create(
 @kb_app.command("list")
 def kb_list(as_json: JsonOption = False) -> None:
     """List knowledge bases with their file and chunk counts."""
-    kbs = [kb.to_dict() for kb in KnowledgeBase.list()]
+    kbs = [kb.info() for kb in KnowledgeBase.list()]
     if as_json:
         print_json(kbs)
         return
@@ -125,14 +134,7 @@ def kb_list(as_json: JsonOption = False) -> None:
         return
     table = Table("name", "files", "failed", "chunks", "embedder", "description")
     for kb in kbs:
-        table.add_row(
-            kb["name"],
-            str(kb["files"]),
-            str(kb["failed_files"]),
-            str(kb["chunks"]),
-            kb["settings"]["embedder"],
-            kb["description"],
-        )
+        table.add_row(kb.name, str(kb.files), str(kb.failed_files), str(kb.chunks), kb.settings.embedder, kb.description)
     console.print(table)
 
 
@@ -140,17 +142,16 @@ def kb_list(as_json: JsonOption = False) -> None:
 def kb_show(name: str, as_json: JsonOption = False) -> None:
     """Show a knowledge base's settings and files, with status and errors."""
     kb = KnowledgeBase.open(name)
-    files = [f.to_dict() for f in kb.files()]
+    info, files = kb.info(), kb.files()
     if as_json:
-        print_json({**kb.to_dict(), "file_list": files})
+        print_json({**info.model_dump(mode="json"), "file_list": [f.model_dump(mode="json") for f in files]})
         return
-    info = kb.to_dict()
-    console.print(f"[bold]{name}[/] {info['description']}")
-    console.print(f"{info['files']} files ({info['failed_files']} failed), {info['chunks']} chunks")
-    console.print("settings: " + ", ".join(f"{k}={v}" for k, v in info["settings"].items()))
+    console.print(f"[bold]{name}[/] {info.description}")
+    console.print(f"{info.files} files ({info.failed_files} failed), {info.chunks} chunks")
+    console.print("settings: " + ", ".join(f"{k}={v}" for k, v in info.settings.model_dump().items()))
     table = Table("file", "status", "chunks", "version", "error")
     for f in files:
-        table.add_row(f["path"], f["status"], str(f["chunks"]), str(f["version"]), f["error"] or "")
+        table.add_row(f.path, f.status, str(f.chunks), str(f.version), f.error or "")
     console.print(table)
 
 
@@ -242,12 +243,12 @@ def kb_migrate(
     with progress_bar(hidden=as_json) as progress:
         task = progress.add_task("copying files", total=None)
         copied = kb.migrate(to, progress=lambda done, total: progress.update(task, completed=done, total=total))
-    info, where = copied.to_dict(), redact(to)
+    info, where = copied.info(), redact(to)
     if as_json:
-        print_json({**info, "store": where})
+        print_json({**info.model_dump(mode="json"), "store": where})
     else:
         console.print(
-            f"copied [bold]{name}[/] ({info['files']} files, {info['chunks']} chunks) to {where}; "
+            f"copied [bold]{name}[/] ({info.files} files, {info.chunks} chunks) to {where}; "
             f"use it with RAGKB_DATABASE_URL={where}",
             highlight=False,
         )
@@ -275,10 +276,10 @@ def add(
 
         report = knowledge_base.add(paths, force=force, sync=sync, progress=advance, tags=tag)
     if as_json:
-        print_json(report.to_dict())
+        print_json(report)
     else:
-        for path, error in report.failed:
-            err_console.print(f"[red]failed[/] {error}", highlight=False, soft_wrap=True)
+        for failed in report.failed:
+            err_console.print(f"[red]failed[/] {failed.error}", highlight=False, soft_wrap=True)
         console.print(
             f"added {len(report.added)}, updated {len(report.updated)}, skipped {len(report.skipped)} unchanged, "
             f"removed {len(report.removed)}, failed {len(report.failed)}; {report.chunks} chunks written"
@@ -305,9 +306,9 @@ def remove(
 # --- search -----------------------------------------------------------------------------------
 
 
-def format_location(hit) -> str:
+def format_location(hit: SearchHit) -> str:
     where = hit.file + (f" p.{hit.page}" if hit.page else "")
-    return where + (f" § {hit.section}" if hit.heading_path else "")
+    return where + (f" § {' > '.join(hit.section)}" if hit.section else "")
 
 
 ProfileOption = Annotated[str | None, typer.Option("--profile", "-p", help="retrieval profile: default, fast, accurate, ...")]
@@ -347,17 +348,7 @@ def search(
     result = KnowledgeBase.open(kb).retrieve(query, options)
     hits = result.hits
     if as_json:
-        print_json(
-            {
-                "query": query,
-                "mode": result.profile.mode,
-                "profile": options.profile or "default",
-                "results": [hit.to_dict() for hit in hits],
-                "searched": result.queries,
-                "timings": result.timings,
-                "dense_weight": result.dense_weight,
-            }
-        )
+        print_json(result)
         return
     stages = ", ".join(f"{stage} {seconds * 1000:.0f} ms" for stage, seconds in result.timings.items())
     fusion = "" if result.dense_weight is None else f", dense weight {result.dense_weight:.2f}"
@@ -381,15 +372,20 @@ GeneratorOption = Annotated[
 ]
 
 
-def print_answer(answer, streamed: bool) -> None:
-    """The answer (unless it was streamed already), then the numbered sources it cites."""
-    if not streamed:
-        console.print(answer.text, highlight=False)
-    else:
-        console.print()
-        if answer.fallback_from is not None:
-            console.print("[yellow](that answer cites no source; quoting the sources instead:)[/]")
-            console.print(answer.text, highlight=False)
+def show_answer(question: str, events: Iterator[AnswerEvent]) -> None:
+    """Print an answer as it streams (:func:`ragkb.answer.stream.reconcile`): the query searched
+    if the conversation rewrote the question, the text, then the numbered sources it cites."""
+    for event in reconcile(events):
+        if isinstance(event, QueryEvent) and event.query != question:
+            err_console.print(f"[dim](searched for: {event.query})[/]", highlight=False)
+        elif isinstance(event, TokenEvent):
+            console.print(event.text, end="", highlight=False, markup=False)
+        elif isinstance(event, FinalEvent):
+            answer, replaced = event.answer, event.replaces_stream
+    console.print()
+    if replaced:
+        console.print("[yellow](that answer cites no source; quoting the sources instead:)[/]")
+        console.print(answer.answer, highlight=False)
     if answer.dropped_citations:
         err_console.print(
             f"[yellow]{answer.dropped_citations} citation(s) dropped: not among the sources or not supported by them[/]"
@@ -406,13 +402,6 @@ def print_answer(answer, streamed: bool) -> None:
             console.print(f"    “{citation.quote[:200]}”", highlight=False)
     elif not answer.refused:
         console.print("[yellow](the answer cites no source)[/]")
-
-
-def _token_printer(as_json: bool):
-    def on_token(piece: str) -> None:
-        console.print(piece, end="", highlight=False, markup=False)
-
-    return None if as_json else on_token
 
 
 @app.command("ask")
@@ -432,27 +421,23 @@ def ask(
 
     options = search_options(k, profile, filter_, set_, min_score)
     answerer = Answerer(KnowledgeBase.open(kb), generator, k=k, options=options)
-    answer = answerer.ask(question, on_token=_token_printer(as_json))
-    if as_json:
-        print_json(answer.to_dict())
-    else:
-        print_answer(answer, streamed=True)
+    events = answerer.stream(question)
+    print_json(final_answer(events)) if as_json else show_answer(question, events)
 
 
 def print_history(kb: KnowledgeBase, session: str, as_json: bool) -> None:
     """A stored conversation's messages; an unknown session is an error (looking must not create it)."""
     messages = kb.session_messages(session)
     if messages is None:
-        names = [stored["name"] for stored in kb.sessions()]
+        names = [stored.name for stored in kb.sessions()]
         known = f"it has: {', '.join(names[:10])}" if names else "it has none yet"
         raise RagkbError(f"knowledge base '{kb.name}' has no session '{session}'; {known}")
     if as_json:
-        renamed = [{("at" if key == "created_at" else key): value for key, value in m.items()} for m in messages]
-        print_json({"session": session, "messages": renamed})
+        print_json(Session(name=session, messages=messages))
         return
     for m in messages:
-        who = "[bold]you[/]" if m["role"] == "user" else "[bold]ragkb[/]"
-        console.print(f"{who}: {m['content']}", highlight=False)
+        who = "[bold]you[/]" if m.role == "user" else "[bold]ragkb[/]"
+        console.print(f"{who}: {m.content}", highlight=False)
 
 
 @app.command("chat")
@@ -481,14 +466,12 @@ def chat(
             break
         if not line.strip():
             continue
-        answer = conversation.ask(line.strip(), on_token=_token_printer(as_json))
-        if as_json:
-            sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False, default=str) + "\n")
+        events = conversation.stream(line.strip())
+        if as_json:  # one line per answer
+            sys.stdout.write(json.dumps(final_answer(events).model_dump(mode="json"), ensure_ascii=False) + "\n")
             sys.stdout.flush()
         else:
-            if answer.query != answer.question:
-                err_console.print(f"[dim](searched for: {answer.query})[/]", highlight=False)
-            print_answer(answer, streamed=True)
+            show_answer(line.strip(), events)
 
 
 # --- evaluation -------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,6 @@ from ragkb.index.stores.copy import CopyProgress, copy_knowledge_base
 from ragkb.index.tokenize import tokenize
 from ragkb.ingest.pipeline import (
     Ingestor,
-    IngestReport,
     ProgressCallback,
     Source,
     collect_files,
@@ -30,33 +28,27 @@ from ragkb.ingest.pipeline import (
     file_source,
     removed_paths,
 )
-from ragkb.models import Chunk, ParsedDocument, SearchHit
+from ragkb.models import (
+    Chunk,
+    FileInfo,
+    IngestReport,
+    KBInfo,
+    Message,
+    ParsedDocument,
+    SearchHit,
+    SearchResult,
+    SessionSummary,
+)
 from ragkb.names import check_name, storable
 from ragkb.profiles import SearchMode, SearchOptions
 from ragkb.retrieve.confidence import background_sample
 from ragkb.retrieve.filters import set_tags
 from ragkb.retrieve.fusion import FUSIONS
-from ragkb.retrieve.pipeline import SearchResult
 from ragkb.retrieve.pipeline import search as run_search
 from ragkb.uploads import adopt_legacy_uploads, remove_upload_folder
 
 CANDIDATES = 100
 """How many results each retriever contributes to fusion (at least; more when k is larger)."""
-
-
-@dataclass
-class FileInfo:
-    id: int
-    path: str
-    status: str
-    chunks: int
-    size: int
-    version: int
-    loader: str
-    error: str | None
-
-    def to_dict(self) -> dict:
-        return self.__dict__.copy()
 
 
 class KnowledgeBase:
@@ -313,7 +305,7 @@ class KnowledgeBase:
                     text=chunk.text,
                     file=path,
                     page=chunk.page,
-                    heading_path=list(chunk.heading_path or []),
+                    section=list(chunk.heading_path or []),
                     ordinal=chunk.ordinal,
                     char_start=chunk.char_start,
                     char_end=chunk.char_end,
@@ -332,7 +324,19 @@ class KnowledgeBase:
     def files(self) -> list[FileInfo]:
         with self.catalog.session() as session:
             rows = session.scalars(select(FileRow).where(FileRow.kb_id == self.id).order_by(FileRow.path)).all()
-        return [FileInfo(r.id, r.path, r.status, r.chunk_count, r.size, r.version, r.loader, r.last_error) for r in rows]
+        return [
+            FileInfo(
+                id=r.id,
+                path=r.path,
+                status=r.status,
+                chunks=r.chunk_count,
+                size=r.size,
+                version=r.version,
+                loader=r.loader,
+                error=r.last_error,
+            )
+            for r in rows
+        ]
 
     def file(self, file_id: int) -> FileInfo | None:
         """One file of this KB by its id; ``None`` if this KB has no such file."""
@@ -361,8 +365,9 @@ class KnowledgeBase:
             chunks = session.scalar(select(func.count()).select_from(ChunkRow).where(ChunkRow.kb_id == self.id))
         return {"files": files, "failed_files": failed, "chunks": chunks}
 
-    def to_dict(self) -> dict:
-        return {"name": self.name, "description": self.description, "settings": self.settings.model_dump(), **self.stats()}
+    def info(self) -> KBInfo:
+        """The KB's name, description, settings and counts of files, failed files and chunks."""
+        return KBInfo(name=self.name, description=self.description, settings=self.settings, **self.stats())
 
     def update(self, *, description: str | None = None, settings: dict | None = None) -> None:
         """Change the description and some settings. New chunking settings and ``embedder_languages``
@@ -386,7 +391,7 @@ class KnowledgeBase:
 
     # --- conversations ---------------------------------------------------------------------
 
-    def sessions(self) -> list[dict]:
+    def sessions(self) -> list[SessionSummary]:
         """Stored conversations, most recently used first, with their message counts."""
         with self.catalog.session() as session:
             rows = session.execute(
@@ -396,9 +401,9 @@ class KnowledgeBase:
                 .group_by(ChatSessionRow.id)
                 .order_by(ChatSessionRow.updated_at.desc(), ChatSessionRow.id.desc())
             ).all()
-        return [{"name": r.name, "created_at": r.created_at, "updated_at": r.updated_at, "messages": n} for r, n in rows]
+        return [SessionSummary(name=r.name, created_at=r.created_at, updated_at=r.updated_at, messages=n) for r, n in rows]
 
-    def session_messages(self, name: str) -> list[dict] | None:
+    def session_messages(self, name: str) -> list[Message] | None:
         """A conversation's messages, oldest first; ``None`` if there is no such session."""
         if not storable(name):
             return None
@@ -410,7 +415,7 @@ class KnowledgeBase:
                 return None
             rows = session.scalars(select(MessageRow).where(MessageRow.session_id == session_id).order_by(MessageRow.id))
             return [
-                {"role": m.role, "content": m.content, "query": m.query, "citations": m.citations, "created_at": m.created_at}
+                Message(role=m.role, content=m.content, query=m.query, citations=m.citations, created_at=m.created_at)
                 for m in rows
             ]
 

@@ -1,9 +1,24 @@
-"""Plain data passed between the stages: loaders → chunker → index → retrieval."""
+"""Data passed between the layers.
+
+The dataclasses (:class:`Block`, :class:`ParsedDocument`, :class:`Chunk`) stay inside ingestion:
+loaders → chunker → index. The pydantic models are results that leave ragkb: the Python API
+returns them, ``--json`` prints their ``model_dump(mode="json")`` and the HTTP API serves them (its
+OpenAPI schema is made from them), so a field has one name everywhere. Numbers arrive as numpy
+floats from scoring; the models make them plain floats.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, Field, computed_field
+
+from ragkb.config import KBSettings
+from ragkb.profiles import RetrievalProfile
 
 BlockKind = Literal["heading", "paragraph", "table", "code"]
 
@@ -27,7 +42,7 @@ class Block:
 class ParsedDocument:
     blocks: list[Block]
     loader: str
-    metadata: dict = field(default_factory=dict)
+    metadata: dict = dataclass_field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -46,33 +61,165 @@ class Chunk:
     char_end: int
 
 
-@dataclass
-class SearchHit:
+FilePath = Annotated[
+    str,
+    Field(
+        description="the file's path; over HTTP its upload name, or its path below the folder the KB's files on the server "
+        "were added from (a document added from Python: its source id)"
+    ),
+]
+
+
+def source_label(file: str, page: int | None, section: list[str]) -> str:
+    """``name.pdf, p. 3, 第一章 > 第二条``: how a source is shown to the model and the user."""
+    label = Path(file).name
+    if page:
+        label += f", p. {page}"
+    if section:
+        label += ", " + " > ".join(section)
+    return label
+
+
+class Passage(BaseModel):
+    """A chunk's text and its place: file, page, section (its headings, outermost first), offsets."""
+
     chunk_id: int
-    score: float
-    text: str
-    file: str
+    file: FilePath
     page: int | None
-    heading_path: list[str]
-    ordinal: int
+    section: list[str]
+    ordinal: int = Field(description="the chunk's position in its file, from 0")
     char_start: int = 0
     char_end: int = 0
-    scores: dict[str, float] = field(default_factory=dict)
+    text: str
 
+
+class SearchHit(Passage):
+    score: float
+    scores: dict[str, float] = Field(default_factory=dict, description="each stage's score (sparse, dense, rerank, ...)")
+
+
+class SearchResult(BaseModel):
+    hits: list[SearchHit]
+    profile: RetrievalProfile = Field(description="the retrieval profile that ran, with this request's overrides")
+    queries: list[str] = Field(
+        description="every text searched: the query, then the generator's phrasings and hypothetical answer"
+    )
+    timings: dict[str, float] = Field(default_factory=dict, description="seconds per stage")
+    dense_weight: float | None = Field(
+        None, description="the embedder's share in the query's hybrid fusion (null: BM25 or the embedder alone ranked it)"
+    )
+
+
+class FailedFile(BaseModel):
+    path: FilePath
+    error: str
+
+
+class IngestReport(BaseModel):
+    added: list[str] = Field(default_factory=list)
+    updated: list[str] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list, description="unchanged since they were last indexed")
+    removed: list[str] = Field(default_factory=list)
+    failed: list[FailedFile] = Field(default_factory=list)
+    chunks: int = Field(0, description="chunks written")
+
+
+class FileInfo(BaseModel):
+    id: int
+    path: FilePath
+    status: str = Field(description="indexed | failed")
+    chunks: int
+    size: int
+    version: int = Field(description="how many times the file was indexed")
+    loader: str
+    error: str | None
+
+    @computed_field  # type: ignore[prop-decorator]
     @property
-    def section(self) -> str:
-        return " > ".join(self.heading_path)
+    def name(self) -> str:
+        return Path(self.path).name
 
-    def to_dict(self) -> dict:
-        return {
-            "chunk_id": self.chunk_id,
-            "score": self.score,
-            "file": self.file,
-            "page": self.page,
-            "section": self.heading_path,
-            "ordinal": self.ordinal,
-            "char_start": self.char_start,
-            "char_end": self.char_end,
-            "scores": self.scores,
-            "text": self.text,
-        }
+
+class KBInfo(BaseModel):
+    name: str
+    description: str
+    settings: KBSettings
+    files: int
+    failed_files: int
+    chunks: int
+
+
+JobState = Literal["queued", "running", "done", "failed"]
+
+
+class Job(BaseModel):
+    """An ingestion job of the HTTP API: files done of total, then the report or the error."""
+
+    id: str
+    kb: str
+    state: JobState = "queued"
+    done: int = 0
+    total: int = 0
+    current: str | None = Field(None, description="the file being indexed")
+    report: IngestReport | None = None
+    error: str | None = None
+
+
+class Citation(BaseModel):
+    number: int = Field(description="the [n] marker in the answer")
+    file: FilePath
+    page: int | None
+    section: list[str]
+    quote: str = Field(description="the source's sentence that best supports the cited sentence")
+    chunk_id: int
+    inferred: bool = Field(False, description="the answer had no marker there; ragkb matched the sentence to this source")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def label(self) -> str:
+        return source_label(self.file, self.page, self.section)
+
+
+class Answer(BaseModel):
+    question: str
+    query: str = Field(description="what was searched: the question, rewritten with the conversation's history")
+    answer: str
+    citations: list[Citation]
+    dropped_citations: int = Field(description="markers removed: not among the sources or not supported by them")
+    refused: bool
+    generator: str
+    retrieved: list[SearchHit] = Field(default_factory=list)
+    timings: dict[str, float] = Field(default_factory=dict, description="seconds per stage")
+    fallback_from: str | None = Field(
+        None, description="the generator's answer, when it cited nothing and the extractive answer replaced it"
+    )
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+"""The catalog stores UTC without a zone; results say so (ISO 8601 ending in ``Z``)."""
+
+
+class SessionSummary(BaseModel):
+    """A stored conversation with its number of messages."""
+
+    name: str
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    messages: int
+
+
+class Message(BaseModel):
+    role: str = Field(description="user | assistant")
+    content: str
+    query: str | None = Field(description="what a user's question searched")
+    citations: list[Citation]
+    created_at: UtcDatetime
+
+
+class Session(BaseModel):
+    name: str
+    messages: list[Message]

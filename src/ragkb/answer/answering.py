@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Generator
 from pathlib import Path
 
-from ragkb.answer.citations import Citation, resolve
+from ragkb.answer.citations import resolve
 from ragkb.answer.extractive import evidence, extract_answer
 from ragkb.answer.prompts import REFUSALS, Prompt, build_prompt, load_template
+from ragkb.answer.stream import AnswerEvent, FinalEvent, QueryEvent, TokenEvent, final_answer
 from ragkb.index.language import detect_language
 from ragkb.index.tokenize import tokenize
 from ragkb.kb import KnowledgeBase
 from ragkb.llms import create_generator
-from ragkb.models import SearchHit
+from ragkb.models import Answer, SearchHit
 from ragkb.profiles import SearchOptions
 
 MIN_TERM_COVERAGE = 0.5
@@ -22,44 +22,13 @@ MIN_DENSE_SIMILARITY = 0.45
 HISTORY_SHARE = 0.25
 """At most this share of the context window goes to earlier turns of a conversation."""
 
-TokenCallback = Callable[[str], None]
-
-
-@dataclass
-class Answer:
-    question: str
-    query: str
-    text: str
-    citations: list[Citation]
-    dropped_citations: int
-    refused: bool
-    generator: str
-    retrieved: list[SearchHit] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    fallback_from: str | None = None
-    """The generator's answer, when it cited nothing and the extractive answer replaced it."""
-
-    def to_dict(self) -> dict:
-        return {
-            "question": self.question,
-            "query": self.query,
-            "answer": self.text,
-            "citations": [c.to_dict() for c in self.citations],
-            "dropped_citations": self.dropped_citations,
-            "refused": self.refused,
-            "generator": self.generator,
-            "retrieved": [hit.to_dict() for hit in self.retrieved],
-            "timings": self.timings,
-            "fallback_from": self.fallback_from,
-        }
-
 
 def relevant(question: str, hit: SearchHit, weights: dict[str, float], dense_languages: set[str]) -> bool:
     """Whether a hit plausibly answers the question: it holds at least half the question's terms,
     weighted by IDF (counting its file name and section) — so a question whose rare key term is
     nowhere in the KB is not answered from its common words — or the embedder, in a language it
     knows, finds it close."""
-    context = set(tokenize(" ".join([Path(hit.file).stem, *hit.heading_path, hit.text])))
+    context = set(tokenize(" ".join([Path(hit.file).stem, *hit.section, hit.text])))
     total = sum(weights.values())
     if total and sum(w for term, w in weights.items() if term in context) / total >= MIN_TERM_COVERAGE:
         return True
@@ -119,12 +88,20 @@ class Answerer:
         looks_right = 0 < len(rewritten) <= 3 * len(fallback) and detect_language(rewritten) == language
         return rewritten if looks_right else fallback
 
-    def ask(self, question: str, history: list[dict[str, str]] | None = None, on_token: TokenCallback | None = None) -> Answer:
+    def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
+        """The final answer (:meth:`stream` without its events)."""
+        return final_answer(self.stream(question, history))
+
+    def stream(self, question: str, history: list[dict[str, str]] | None = None) -> Generator[AnswerEvent, None, None]:
+        """The answer as it is made (:mod:`ragkb.answer.stream`): the retrieval query, each piece the
+        model generates, then the final answer, whose text may differ from those pieces. Closing the
+        iterator stops the generation."""
         history = history or []
         timings: dict[str, float] = {}
         started = time.perf_counter()
         query = self.rewrite(question, history)
         timings["rewrite"] = time.perf_counter() - started
+        yield QueryEvent(query=query)
 
         started = time.perf_counter()
         result = self.kb.retrieve(query, self.options)
@@ -137,9 +114,11 @@ class Answerer:
 
         language = detect_language(question)
         if not usable:
-            return self._finish(question, query, REFUSALS[language], [], True, retrieved, timings, on_token)
+            yield FinalEvent(answer=self._finish(question, query, REFUSALS[language], [], True, retrieved, timings))
+            return
         if self.generator is None or language not in self.generator.languages:
-            return self._extractive(question, query, usable, retrieved, timings, on_token)
+            yield FinalEvent(answer=self._extractive(question, query, usable, retrieved, timings))
+            return
 
         started = time.perf_counter()
         prompt = self.prompt(question, query, usable, history)
@@ -148,19 +127,17 @@ class Answerer:
         pieces: list[str] = []
         for piece in self.generator.stream(prompt.messages, max_tokens=self.max_answer_tokens):
             pieces.append(piece)
-            if on_token:
-                on_token(piece)
+            yield TokenEvent(text=piece)
         text = "".join(pieces).strip()
         timings["generation"] = time.perf_counter() - started
         refused = is_refusal(text, language)
-        answer = self._finish(question, query, text, prompt.sources, refused, retrieved, timings, None)
+        answer = self._finish(question, query, text, prompt.sources, refused, retrieved, timings)
         if not answer.refused and (not answer.citations or echoes_instructions(text, prompt.messages[0]["content"])):
             # Nothing in the model's answer is supported by a source, or it repeats its
             # instructions (tiny models do): quote the sources instead.
-            fallback = self._extractive(question, query, usable, retrieved, timings, None)
-            fallback.fallback_from = answer.text
-            return fallback
-        return answer
+            fallback = self._extractive(question, query, usable, retrieved, timings)
+            answer = fallback.model_copy(update={"fallback_from": answer.answer})
+        yield FinalEvent(answer=answer)
 
     def prompt(self, question: str, query: str, hits: list[SearchHit], history: list[dict[str, str]]) -> Prompt:
         """The generator's messages: the sources that fit its window and the history's share of it."""
@@ -176,14 +153,13 @@ class Answerer:
             history=self._trim_history(history, int(window * HISTORY_SHARE)),
         )
 
-    def _extractive(self, question, query, usable, retrieved, timings, on_token) -> Answer:
+    def _extractive(self, question, query, usable, retrieved, timings) -> Answer:
         started = time.perf_counter()
         text = extract_answer(query, usable)
         timings["generation"] = timings.get("generation", 0) + time.perf_counter() - started
         language = detect_language(question)
-        answer = self._finish(question, query, text or REFUSALS[language], usable, not text, retrieved, timings, on_token)
-        answer.generator = "extractive"
-        return answer
+        answer = self._finish(question, query, text or REFUSALS[language], usable, not text, retrieved, timings)
+        return answer.model_copy(update={"generator": "extractive"})
 
     def _trim_history(self, history: list[dict[str, str]], budget: int) -> list[dict[str, str]]:
         """The most recent turns that fit in ``budget`` tokens, oldest first."""
@@ -197,14 +173,12 @@ class Answerer:
             used += cost
         return kept
 
-    def _finish(self, question, query, text, sources, refused, retrieved, timings, on_token) -> Answer:
-        if on_token:
-            on_token(text)
+    def _finish(self, question, query, text, sources, refused, retrieved, timings) -> Answer:
         resolved = resolve(text, sources) if not refused else None
         return Answer(
             question=question,
             query=query,
-            text=resolved.text if resolved else text,
+            answer=resolved.text if resolved else text,
             citations=resolved.citations if resolved else [],
             dropped_citations=resolved.dropped if resolved else 0,
             refused=refused,

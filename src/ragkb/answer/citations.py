@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ragkb.answer.prompts import source_label
 from ragkb.index.tokenize import tokenize
-from ragkb.models import SearchHit
+from ragkb.models import Citation, SearchHit
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
 SENTENCE = re.compile(r"[^\n]+?(?:[。！？!?；;]|\.(?=\s|\[|$)|$)(?:\s*\[\d{1,3}\])*", re.MULTILINE)
@@ -23,24 +22,6 @@ SUPPORT_THRESHOLD = 0.6
 MIN_MARKED_SUPPORT = 0.3
 """A sentence marked [n] must share at least this share of its words with source n, else the
 marker is dropped as unsupported: tiny models put markers on sentences they made up."""
-
-
-@dataclass
-class Citation:
-    number: int
-    file: str
-    page: int | None
-    section: list[str]
-    quote: str
-    chunk_id: int
-    inferred: bool = False
-
-    @property
-    def label(self) -> str:
-        return source_label(self.file, self.page, self.section)
-
-    def to_dict(self) -> dict:
-        return {**self.__dict__, "label": self.label}
 
 
 @dataclass
@@ -98,12 +79,12 @@ def resolve(answer: str, sources: list[SearchHit]) -> ResolvedAnswer:
             if number not in cited:
                 hit = sources[number - 1]
                 cited[number] = Citation(
-                    number,
-                    hit.file,
-                    hit.page,
-                    hit.heading_path,
-                    best_quote(hit, sentence),
-                    hit.chunk_id,
+                    number=number,
+                    file=hit.file,
+                    page=hit.page,
+                    section=hit.section,
+                    quote=best_quote(hit, sentence),
+                    chunk_id=hit.chunk_id,
                     inferred=(sentence, number) in inferred_markers,
                 )
     for sentence, number in inferred_markers:

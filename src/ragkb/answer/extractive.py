@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 from ragkb.answer.citations import split_sentences
 from ragkb.index.tokenize import tokenize
@@ -52,7 +51,7 @@ def scored_passages(question: str, sources: list[SearchHit]) -> list[tuple[float
     if not wanted:
         return scored
     for number, hit in enumerate(sources, start=1):
-        section = set(tokenize(" ".join(hit.heading_path)))
+        section = set(tokenize(" ".join(hit.section)))
         for passage in _candidates(hit):
             tokens = set(tokenize(passage))
             coverage = len(wanted & tokens) / len(wanted)
@@ -86,4 +85,4 @@ def evidence(question: str, hit: SearchHit, limit: int = 2) -> SearchHit:
     if not best:
         return hit
     best.sort(key=hit.text.find)
-    return replace(hit, text="\n".join(best))
+    return hit.model_copy(update={"text": "\n".join(best)})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-from ragkb.models import SearchHit
+from ragkb.models import SearchHit, source_label
 
 REFUSALS = {
     "en": "The knowledge base does not contain this information.",
@@ -24,18 +24,8 @@ def load_template(name: str, language: str, home: Path) -> str:
     return files("ragkb.answer").joinpath("templates", filename).read_text(encoding="utf-8")
 
 
-def source_label(file: str, page: int | None, heading_path: list[str]) -> str:
-    """``name.pdf, p. 3, 第一章 > 第二条``: how a source is shown to the model and the user."""
-    label = Path(file).name
-    if page:
-        label += f", p. {page}"
-    if heading_path:
-        label += ", " + " > ".join(heading_path)
-    return label
-
-
 def format_source(number: int, hit: SearchHit) -> str:
-    return f"[{number}] ({source_label(hit.file, hit.page, hit.heading_path)})\n{hit.text}"
+    return f"[{number}] ({source_label(hit.file, hit.page, hit.section)})\n{hit.text}"
 
 
 @dataclass

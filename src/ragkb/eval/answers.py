@@ -20,9 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ragkb.answer.answering import Answer, Answerer
+from ragkb.answer.answering import Answerer
 from ragkb.errors import RagkbError
 from ragkb.index.tokenize import tokenize
+from ragkb.models import Answer
 
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 
@@ -92,7 +93,7 @@ def evaluate_answers(answerer: Answerer, items: list[QAItem], progress: Callable
         seconds = sum(v for stage, v in answer.timings.items() if "." not in stage)  # retrieval.* are parts of retrieval
         row = {
             "question": item.question,
-            "answer": answer.text,
+            "answer": answer.answer,
             "refused": answer.refused,
             "generator": answer.generator,
             "seconds": seconds,
@@ -101,9 +102,9 @@ def evaluate_answers(answerer: Answerer, items: list[QAItem], progress: Callable
         if item.unanswerable:
             row["correct_refusal"] = answer.refused
         else:
-            row["contains"] = contains_answer(answer.text, item.answers)
-            row["exact"] = any(normalise(answer.text) == normalise(a) for a in item.answers)
-            row["f1"] = token_f1(answer.text, item.answers)
+            row["contains"] = contains_answer(answer.answer, item.answers)
+            row["exact"] = any(normalise(answer.answer) == normalise(a) for a in item.answers)
+            row["f1"] = token_f1(answer.answer, item.answers)
             row["citation_precision"] = citation_precision(answer, item)
             row["source_cited"] = bool(item.source) and any(Path(c.file).name == item.source for c in answer.citations)
         rows.append(row)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
@@ -23,32 +23,12 @@ from ragkb.index.stores.base import ChunkBatch, indexed_text
 from ragkb.index.tokenize import tokenize
 from ragkb.ingest import loaders
 from ragkb.ingest.chunking import chunk_document, splitter_id
-from ragkb.models import Chunk, ParsedDocument
+from ragkb.models import Chunk, FailedFile, IngestReport, ParsedDocument
 
 BATCH_CHUNKS = 256
 
 ProgressCallback = Callable[[int, int, str], None]
 """Called with (files done, files in total, the file just finished)."""
-
-
-@dataclass
-class IngestReport:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    chunks: int = 0
-
-    def to_dict(self) -> dict:
-        return {
-            "added": self.added,
-            "updated": self.updated,
-            "skipped": self.skipped,
-            "removed": self.removed,
-            "failed": [{"path": path, "error": error} for path, error in self.failed],
-            "chunks": self.chunks,
-        }
 
 
 @dataclass
@@ -186,7 +166,7 @@ class Ingestor:
     def _fail(self, path: str, error: str, source: Source | None = None) -> None:
         """Report a failure; record it in the catalog for a file that exists or is catalogued (a
         catalogued file gone from disk failed to re-index: its old chunks stay, marked failed)."""
-        self.report.failed.append((path, error))
+        self.report.failed.append(FailedFile(path=path, error=error))
         if source is not None or path in self.known or Path(path).exists():
             self.kb._record_failure(path, error, source)
 

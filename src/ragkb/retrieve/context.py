@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -62,7 +61,7 @@ def expand(session: Session, hits: list[SearchHit], kind: ContextKind, window: i
     for hit in hits:
         file_id = file_of[hit.chunk_id]
         chunks = by_file[file_id]
-        section = [o for o, row in chunks.items() if list(row.heading_path or []) == hit.heading_path]
+        section = [o for o, row in chunks.items() if list(row.heading_path or []) == hit.section]
         if kind == "window":
             section = [o for o in section if abs(o - hit.ordinal) <= window]
         texts = {o: chunks[o].text for o in section}
@@ -70,7 +69,7 @@ def expand(session: Session, hits: list[SearchHit], kind: ContextKind, window: i
         for index, (best, kept, group_file) in enumerate(groups):
             if (
                 group_file == file_id
-                and best.heading_path == hit.heading_path
+                and best.section == hit.section
                 and ordinals[0] <= kept[-1] + 1
                 and kept[0] <= ordinals[-1] + 1
             ):
@@ -83,14 +82,15 @@ def expand(session: Session, hits: list[SearchHit], kind: ContextKind, window: i
     for best, ordinals, file_id in groups:
         chunks = [by_file[file_id][o] for o in ordinals]
         expanded.append(
-            replace(
-                best,
-                text=join_overlapping([c.text for c in chunks]),
-                page=next((c.page for c in chunks if c.page is not None), best.page),
-                ordinal=ordinals[0],
-                char_start=min(c.char_start for c in chunks),
-                char_end=max(c.char_end for c in chunks),
-                scores={**best.scores, "context_chunks": float(len(chunks))},
+            best.model_copy(
+                update={
+                    "text": join_overlapping([c.text for c in chunks]),
+                    "page": next((c.page for c in chunks if c.page is not None), best.page),
+                    "ordinal": ordinals[0],
+                    "char_start": min(c.char_start for c in chunks),
+                    "char_end": max(c.char_end for c in chunks),
+                    "scores": {**best.scores, "context_chunks": float(len(chunks))},
+                }
             )
         )
     return expanded

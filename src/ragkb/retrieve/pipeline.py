@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,7 +31,7 @@ from ragkb.catalog.schema import ChunkRow, FileRow, KnowledgeBaseRow
 from ragkb.errors import RagkbError
 from ragkb.index.language import detect_language, readable_by
 from ragkb.llms import Generator, create_generator
-from ragkb.models import SearchHit
+from ragkb.models import SearchResult
 from ragkb.profiles import DEFAULT_RERANKER_FOLDER, RetrievalProfile, SearchMode, SearchOptions
 from ragkb.retrieve.confidence import confident_weight
 from ragkb.retrieve.context import expand
@@ -50,26 +50,6 @@ if TYPE_CHECKING:
 
 MMR_POOL = 50
 """MMR reorders at most this many of the best candidates (its cost grows with the square)."""
-
-
-@dataclass
-class SearchResult:
-    hits: list[SearchHit]
-    profile: RetrievalProfile
-    queries: list[str]
-    """Every text searched: the query, then the generator's phrasings and hypothetical answer."""
-    timings: dict[str, float] = field(default_factory=dict)
-    dense_weight: float | None = None
-    """The embedder's share in the query's hybrid fusion (None: BM25 or the embedder alone ranked it)."""
-
-    def to_dict(self) -> dict:
-        return {
-            "hits": [hit.to_dict() for hit in self.hits],
-            "profile": self.profile.model_dump(),
-            "queries": self.queries,
-            "timings": self.timings,
-            "dense_weight": self.dense_weight,
-        }
 
 
 @dataclass
@@ -253,13 +233,14 @@ def search(kb: KnowledgeBase, query: str, options: SearchOptions) -> SearchResul
         top = order[: options.k]
         hits = kb._hits(session, top, scores, first.sparse, first.dense)
         for hit in hits:
-            hit.scores.update({name: values[hit.chunk_id] for name, values in extra.items() if hit.chunk_id in values})
+            hit.scores.update({name: float(values[hit.chunk_id]) for name, values in extra.items() if hit.chunk_id in values})
         if profile.context != "chunk":
             with clock.stage("context"):
                 hits = expand(session, hits, profile.context, profile.context_window, profile.context_max_chars)
     if hyde is not None:
         queries.append(hyde)
-    return SearchResult(hits, profile, queries, clock.timings, first.dense_weight if first.mode == "hybrid" else None)
+    dense_weight = first.dense_weight if first.mode == "hybrid" else None
+    return SearchResult(hits=hits, profile=profile, queries=queries, timings=clock.timings, dense_weight=dense_weight)
 
 
 def _rerank(session, reranker: Reranker, query, order, scores, profile, extra) -> tuple[list[int], dict[int, float]]:

@@ -1,18 +1,21 @@
 """Answering for the HTTP layer: which generators a client may pick, one llama.cpp call at a
-time per model, and streaming a blocking answer's tokens out of a worker thread."""
+time per model, and streaming a blocking answer's events out of a worker thread."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import aclosing, contextmanager, suppress
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from contextlib import closing, contextmanager, suppress
+from dataclasses import dataclass
+from typing import TypeVar
 
 from fastapi import HTTPException
 
-from ragkb.answer.answering import Answer, Answerer, TokenCallback
+from ragkb.answer.answering import Answerer
 from ragkb.answer.chat import Conversation
+from ragkb.answer.stream import AnswerEvent, reconcile
 from ragkb.errors import RagkbError
 from ragkb.kb import KnowledgeBase
 from ragkb.llms import BUNDLED_MODELS
@@ -51,24 +54,7 @@ def generation_slot(spec: str) -> Iterator[None]:
         yield
 
 
-QueryCallback = Callable[[str], None]
-
-
-class _Answerer(Answerer):
-    """Tells a listener the (history-rewritten) retrieval query as soon as it is known."""
-
-    def __init__(self, kb: KnowledgeBase, generator: str, k: int, options: SearchOptions | None, on_query: QueryCallback | None):
-        super().__init__(kb, generator, k=k, options=options)
-        self._on_query = on_query
-
-    def rewrite(self, question: str, history: list[dict[str, str]]) -> str:
-        query = super().rewrite(question, history)
-        if self._on_query:
-            self._on_query(query)
-        return query
-
-
-def answer(
+def answer_events(
     kb: KnowledgeBase,
     question: str,
     *,
@@ -77,97 +63,71 @@ def answer(
     options: SearchOptions | None = None,
     session: str | None = None,
     history: list[dict[str, str]] | None = None,
-    on_token: TokenCallback | None = None,
-    on_query: QueryCallback | None = None,
-) -> Answer:
-    """Answer with RAG (``options``: retrieval profile, filters, overrides); with ``session`` the turn is
-    stored in that conversation (and its history used)."""
-    answerer = _Answerer(kb, generator, k, options, on_query)
+) -> Generator[AnswerEvent, None, None]:
+    """An answer with RAG (``options``: retrieval profile, filters, overrides) as the events a client
+    is shown (:func:`ragkb.answer.stream.reconcile`); with ``session`` the turn is stored in that
+    conversation (and its history used). The model is held until the events end or are closed;
+    closing them stops the generation first."""
+    answerer = Answerer(kb, generator, k=k, options=options)
     with generation_slot(generator):
-        if session is not None:
-            return Conversation(kb, session, answerer).ask(question, on_token=on_token)
-        return answerer.ask(question, history=history, on_token=on_token)
+        made = Conversation(kb, session, answerer).stream(question) if session is not None else answerer.stream(question, history)
+        with closing(made):
+            yield from reconcile(made)
 
 
-Event = tuple[str, object]
-"""An answer streams ("query", rewritten query), ("token", text) repeated, then ("answer", Answer)
-or ("error", detail)."""
-Emit = Callable[[str, object], None]
+@dataclass
+class StreamError:
+    """How a stream ends when its work failed: one line for the client."""
+
+    detail: str
 
 
 class ClientGone(Exception):
-    """Raised in a generation's thread once its client has gone: it unwinds the generation (which
-    closes the model's stream) and releases the model's lock."""
+    """Raised in a stream's thread once its client has gone: it closes the stream's events (which
+    stops the model's generation) and releases the model's lock."""
 
 
-async def in_thread(work: Callable[[Emit], object]) -> AsyncIterator[Event]:
-    """Run ``work(emit)`` (blocking) in a thread; yield each ``emit(kind, value)`` as it comes, then
-    ("done", its result) or ("error", one line).
+Event = TypeVar("Event")
 
-    When the consumer stops (the client disconnected, so the response was cancelled), the work's
-    next ``emit`` raises :class:`ClientGone`: no model keeps generating for nobody.
+
+async def in_thread(events: Callable[[], Generator[Event, None, None]]) -> AsyncIterator[Event | StreamError]:
+    """Iterate ``events()`` (blocking) in a thread; yield each event as it comes, and a
+    :class:`StreamError` if it failed.
+
+    When the consumer stops (the client disconnected, so the response was cancelled), the thread's
+    next event raises :class:`ClientGone` there and the events are closed: no model keeps
+    generating for nobody.
     """
     loop = asyncio.get_running_loop()
-    events: asyncio.Queue[Event] = asyncio.Queue()
+    queue: asyncio.Queue[Event | StreamError | None] = asyncio.Queue()
     gone = threading.Event()
 
-    def put(event: Event) -> None:
+    def put(item: Event | StreamError | None) -> None:
         if gone.is_set() or loop.is_closed():
             raise ClientGone
-        loop.call_soon_threadsafe(events.put_nowait, event)
+        loop.call_soon_threadsafe(queue.put_nowait, item)
 
     def run() -> None:
+        outcome: StreamError | None = None
         try:
-            outcome: Event = ("done", work(lambda kind, value: put((kind, value))))
+            with closing(events()) as iterator:
+                for event in iterator:
+                    put(event)
         except ClientGone:
             return
         except RagkbError as error:
-            outcome = ("error", str(error))
+            outcome = StreamError(str(error))
         except Exception as error:  # a bug: the client still gets its one line
             log.exception("answer failed")
-            outcome = ("error", f"internal error ({type(error).__name__}); the server log has the details")
+            outcome = StreamError(f"internal error ({type(error).__name__}); the server log has the details")
         with suppress(ClientGone):
-            put(outcome)
+            put(outcome)  # None: the end
 
     threading.Thread(target=run, name="ragkb-answer", daemon=True).start()
     try:
-        while True:
-            kind, value = await events.get()
-            yield kind, value
-            if kind in ("done", "error"):
+        while (item := await queue.get()) is not None:
+            yield item
+            if isinstance(item, StreamError):
                 return
     finally:
         gone.set()
-
-
-async def stream_events(work: Callable[[TokenCallback, QueryCallback], Answer]) -> AsyncIterator[Event]:
-    """Run ``work(on_token, on_query)`` (blocking) with :func:`in_thread`; yield its events as they come.
-
-    Tokens are passed on one step late: the final answer may differ from what was generated (markers
-    of unsupported citations dropped, unmarked sentences given theirs), so the last piece is replaced
-    by the rest of the final text whenever what was sent is still its beginning. The extractive
-    answerer produces its text in one piece, so its stream is exactly the final answer.
-    """
-    sent: list[str] = []
-    held: str | None = None
-    answering = in_thread(lambda emit: work(lambda piece: emit("token", piece), lambda query: emit("query", query)))
-    async with aclosing(answering):
-        async for kind, value in answering:
-            if kind == "token":
-                if held is not None:
-                    sent.append(held)
-                    yield "token", held
-                held = value
-                continue
-            if kind == "done":
-                kind = "answer"
-                rest = remaining_text("".join(sent), held or "", value.text)
-                if rest:
-                    yield "token", rest
-            yield kind, value
-
-
-def remaining_text(sent: str, held: str, final: str) -> str:
-    """What to send after ``sent`` so that the client ends with ``final`` if it still can."""
-    prefix = sent.lstrip()
-    return final[len(prefix) :] if final.startswith(prefix) else held

@@ -17,9 +17,8 @@ import re
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,29 +28,14 @@ from ragkb.config import Settings
 from ragkb.errors import RagkbError
 from ragkb.index.stores import open_store
 from ragkb.kb import KnowledgeBase
+from ragkb.models import Job
 
 log = logging.getLogger("ragkb.server")
 
 KEEP_FINISHED = 500
 PROGRESS_EVERY_S = 0.5
 INTERRUPTED = "interrupted by a server restart; upload again"
-JobState = Literal["queued", "running", "done", "failed"]
 UNFINISHED = ("queued", "running")
-
-
-@dataclass
-class Job:
-    id: str
-    kb: str
-    state: JobState = "queued"
-    done: int = 0
-    total: int = 0
-    current: str | None = None
-    report: dict | None = None
-    error: str | None = None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass
@@ -110,7 +94,16 @@ class JobManager:
             row = session.get(IngestJobRow, job_id)
             if row is None:
                 return None
-            return Job(row.id, row.kb, row.state, row.done, row.total, row.current, row.report, row.error)
+            return Job(
+                id=row.id,
+                kb=row.kb,
+                state=row.state,
+                done=row.done,
+                total=row.total,
+                current=row.current,
+                report=row.report,
+                error=row.error,
+            )
 
     def stop(self, timeout: float = 30) -> None:
         """Finish the job in progress (queued ones are dropped: the next start marks them
@@ -138,7 +131,7 @@ class JobManager:
 
         try:
             kb = KnowledgeBase.open(job.kb, settings=self.settings)
-            job.report = kb.add(work.paths, force=work.force, progress=progress).to_dict()
+            job.report = kb.add(work.paths, force=work.force, progress=progress)
             job.state = "done"
         except RagkbError as error:
             job.error, job.state = str(error), "failed"
@@ -154,7 +147,7 @@ class JobManager:
     def _save(self, job: Job, *, trim: bool = False) -> bool:
         """Write the job's row (and, with ``trim``, drop the oldest finished jobs beyond
         ``keep``); a catalog error is logged, not raised: the job goes on, its row catches up."""
-        values = {key: value for key, value in job.to_dict().items() if key not in ("id", "kb")}
+        values = job.model_dump(mode="json", exclude={"id", "kb"})
         try:
             with self.catalog.session() as session:
                 session.execute(update(IngestJobRow).where(IngestJobRow.id == job.id).values(**values))

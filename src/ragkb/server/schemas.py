@@ -1,8 +1,8 @@
-"""Request and response bodies of the HTTP API (docs/api.md), as they appear in /openapi.json."""
+"""Request bodies of the HTTP API (docs/api.md), as they appear in /openapi.json; responses are the
+result models of :mod:`ragkb.models`, shared with the Python API and the CLI's ``--json``."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Annotated, Literal, Optional
 
 from fastapi import Path
@@ -71,32 +71,6 @@ class KBUpdate(Strict):
     settings: KBSettingsPatch | None = Field(None, description="only the settings to change")  # type: ignore[valid-type]
 
 
-class KBOut(BaseModel):
-    name: str
-    description: str
-    settings: KBSettings
-    files: int
-    failed_files: int
-    chunks: int
-
-
-PublicPath = Annotated[
-    str, Field(description="the upload name, or a file added on the server: its path below the folder of the KB's files")
-]
-
-
-class FileOut(BaseModel):
-    id: int
-    name: str
-    path: PublicPath
-    status: str = Field(description="indexed | failed")
-    chunks: int
-    size: int
-    version: int
-    loader: str
-    error: str | None
-
-
 class UploadAccepted(BaseModel):
     job_id: str
     files: list[str]
@@ -104,31 +78,6 @@ class UploadAccepted(BaseModel):
 
 class JobAccepted(BaseModel):
     job_id: str
-
-
-class FailedFile(BaseModel):
-    path: PublicPath
-    error: str
-
-
-class IngestReportOut(BaseModel):
-    added: list[str]
-    updated: list[str]
-    skipped: list[str]
-    removed: list[str]
-    failed: list[FailedFile]
-    chunks: int
-
-
-class JobOut(BaseModel):
-    id: str
-    kb: str
-    state: Literal["queued", "running", "done", "failed"]
-    done: int
-    total: int
-    current: str | None
-    report: IngestReportOut | None
-    error: str | None
 
 
 class SearchRequest(SearchOptions):
@@ -139,32 +88,6 @@ class SearchRequest(SearchOptions):
 
     def options(self) -> SearchOptions:
         return SearchOptions.model_validate(self.model_dump(exclude={"query"}, exclude_unset=True))
-
-
-class ChunkOut(BaseModel):
-    chunk_id: int
-    file: PublicPath
-    page: int | None
-    section: list[str]
-    ordinal: int
-    char_start: int
-    char_end: int
-    text: str
-
-
-class HitOut(ChunkOut):
-    score: float
-    scores: dict[str, float]
-
-
-class SearchOut(BaseModel):
-    hits: list[HitOut]
-    profile: dict = Field(description="the retrieval profile that ran, with this request's overrides")
-    queries: list[str] = Field(description="every text searched: the query, then expansions")
-    timings: dict[str, float] = Field(description="seconds per stage")
-    dense_weight: float | None = Field(
-        None, description="the embedder's share in the query's hybrid fusion (null: BM25 or the embedder alone ranked it)"
-    )
 
 
 class AskRequest(SearchOptions):
@@ -179,58 +102,6 @@ class AskRequest(SearchOptions):
 
     def options(self) -> SearchOptions:
         return SearchOptions.model_validate(self.model_dump(exclude={"question", "session", "stream"}, exclude_unset=True))
-
-
-class CitationOut(BaseModel):
-    number: int
-    file: PublicPath
-    page: int | None
-    section: list[str]
-    quote: str
-    chunk_id: int
-    inferred: bool
-    label: str
-
-
-class AnswerOut(BaseModel):
-    question: str
-    query: str
-    answer: str
-    citations: list[CitationOut]
-    dropped_citations: int
-    refused: bool
-    generator: str
-    retrieved: list[HitOut]
-    timings: dict[str, float]
-    fallback_from: str | None
-
-
-def _as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
-"""The catalog stores UTC without a zone; the API says so (ISO 8601 with ``+00:00``)."""
-
-
-class SessionSummary(BaseModel):
-    name: str
-    created_at: UtcDatetime
-    updated_at: UtcDatetime
-    messages: int
-
-
-class MessageOut(BaseModel):
-    role: str
-    content: str
-    query: str | None
-    citations: list[CitationOut]
-    created_at: UtcDatetime
-
-
-class SessionOut(BaseModel):
-    name: str
-    messages: list[MessageOut]
 
 
 class Health(BaseModel):

@@ -3,37 +3,50 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import StreamingResponse
 
+from ragkb.answer.stream import AnswerEvent, FinalEvent, QueryEvent, TokenEvent, final_answer
+from ragkb.models import Answer, Passage, SearchResult, Session, SessionSummary
 from ragkb.server import asking
 from ragkb.server.auth import KB
 from ragkb.server.deps import app_state
 from ragkb.server.errors import ERROR_RESPONSES
 from ragkb.server.paths import PublicPaths
-from ragkb.server.schemas import AnswerOut, AskRequest, ChunkId, ChunkOut, SearchOut, SearchRequest, SessionOut, SessionSummary
+from ragkb.server.schemas import AskRequest, ChunkId, SearchRequest
 
 router = APIRouter(prefix="/api/kbs/{kb}", tags=["search and answers"], responses=ERROR_RESPONSES)
 
 
 def sse(event: str, data: object) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-@router.post("/search", response_model=SearchOut)
+def sse_event(event: AnswerEvent | asking.StreamError, session: str | None, paths: PublicPaths) -> str:
+    """An answer's event as Server-Sent Events: meta (the query searched), token, answer or error."""
+    if isinstance(event, QueryEvent):
+        return sse("meta", {"query": event.query, "session": session})
+    if isinstance(event, TokenEvent):
+        return sse("token", {"text": event.text})
+    if isinstance(event, FinalEvent):
+        return sse("answer", paths.body(event.answer.model_dump(mode="json")))
+    return sse("error", paths.body({"detail": event.detail}))
+
+
+@router.post("/search", response_model=SearchResult)
 def search(kb: KB, body: SearchRequest, request: Request) -> dict:
     """The k best chunks for the query, ranked as the profile and this request's overrides say."""
     options = body.options()
     if options.generator is not None:  # used by multi-query, HyDE and the LLM reranker
         asking.check_generator(options.generator, app_state(request).settings.generator)
-    return PublicPaths.of(kb).body(kb.retrieve(body.query, options).to_dict())
+    return PublicPaths.of(kb).body(kb.retrieve(body.query, options).model_dump(mode="json"))
 
 
 @router.post(
     "/ask",
-    response_model=AnswerOut,
+    response_model=Answer,
     responses={200: {"content": {"text/event-stream": {}}, "description": "Answer, or with stream: meta, token…, answer"}},
 )
 def ask(kb: KB, body: AskRequest, request: Request) -> dict | StreamingResponse:
@@ -41,57 +54,43 @@ def ask(kb: KB, body: AskRequest, request: Request) -> dict | StreamingResponse:
     generator = asking.check_generator(body.generator, app_state(request).settings.generator)
     paths = PublicPaths.of(kb)
 
-    def work(on_token=None, on_query=None):
-        return asking.answer(
-            kb,
-            body.question,
-            generator=generator,
-            k=body.k,
-            options=body.options(),
-            session=body.session,
-            on_token=on_token,
-            on_query=on_query,
+    def events() -> Generator[AnswerEvent, None, None]:
+        return asking.answer_events(
+            kb, body.question, generator=generator, k=body.k, options=body.options(), session=body.session
         )
 
     if not body.stream:
-        return paths.body(work().to_dict())
+        return paths.body(final_answer(events()).model_dump(mode="json"))
 
-    async def events() -> AsyncIterator[str]:
-        async for kind, value in asking.stream_events(work):
-            if kind == "query":
-                yield sse("meta", {"query": value, "session": body.session})
-            elif kind == "token":
-                yield sse("token", {"text": value})
-            elif kind == "answer":
-                yield sse("answer", paths.body(value.to_dict()))
-            else:
-                yield sse("error", paths.body({"detail": value}))
+    async def stream() -> AsyncIterator[str]:
+        async for event in asking.in_thread(events):
+            yield sse_event(event, body.session, paths)
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/chunks/{chunk_id}", response_model=ChunkOut)
+@router.get("/chunks/{chunk_id}", response_model=Passage)
 def chunk(kb: KB, chunk_id: ChunkId) -> dict:
     """A chunk's full text and place (file, page, section, offsets): the passage behind a citation."""
     hit = kb.chunk(chunk_id)
     if hit is None:
         raise HTTPException(404, f"knowledge base '{kb.name}' has no chunk {chunk_id}; it may have been re-indexed")
-    return PublicPaths.of(kb).body(hit.to_dict())
+    return PublicPaths.of(kb).body(hit.model_dump(mode="json"))
 
 
 @router.get("/sessions", response_model=list[SessionSummary])
-def list_sessions(kb: KB) -> list[dict]:
+def list_sessions(kb: KB) -> list[SessionSummary]:
     """Stored conversations, most recent first."""
     return kb.sessions()
 
 
-@router.get("/sessions/{name:path}", response_model=SessionOut)
+@router.get("/sessions/{name:path}", response_model=Session)
 def read_session(kb: KB, name: str) -> dict:
     """A conversation's messages. ``{name:path}``: sessions named before names were checked may hold '/'."""
     messages = kb.session_messages(name)
     if messages is None:
         raise HTTPException(404, f"knowledge base '{kb.name}' has no session '{name}'")
-    return {"name": name, "messages": PublicPaths.of(kb).body(messages)}
+    return PublicPaths.of(kb).body(Session(name=name, messages=messages).model_dump(mode="json"))
 
 
 @router.delete("/sessions/{name:path}", status_code=204, response_class=Response)

@@ -8,21 +8,18 @@ from typing import Annotated
 from fastapi import APIRouter, File, HTTPException, Request, Response, UploadFile
 
 from ragkb.errors import KnowledgeBaseNotFound
-from ragkb.kb import FileInfo, KnowledgeBase
+from ragkb.kb import KnowledgeBase
+from ragkb.models import FileInfo, Job
 from ragkb.server.auth import KB, Caller, require_kb
 from ragkb.server.deps import app_state
 from ragkb.server.errors import ERROR_RESPONSES, error_response
 from ragkb.server.jobs import KEEP_FINISHED
 from ragkb.server.paths import PublicPaths
-from ragkb.server.schemas import FileId, FileOut, JobAccepted, JobOut, UploadAccepted
+from ragkb.server.schemas import FileId, JobAccepted, UploadAccepted
 from ragkb.server.uploads import remove_upload, save_uploads
 from ragkb.uploads import upload_folder
 
 router = APIRouter(prefix="/api", tags=["files and jobs"], responses=ERROR_RESPONSES)
-
-
-def file_out(info: FileInfo, paths: PublicPaths) -> dict:
-    return paths.body({**info.to_dict(), "name": Path(info.path).name})
 
 
 def known_file(kb: KnowledgeBase, file_id: int) -> FileInfo:
@@ -34,11 +31,10 @@ def known_file(kb: KnowledgeBase, file_id: int) -> FileInfo:
     return info
 
 
-@router.get("/kbs/{kb}/files", response_model=list[FileOut])
+@router.get("/kbs/{kb}/files", response_model=list[FileInfo])
 def list_files(kb: KB) -> list[dict]:
     """Indexed and failed files with their chunk counts and errors."""
-    paths = PublicPaths.of(kb)
-    return [file_out(info, paths) for info in kb.files()]
+    return PublicPaths.of(kb).body([info.model_dump(mode="json") for info in kb.files()])
 
 
 @router.post(
@@ -73,14 +69,14 @@ def reindex_file(kb: KB, file_id: FileId, request: Request) -> dict:
     return {"job_id": job.id}
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut)
+@router.get("/jobs/{job_id}", response_model=Job)
 def get_job(job_id: str, request: Request, caller: Caller) -> dict:
     """Progress of an ingestion job: files done of total, then the report."""
     job = app_state(request).jobs.get(job_id)
     if job is None:
         raise HTTPException(404, f"no job {job_id} (the server keeps the last {KEEP_FINISHED} finished jobs); check the file list")
     require_kb(caller, job.kb)
-    return job_paths(job.kb, request).body(job.to_dict())
+    return job_paths(job.kb, request).body(job.model_dump(mode="json"))
 
 
 def job_paths(kb: str, request: Request) -> PublicPaths:

@@ -10,17 +10,19 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from ragkb.answer.stream import AnswerEvent, FinalEvent, TokenEvent, final_answer
 from ragkb.config import DEFAULT_EMBEDDER
 from ragkb.index.embedders import create_embedder
 from ragkb.kb import KnowledgeBase
 from ragkb.llms import create_generator, estimate_tokens
+from ragkb.models import Answer
 from ragkb.server import asking
 from ragkb.server.auth import Caller, authorized_kb
 from ragkb.server.deps import app_state
@@ -127,28 +129,28 @@ def _rag_chat(body: ChatRequest, request: Request, caller: Caller) -> dict | Str
     generator = app_state(request).settings.generator
     paths = PublicPaths.of(kb)
 
-    def work(on_token=None, on_query=None):
-        return asking.answer(kb, last.text, generator=generator, history=history, on_token=on_token, on_query=on_query)
+    def events() -> Generator[AnswerEvent, None, None]:
+        return asking.answer_events(kb, last.text, generator=generator, history=history)
+
+    def citations(answer: Answer) -> list[dict]:
+        return paths.body([c.model_dump(mode="json") for c in answer.citations])
 
     if not body.stream:
-        answer = work()
-        return _completion(body.model, answer.text, last.text, citations=paths.body([c.to_dict() for c in answer.citations]))
+        answer = final_answer(events())
+        return _completion(body.model, answer.answer, last.text, citations=citations(answer))
 
     async def chunks() -> AsyncIterator[str]:
-        completion_id, streamed = _completion_id(), []
+        completion_id = _completion_id()
         yield _chunk(completion_id, body.model, {"role": "assistant", "content": ""})
-        async for kind, value in asking.stream_events(work):
-            if kind == "token":
-                streamed.append(value)
-                yield _chunk(completion_id, body.model, {"content": value})
-            elif kind == "answer":
-                if value.fallback_from is not None and "".join(streamed).strip() != value.text:
-                    # The model's answer cited nothing; like the CLI, follow it with the quoted sources.
-                    yield _chunk(completion_id, body.model, {"content": "\n\n" + value.text})
-                citations = paths.body([c.to_dict() for c in value.citations])
-                yield _chunk(completion_id, body.model, {}, "stop", citations=citations)
-            elif kind == "error":
-                yield _error_event(paths.text(str(value)))
+        async for event in asking.in_thread(events):
+            if isinstance(event, TokenEvent):
+                yield _chunk(completion_id, body.model, {"content": event.text})
+            elif isinstance(event, FinalEvent):
+                if event.replaces_stream:  # like the CLI, the quoted sources follow the model's uncited answer
+                    yield _chunk(completion_id, body.model, {"content": "\n\n" + event.answer.answer})
+                yield _chunk(completion_id, body.model, {}, "stop", citations=citations(event.answer))
+            elif isinstance(event, asking.StreamError):
+                yield _error_event(paths.text(event.detail))
         yield "data: [DONE]\n\n"
 
     return StreamingResponse(chunks(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
@@ -164,24 +166,22 @@ def _raw_chat(body: ChatRequest, request: Request) -> dict | StreamingResponse:
     options = {"max_tokens": body.max_tokens or DEFAULT_MAX_TOKENS, "temperature": body.temperature or 0.1}
     prompt = "\n".join(m["content"] for m in messages)
 
-    def generate(emit: asking.Emit) -> None:
+    def generate() -> Generator[TokenEvent, None, None]:
         with asking.generation_slot(spec):
             for piece in generator.stream(messages, **options):
-                emit("token", piece)
+                yield TokenEvent(text=piece)
 
     if not body.stream:
-        pieces: list[str] = []
-        generate(lambda _, piece: pieces.append(piece))
-        return _completion(body.model, "".join(pieces).strip(), prompt)
+        return _completion(body.model, "".join(event.text for event in generate()).strip(), prompt)
 
     async def chunks() -> AsyncIterator[str]:
         completion_id = _completion_id()
         yield _chunk(completion_id, body.model, {"role": "assistant", "content": ""})
-        async for kind, value in asking.in_thread(generate):
-            if kind == "token":
-                yield _chunk(completion_id, body.model, {"content": value})
-            elif kind == "error":
-                yield _error_event(PublicPaths(settings.home).text(str(value)))
+        async for event in asking.in_thread(generate):
+            if isinstance(event, TokenEvent):
+                yield _chunk(completion_id, body.model, {"content": event.text})
+            else:
+                yield _error_event(PublicPaths(settings.home).text(event.detail))
         yield _chunk(completion_id, body.model, {}, "stop")
         yield "data: [DONE]\n\n"
 
