@@ -1,0 +1,77 @@
+"""Text helpers shared by the table modules: one folding of full-width and spaced text, and a
+similarity for matching labels that a PDF or a writer spelled a little differently."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from functools import lru_cache
+
+import jieba
+
+jieba.setLogLevel(logging.WARNING)
+
+_SPACES = re.compile(r"\s+")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def fold(text: str) -> str:
+    """NFKC (full-width digits, letters, commas, parentheses and colons become ASCII), one space
+    for any run of white space, no space at either end."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def has_chinese(text: str) -> bool:
+    return _HAN.search(text) is not None
+
+
+def latin_word(phrase: str) -> str:
+    """A pattern for ``phrase`` as whole words: no letter or digit right before or after it, while
+    Chinese may touch it ("与ROE相比")."""
+    return rf"(?<![a-z0-9&]){re.escape(phrase)}(?![a-z0-9&])"
+
+
+def squeeze(text: str) -> str:
+    """:func:`fold`, lower case, and no spaces where Chinese is involved: a PDF often spaces the
+    characters of a label apart ("营 业 收 入"), while English keeps one space between words."""
+    folded = fold(text).lower()
+    if has_chinese(folded):
+        return folded.replace(" ", "")
+    return folded
+
+
+@lru_cache(maxsize=4096)
+def words(text: str) -> frozenset[str]:
+    """The words of ``text``: jieba's for Chinese, split at spaces and punctuation otherwise."""
+    return frozenset(word for word in (_NOT_WORD.sub("", part) for part in jieba.cut(text)) if word)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions and substitutions cost 1)."""
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        previous = current
+    return previous[-1]
+
+
+CHARACTER_WEIGHT = 0.7
+
+
+def similarity(a: str, b: str) -> float:
+    """How alike two squeezed labels are, 0 to 1: mostly their character similarity (1 − edit
+    distance ÷ the longer length), partly the overlap of their words (Jaccard). Characters carry a
+    misread character in a long label (净利闰 for 净利润), which changes jieba's words around it;
+    words keep apart labels that share most characters but not their words (营业利润率 and 营业利润)."""
+    if not a or not b:
+        return 0.0
+    characters = 1 - edit_distance(a, b) / max(len(a), len(b))
+    words_a, words_b = words(a), words(b)
+    overlap = len(words_a & words_b) / len(words_a | words_b) if words_a | words_b else 0.0
+    return CHARACTER_WEIGHT * characters + (1 - CHARACTER_WEIGHT) * overlap
