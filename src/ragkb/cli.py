@@ -612,6 +612,7 @@ def serve(
     uvicorn = require("uvicorn", "ragkb serve")
     from ragkb.config import Settings
     from ragkb.server import create_app
+    from ragkb.server.app import KEEP_ALIVE_S
     from ragkb.server.auth import is_loopback
     from ragkb.server.keys import KeyStore
 
@@ -621,7 +622,13 @@ def serve(
             f"refusing to serve {host} without API keys; create one (ragkb keys create NAME --all-kbs) or pass --allow-no-auth"
         )
     err_console.print(f"ragkb serving http://{host}:{port}/ (API docs: /docs)", highlight=False)
-    uvicorn.run(create_app(settings, allow_no_auth=allow_no_auth), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        create_app(settings, allow_no_auth=allow_no_auth),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_keep_alive=KEEP_ALIVE_S,
+    )
 
 
 keys_app = typer.Typer(no_args_is_help=True, help="API keys for the HTTP server.")

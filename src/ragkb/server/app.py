@@ -21,6 +21,11 @@ from ragkb.server.routers import answers, files, kbs, openai_compat
 from ragkb.server.uploads import adopt_legacy_uploads
 
 WEB_FOLDER = Path(__file__).resolve().parent.parent / "web"
+KEEP_ALIVE_S = 75
+"""How long ``ragkb serve`` keeps an idle connection open for its next request. With uvicorn's 5 s,
+a server that got no CPU for longer than that (an overloaded machine) reset connections whose next
+request had arrived meanwhile, however briefly they had been idle (bench/RESULTS.md, "Server under load").
+Clients close idle connections themselves before this (httpx after 5 s)."""
 
 
 def create_app(settings: Settings | None = None, *, allow_no_auth: bool = False) -> FastAPI:
