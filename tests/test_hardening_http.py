@@ -28,6 +28,7 @@ from stores import BACKENDS, backend_url
 from support import upload_folder
 
 from ragkb.config import Settings
+from ragkb.profiles import MAX_HITS, SearchOptions
 from ragkb.server import asking
 
 JOB_WAIT_S = 300
@@ -369,8 +370,9 @@ def test_nan_and_infinity_are_refused_in_numeric_fields(client: httpx.Client) ->
 
 def test_search_takes_as_many_hits_over_http_as_in_python(client: httpx.Client) -> None:
     create_kb(client)
-    assert client.post("/api/kbs/notes/search", json={"query": "vpn", "k": 1000}).status_code == 200
-    assert client.post("/api/kbs/notes/search", json={"query": "vpn", "k": 1001}).status_code == 422
+    assert client.post("/api/kbs/notes/search", json={"query": "vpn", "k": MAX_HITS}).status_code == 200
+    assert client.post("/api/kbs/notes/search", json={"query": "vpn", "k": MAX_HITS + 1}).status_code == 422
+    assert SearchOptions(k=MAX_HITS).k == MAX_HITS
 
 
 # --- clients that leave a stream (item 14) ----------------------------------------------------

@@ -23,7 +23,7 @@ from ragkb.errors import RagkbError
 from ragkb.extras import require
 from ragkb.kb import KnowledgeBase
 from ragkb.models import SearchHit, Session
-from ragkb.profiles import SearchMode
+from ragkb.profiles import MAX_HITS, SearchMode
 
 console = Console()
 err_console = Console(stderr=True)
@@ -334,7 +334,7 @@ def search_options(k: int, profile: str | None, filters: list[str], overrides: l
 def search(
     query: str,
     kb: KBOption,
-    k: Annotated[int, typer.Option("-k", "--top", min=1, max=1000, help="number of results")] = 5,
+    k: Annotated[int, typer.Option("-k", "--top", min=1, max=MAX_HITS, help="number of results")] = 5,
     mode: Annotated[SearchMode | None, typer.Option(help="hybrid, sparse (BM25) or dense (default: the profile's)")] = None,
     profile: ProfileOption = None,
     filter_: FilterOption = [],

@@ -171,6 +171,10 @@ def _override_fields() -> dict:
 _ProfileOverrides = create_model("_ProfileOverrides", **_override_fields())
 
 
+MAX_HITS = 1000
+"""The most hits one search returns, in every front end (HTTP, CLI, Python)."""
+
+
 class SearchOptions(_ProfileOverrides):
     """One search request: how many hits, which profile, filters, and any profile field to override.
 
@@ -179,7 +183,7 @@ class SearchOptions(_ProfileOverrides):
     when its profile has it on; pick another profile for that).
     """
 
-    k: int = Field(5, ge=1, le=1000, description="number of hits")
+    k: int = Field(5, ge=1, le=MAX_HITS, description="number of hits")
     profile: str | None = Field(None, description="retrieval profile name (None: default)")
     filters: Filters = Field(default_factory=Filters)
     generator: str | None = Field(
