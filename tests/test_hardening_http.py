@@ -154,6 +154,14 @@ def test_origins_listed_in_cors_origins_may_write(settings: Settings) -> None:
         assert client.post("/api/kbs", json={"name": "z"}, headers={"Origin": "http://app.example"}).status_code == 403
 
 
+def test_no_page_of_another_origin_may_frame_the_web_ui_or_the_api(client: httpx.Client) -> None:
+    """Clickjacking: a framed web UI on loopback without keys could be tricked into deleting a KB."""
+    for path in ("/", "/api/kbs", "/api/kbs/none", "/openapi.json"):
+        response = client.get(path)
+        assert response.headers["x-frame-options"] == "DENY", path
+        assert response.headers["content-security-policy"] == "frame-ancestors 'none'", path
+
+
 def test_a_foreign_host_name_on_loopback_is_refused(settings: Settings, client: httpx.Client, server: str) -> None:
     """DNS rebinding: evil.example resolving to 127.0.0.1 would make the attacker's page same-origin."""
     port = urlsplit(server).port

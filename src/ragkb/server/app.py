@@ -14,7 +14,7 @@ from ragkb import __version__
 from ragkb.config import Settings
 from ragkb.server import errors
 from ragkb.server.deps import AppState
-from ragkb.server.guards import BodyLimit, OriginGuard
+from ragkb.server.guards import BodyLimit, NoFraming, OriginGuard
 from ragkb.server.jobs import JobManager
 from ragkb.server.keys import KeyStore
 from ragkb.server.routers import answers, files, kbs, openai_compat
@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, *, allow_no_auth: bool = False)
     errors.install(app)
     for module in (kbs, files, answers, openai_compat):
         app.include_router(module.router)
-    # Each add_middleware wraps the ones before it: a request meets CatchAll, CORS, OriginGuard, BodyLimit.
+    # Each add_middleware wraps the ones before it: a request meets NoFraming, CatchAll, CORS, OriginGuard, BodyLimit.
     app.add_middleware(BodyLimit, max_upload_mb=settings.max_upload_mb)
     app.add_middleware(OriginGuard, allowed_origins=settings.cors_origin_list, allowed_hosts=settings.allowed_host_list)
     if settings.cors_origin_list:
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, *, allow_no_auth: bool = False)
             allow_headers=["*"],
         )
     app.add_middleware(errors.CatchAll)
+    app.add_middleware(NoFraming)
     if WEB_FOLDER.is_dir():
         app.mount("/", StaticFiles(directory=WEB_FOLDER, html=True), name="web")
     return app

@@ -143,3 +143,26 @@ class BodyLimit:
             return message
 
         await self.app(scope, limited, send)
+
+
+FRAME_HEADERS = [(b"x-frame-options", b"DENY"), (b"content-security-policy", b"frame-ancestors 'none'")]
+
+
+class NoFraming:
+    """Forbids other pages to frame the server's answers (clickjacking: a page on another origin could
+    frame the web UI, which with no keys on loopback can delete knowledge bases, and trick clicks)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *FRAME_HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
