@@ -268,7 +268,7 @@ def test_knowledge_base_end_to_end(settings):
     assert kb.add_documents([("router.md", "router", changed)]).updated == ["router.md"]
     assert kb.search("unplug the modem", k=1, mode="dense")[0].text.startswith("Unplug")
     assert all("reset button" not in hit.text for hit in kb.search("factory reset button", k=10))
-    kb._remove_path("router.md")
+    kb.remove_file(next(f.id for f in kb.files() if f.path == "router.md"))
     assert all(hit.file != "router.md" for hit in kb.search("modem router", k=10, mode="hybrid"))
     assert kb.stats() == {"files": 2, "failed_files": 0, "chunks": 2}
     kb.delete()

@@ -15,15 +15,12 @@ from __future__ import annotations
 import logging
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from ragkb.catalog.schema import FileRow
-
-if TYPE_CHECKING:
-    from ragkb.kb import KnowledgeBase
+from ragkb.index.context import KBContext
 
 log = logging.getLogger("ragkb.uploads")
 
@@ -48,7 +45,7 @@ def remove_upload_folder(home: Path, kb_id: int) -> None:
     shutil.rmtree(upload_folder(home, kb_id), ignore_errors=True)
 
 
-def adopt_legacy_uploads(kb: KnowledgeBase) -> int:
+def adopt_legacy_uploads(kb: KBContext) -> int:
     """Move the KB's files from the old ``uploads/<name>/`` folders into its own folder and point
     its catalog rows there; returns how many rows moved. Idempotent, and safe to interrupt: a
     file moved whose row was not yet updated is found in the new folder by the next run.

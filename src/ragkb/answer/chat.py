@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-from sqlalchemy import select
-
 from ragkb.answer.answering import Answerer
 from ragkb.answer.stream import AnswerEvent, FinalEvent, final_answer
-from ragkb.catalog.schema import ChatSessionRow, MessageRow, utcnow
+from ragkb.catalog.chats import ChatSessions
 from ragkb.kb import KnowledgeBase
 from ragkb.models import Answer
-from ragkb.names import check_name, storable
 
 
 class Conversation:
@@ -21,23 +18,11 @@ class Conversation:
         self.kb = kb
         self.name = name
         self.answerer = answerer
-        with kb.catalog.session() as session:
-            where = (ChatSessionRow.kb_id == kb.id, ChatSessionRow.name == name)
-            row = session.scalar(select(ChatSessionRow).where(*where)) if storable(name) else None
-            if row is None:
-                row = ChatSessionRow(kb_id=kb.id, name=check_name("session", name))
-                session.add(row)
-                session.flush()
-            self.session_id = row.id
-
-    def messages(self) -> list[MessageRow]:
-        with self.kb.catalog.session() as session:
-            return list(
-                session.scalars(select(MessageRow).where(MessageRow.session_id == self.session_id).order_by(MessageRow.id))
-            )
+        self.sessions = ChatSessions(kb.catalog, kb.id)
+        self.session_id = self.sessions.open(name)
 
     def history(self) -> list[dict[str, str]]:
-        return [{"role": m.role, "content": m.content} for m in self.messages()]
+        return self.sessions.history(self.session_id)
 
     def ask(self, question: str) -> Answer:
         return final_answer(self.stream(question))
@@ -46,18 +31,5 @@ class Conversation:
         """:meth:`Answerer.stream` with the conversation's history; the turn is stored once answered."""
         for event in self.answerer.stream(question, history=self.history()):
             if isinstance(event, FinalEvent):
-                self._store(question, event.answer)
+                self.sessions.append(self.session_id, question, event.answer)
             yield event
-
-    def _store(self, question: str, answer: Answer) -> None:
-        with self.kb.catalog.session() as session:
-            session.add(MessageRow(session_id=self.session_id, role="user", content=question, query=answer.query))
-            session.add(
-                MessageRow(
-                    session_id=self.session_id,
-                    role="assistant",
-                    content=answer.answer,
-                    citations=[c.model_dump(mode="json") for c in answer.citations],
-                )
-            )
-            session.get(ChatSessionRow, self.session_id).updated_at = utcnow()

@@ -22,31 +22,29 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import select
 
 from ragkb.catalog.schema import ChunkRow, FileRow, KnowledgeBaseRow
 from ragkb.errors import RagkbError
+from ragkb.index.context import KBContext
 from ragkb.index.language import detect_language, readable_by
 from ragkb.llms import Generator, create_generator
 from ragkb.models import SearchResult
 from ragkb.profiles import DEFAULT_RERANKER_FOLDER, RetrievalProfile, SearchMode, SearchOptions
-from ragkb.retrieve.confidence import confident_weight
+from ragkb.retrieve.confidence import background_sample, confident_weight
 from ragkb.retrieve.context import expand
 from ragkb.retrieve.coverage import with_coverage
 from ragkb.retrieve.evidence import with_file_evidence
 from ragkb.retrieve.expansion import hypothetical_answer, multi_queries
 from ragkb.retrieve.feedback import with_feedback
 from ragkb.retrieve.filters import allowed_chunks
-from ragkb.retrieve.fusion import RRF_K
+from ragkb.retrieve.fusion import FUSIONS, RRF_K
+from ragkb.retrieve.hits import load_hits
 from ragkb.retrieve.mmr import mmr
 from ragkb.retrieve.proximity import with_proximity
 from ragkb.retrieve.rerank import CrossEncoderReranker, LLMReranker, Reranker, blend, rerank_order
-
-if TYPE_CHECKING:
-    from ragkb.kb import KnowledgeBase
 
 MMR_POOL = 50
 """MMR reorders at most this many of the best candidates (its cost grows with the square)."""
@@ -83,43 +81,40 @@ class _Stopwatch:
             self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - started, 5)
 
 
-def effective_mode(kb: KnowledgeBase, text: str, mode: SearchMode) -> SearchMode:
+def effective_mode(ctx: KBContext, text: str, mode: SearchMode) -> SearchMode:
     """``mode``, or sparse where the embedder is missing (hybrid) or cannot read the text: its language,
     or a word in another script."""
-    if mode != "sparse" and kb.embedder is None:
+    if mode != "sparse" and ctx.embedder is None:
         if mode == "dense":
-            raise RagkbError(f"knowledge base '{kb.name}' has no embedder (embedder = none); use --mode sparse")
+            raise RagkbError(f"knowledge base '{ctx.name}' has no embedder (embedder = none); use --mode sparse")
         return "sparse"
-    if mode == "hybrid" and not readable_by(text, kb.embedder_languages):
+    if mode == "hybrid" and not readable_by(text, ctx.embedder_languages):
         return "sparse"  # the embedder cannot read it: its similarities would be noise
     return mode
 
 
-def retrieve_one(kb: KnowledgeBase, session, text: str, mode: SearchMode, depth: int, allowed, instruction: str) -> _Ranking:
-    """Sparse and/or dense candidates of one text, fused as the KB's settings say."""
-    revision = session.scalar(select(KnowledgeBaseRow.revision).where(KnowledgeBaseRow.id == kb.id))
-    sparse = dict(kb.store.sparse.search(session, kb.id, text, depth, allowed)) if mode != "dense" else {}
-    dense: dict[int, float] = {}
-    vector, weight = None, kb.settings.dense_weight
-    if mode != "sparse":
-        # Queries bypass the embedding cache: caching them would make every search a write.
-        vector = kb.embedder.inner.embed([instruction + text])[0]
-        dense = dict(kb.store.dense.search(session, kb.id, revision, vector, depth, allowed))
-        if mode == "hybrid":
-            dense.update(kb.store.dense.scores_for(session, kb.id, revision, vector, list(sparse), allowed))
-            if dense and kb.settings.dense_confidence_z is not None:
-                background = kb.store.dense.scores_for(session, kb.id, revision, vector, kb._background_chunks(session, revision))
-                weight = confident_weight(weight, dense, background, kb.settings.dense_confidence_z)
-    return _Ranking(kb._fuse(session, mode, sparse, dense, weight), sparse, dense, mode, vector, weight)
+def fuse(ctx: KBContext, session, mode: SearchMode, sparse: dict, dense: dict, dense_weight: float) -> dict[int, float]:
+    """One text's sparse and dense scores as one ranking, by the KB's fusion; in hybrid mode the dense
+    scores of chunks in a language the embedder does not read are left out."""
+    if mode == "sparse":
+        return sparse
+    if mode == "dense":
+        return dense
+    languages = ctx.embedder_languages
+    unsupported = set(
+        session.scalars(select(ChunkRow.id).where(ChunkRow.id.in_(list(dense)), ChunkRow.language.not_in(languages)))
+    )
+    trusted_dense = {key: value for key, value in dense.items() if key not in unsupported}
+    return FUSIONS[ctx.settings.fusion](sparse, trusted_dense, dense_weight)
 
 
-def refuse(kb: KnowledgeBase, session, ranking: _Ranking, lexical: dict[int, float], allowed) -> _Ranking:
+def refuse(ctx: KBContext, session, ranking: _Ranking, lexical: dict[int, float], allowed) -> _Ranking:
     """``ranking`` with a refined sparse side (feedback, proximity), fused again with its dense side."""
     dense = dict(ranking.dense)
     if ranking.mode == "hybrid" and (missing := [c for c in lexical if c not in dense]):
-        revision = session.scalar(select(KnowledgeBaseRow.revision).where(KnowledgeBaseRow.id == kb.id))
-        dense.update(kb.store.dense.scores_for(session, kb.id, revision, ranking.vector, missing, allowed))
-    scores = kb._fuse(session, ranking.mode, lexical, dense, ranking.dense_weight)
+        revision = session.scalar(select(KnowledgeBaseRow.revision).where(KnowledgeBaseRow.id == ctx.id))
+        dense.update(ctx.store.dense.scores_for(session, ctx.id, revision, ranking.vector, missing, allowed))
+    scores = fuse(ctx, session, ranking.mode, lexical, dense, ranking.dense_weight)
     return _Ranking(scores, ranking.sparse, dense, ranking.mode, ranking.vector, ranking.dense_weight, lexical)
 
 
@@ -169,78 +164,115 @@ class _LazyGenerator:
         return self.generator
 
 
-def search(kb: KnowledgeBase, query: str, options: SearchOptions) -> SearchResult:
-    if not query.strip():
-        raise RagkbError("the query is empty; ask something")
-    profile = options.resolve(kb.settings.profiles)
-    clock = _Stopwatch()
-    generator = _LazyGenerator(options.generator or kb.app_settings.generator, kb.app_settings)
-    queries, hyde = [query], None
-    if profile.multi_query or profile.hyde:
-        with clock.stage("expansion"):
-            if profile.multi_query:
-                queries += multi_queries(generator(), query, profile.multi_query)
-            if profile.hyde:
-                hyde = hypothetical_answer(generator(), query)
-    depth = max(profile.candidates, options.k)
-    with kb.store.snapshot() as session:
-        with clock.stage("filters"):
-            allowed = allowed_chunks(session, kb.id, options.filters)
-        with clock.stage("retrieval"):
-            rankings = [
-                retrieve_one(kb, session, text, effective_mode(kb, text, profile.mode), depth, allowed, kb.query_instruction)
-                for text in queries
-            ]
-            if hyde is not None:  # an answer-shaped text: embedded as a passage, without the query instruction
-                rankings.append(retrieve_one(kb, session, hyde, effective_mode(kb, hyde, profile.mode), depth, allowed, ""))
-        first = rankings[0]
-        refinable = first.mode == "sparse" if profile.refine_sparse_only else first.mode != "dense"
-        if profile.feedback_docs and refinable:
-            with clock.stage("feedback"):
-                lexical = with_feedback(
-                    session, kb.store.sparse, kb.id, query, first.sparse, first.scores,
-                    profile.feedback_docs, profile.feedback_terms, profile.feedback_weight, depth, allowed,
-                )  # fmt: skip
-                first = refuse(kb, session, first, lexical, allowed)
-        if profile.proximity and refinable and first.scores:
-            with clock.stage("proximity"):
-                candidates = first.lexical_scores.keys() | first.dense.keys()
-                lexical = with_proximity(
-                    session, kb.store.sparse, kb.id, query, first.lexical_scores, candidates, profile.proximity
-                )
-                first = refuse(kb, session, first, lexical, allowed)
-        rankings[0] = first
-        scores = first.scores if len(rankings) == 1 else reciprocal_rank_fusion([r.scores for r in rankings])
-        if profile.file_evidence and scores:
-            with clock.stage("evidence"):
-                scores = with_file_evidence(session, scores, profile.file_evidence)
-        if profile.coverage and scores:
-            with clock.stage("coverage"):
-                scores = with_coverage(session, kb.store.sparse, kb.id, query, scores, profile.coverage, allowed)
-        order = sorted(scores, key=scores.__getitem__, reverse=True)
-        extra: dict[str, dict[int, float]] = {}
-        reranker = make_reranker(profile, generator, detect_language(query), kb.app_settings.home)
-        if reranker is not None and order:
-            with clock.stage("rerank"):
-                order, scores = _rerank(session, reranker, query, order, scores, profile, extra)
-        if profile.mmr_lambda is not None and len(order) > 1:
-            with clock.stage("mmr"):  # over the reranked head if any: its scores are on one scale
-                pool = profile.rerank_depth if "rerank" in extra else MMR_POOL
-                head = order[:pool]
-                order = mmr(head, scores, _passages(session, head), len(head), profile.mmr_lambda) + order[pool:]
-        if profile.min_score is not None:
-            order = [c for c in order if scores[c] >= profile.min_score]
-        top = order[: options.k]
-        hits = kb._hits(session, top, scores, first.sparse, first.dense)
-        for hit in hits:
-            hit.scores.update({name: float(values[hit.chunk_id]) for name, values in extra.items() if hit.chunk_id in values})
-        if profile.context != "chunk":
-            with clock.stage("context"):
-                hits = expand(session, hits, profile.context, profile.context_window, profile.context_max_chars)
-    if hyde is not None:
-        queries.append(hyde)
-    dense_weight = first.dense_weight if first.mode == "hybrid" else None
-    return SearchResult(hits=hits, profile=profile, queries=queries, timings=clock.timings, dense_weight=dense_weight)
+class Searcher:
+    """Searches one knowledge base. Keeps, between searches, the sample of its chunks that dense
+    confidence compares each query with (:mod:`ragkb.retrieve.confidence`) until the KB changes."""
+
+    def __init__(self, ctx: KBContext) -> None:
+        self.ctx = ctx
+        self._background: tuple[int, list[int]] | None = None
+
+    def background_chunks(self, session, revision: int) -> list[int]:
+        if self._background is None or self._background[0] != revision:
+            self._background = (revision, background_sample(session, self.ctx.id, self.ctx.embedder_languages))
+        return self._background[1]
+
+    def retrieve_one(self, session, text: str, mode: SearchMode, depth: int, allowed, instruction: str) -> _Ranking:
+        """Sparse and/or dense candidates of one text, fused as the KB's settings say."""
+        ctx = self.ctx
+        revision = session.scalar(select(KnowledgeBaseRow.revision).where(KnowledgeBaseRow.id == ctx.id))
+        sparse = dict(ctx.store.sparse.search(session, ctx.id, text, depth, allowed)) if mode != "dense" else {}
+        dense: dict[int, float] = {}
+        vector, weight = None, ctx.settings.dense_weight
+        if mode != "sparse":
+            # Queries bypass the embedding cache: caching them would make every search a write.
+            vector = ctx.embedder.inner.embed([instruction + text])[0]
+            dense = dict(ctx.store.dense.search(session, ctx.id, revision, vector, depth, allowed))
+            if mode == "hybrid":
+                dense.update(ctx.store.dense.scores_for(session, ctx.id, revision, vector, list(sparse), allowed))
+                if dense and ctx.settings.dense_confidence_z is not None:
+                    sample = self.background_chunks(session, revision)
+                    background = ctx.store.dense.scores_for(session, ctx.id, revision, vector, sample)
+                    weight = confident_weight(weight, dense, background, ctx.settings.dense_confidence_z)
+        return _Ranking(fuse(ctx, session, mode, sparse, dense, weight), sparse, dense, mode, vector, weight)
+
+    def search(self, query: str, options: SearchOptions) -> SearchResult:
+        """The hits for ``query`` as ``options`` and the KB's profile say, with the profile that ran,
+        the texts searched and each stage's seconds."""
+        ctx = self.ctx
+        if not query.strip():
+            raise RagkbError("the query is empty; ask something")
+        profile = options.resolve(ctx.settings.profiles)
+        clock = _Stopwatch()
+        generator = _LazyGenerator(options.generator or ctx.app_settings.generator, ctx.app_settings)
+        queries, hyde = [query], None
+        if profile.multi_query or profile.hyde:
+            with clock.stage("expansion"):
+                if profile.multi_query:
+                    queries += multi_queries(generator(), query, profile.multi_query)
+                if profile.hyde:
+                    hyde = hypothetical_answer(generator(), query)
+        depth = max(profile.candidates, options.k)
+        with ctx.store.snapshot() as session:
+            with clock.stage("filters"):
+                allowed = allowed_chunks(session, ctx.id, options.filters)
+            with clock.stage("retrieval"):
+                rankings = [
+                    self.retrieve_one(
+                        session, text, effective_mode(ctx, text, profile.mode), depth, allowed, ctx.query_instruction
+                    )
+                    for text in queries
+                ]
+                if hyde is not None:  # an answer-shaped text: embedded as a passage, without the query instruction
+                    rankings.append(self.retrieve_one(session, hyde, effective_mode(ctx, hyde, profile.mode), depth, allowed, ""))
+            first = rankings[0]
+            refinable = first.mode == "sparse" if profile.refine_sparse_only else first.mode != "dense"
+            if profile.feedback_docs and refinable:
+                with clock.stage("feedback"):
+                    lexical = with_feedback(
+                        session, ctx.store.sparse, ctx.id, query, first.sparse, first.scores,
+                        profile.feedback_docs, profile.feedback_terms, profile.feedback_weight, depth, allowed,
+                    )  # fmt: skip
+                    first = refuse(ctx, session, first, lexical, allowed)
+            if profile.proximity and refinable and first.scores:
+                with clock.stage("proximity"):
+                    candidates = first.lexical_scores.keys() | first.dense.keys()
+                    lexical = with_proximity(
+                        session, ctx.store.sparse, ctx.id, query, first.lexical_scores, candidates, profile.proximity
+                    )
+                    first = refuse(ctx, session, first, lexical, allowed)
+            rankings[0] = first
+            scores = first.scores if len(rankings) == 1 else reciprocal_rank_fusion([r.scores for r in rankings])
+            if profile.file_evidence and scores:
+                with clock.stage("evidence"):
+                    scores = with_file_evidence(session, scores, profile.file_evidence)
+            if profile.coverage and scores:
+                with clock.stage("coverage"):
+                    scores = with_coverage(session, ctx.store.sparse, ctx.id, query, scores, profile.coverage, allowed)
+            order = sorted(scores, key=scores.__getitem__, reverse=True)
+            extra: dict[str, dict[int, float]] = {}
+            reranker = make_reranker(profile, generator, detect_language(query), ctx.app_settings.home)
+            if reranker is not None and order:
+                with clock.stage("rerank"):
+                    order, scores = _rerank(session, reranker, query, order, scores, profile, extra)
+            if profile.mmr_lambda is not None and len(order) > 1:
+                with clock.stage("mmr"):  # over the reranked head if any: its scores are on one scale
+                    pool = profile.rerank_depth if "rerank" in extra else MMR_POOL
+                    head = order[:pool]
+                    order = mmr(head, scores, _passages(session, head), len(head), profile.mmr_lambda) + order[pool:]
+            if profile.min_score is not None:
+                order = [c for c in order if scores[c] >= profile.min_score]
+            top = order[: options.k]
+            hits = load_hits(session, top, scores, first.sparse, first.dense)
+            for hit in hits:
+                hit.scores.update({name: float(values[hit.chunk_id]) for name, values in extra.items() if hit.chunk_id in values})
+            if profile.context != "chunk":
+                with clock.stage("context"):
+                    hits = expand(session, hits, profile.context, profile.context_window, profile.context_max_chars)
+        if hyde is not None:
+            queries.append(hyde)
+        dense_weight = first.dense_weight if first.mode == "hybrid" else None
+        return SearchResult(hits=hits, profile=profile, queries=queries, timings=clock.timings, dense_weight=dense_weight)
 
 
 def _rerank(session, reranker: Reranker, query, order, scores, profile, extra) -> tuple[list[int], dict[int, float]]:

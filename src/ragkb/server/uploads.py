@@ -88,6 +88,6 @@ def remove_upload(kb: KnowledgeBase, path: str) -> None:
 def adopt_legacy_uploads(settings: Settings) -> None:
     """At server start, before any upload: each KB moves its files out of the old shared folders."""
     for kb in KnowledgeBase.list(settings=settings):
-        if moved := uploads.adopt_legacy_uploads(kb):
+        if moved := uploads.adopt_legacy_uploads(kb.context):
             folder = uploads.upload_folder(settings.home, kb.id)
             log.info("moved %d uploaded file(s) of knowledge base '%s' to %s", moved, kb.name, folder)

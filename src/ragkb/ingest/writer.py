@@ -1,0 +1,96 @@
+"""What ingestion and removal change in one knowledge base: its file rows, chunks and index entries.
+
+Every write of chunks happens inside :meth:`IndexWriter.transaction`, which bumps the KB's revision
+(caches of the dense index and of retrieval key on it) in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ragkb.catalog.schema import FileRow
+from ragkb.index.context import KBContext
+from ragkb.index.stores.base import ChunkBatch
+from ragkb.ingest.sources import Source
+
+FileState = tuple[str, str, str]
+"""A catalogued file's (content hash, splitter, status): what decides whether ``add`` skips it."""
+
+
+class IndexWriter:
+    """Writes files into one knowledge base and removes them."""
+
+    def __init__(self, ctx: KBContext) -> None:
+        self.ctx = ctx
+
+    def file_states(self) -> dict[str, FileState]:
+        """Every catalogued file of the KB: path → :data:`FileState`."""
+        with self.ctx.catalog.session() as session:
+            rows = session.execute(
+                select(FileRow.path, FileRow.content_hash, FileRow.splitter, FileRow.status).where(FileRow.kb_id == self.ctx.id)
+            )
+            return {path: (content_hash, splitter, status) for path, content_hash, splitter, status in rows}
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One transaction of index writes (see :meth:`ragkb.index.stores.base.Store.transaction`)
+        that also bumps the KB's revision."""
+        with self.ctx.store.transaction() as session:
+            yield session
+            self.ctx.store.bump_revision(session, self.ctx.id)
+
+    def write_file(self, session: Session, source: Source, loader: str, splitter: str, batch: ChunkBatch) -> None:
+        """Replace the file's chunks (a new file row, or the next version of its row) with ``batch``."""
+        row = existing_file(session, self.ctx.id, source.path)
+        if row is None:
+            row = FileRow(kb_id=self.ctx.id, path=source.path, version=0)
+            session.add(row)
+            session.flush()
+        else:
+            self.ctx.store.delete_file_chunks(session, self.ctx.id, row.id)
+        for key, value in file_row_values(source, loader, splitter, len(batch.chunks)).items():
+            setattr(row, key, value)
+        row.version += 1
+        self.ctx.store.write_chunks(session, self.ctx.id, row.id, batch)
+
+    def record_failure(self, path: str, error: str, source: Source | None) -> None:
+        """Mark a file failed; chunks from an earlier good version stay searchable."""
+        with self.ctx.catalog.session() as session:
+            row = existing_file(session, self.ctx.id, path)
+            if row is None:
+                row = FileRow(kb_id=self.ctx.id, path=path, extension=Path(path).suffix.lower())
+                session.add(row)
+            row.status, row.last_error = "failed", error
+            if source is not None:
+                row.size, row.mtime = source.size, source.mtime
+
+    def remove_path(self, path: str) -> None:
+        """Remove one catalogued file (by its path as stored) with its chunks and index entries."""
+        with self.ctx.store.transaction() as session:
+            row = existing_file(session, self.ctx.id, path)
+            if row is not None:
+                self.ctx.store.delete_file(session, self.ctx.id, row.id)
+                self.ctx.store.bump_revision(session, self.ctx.id)
+
+
+def file_row_values(source: Source, loader: str, splitter: str, chunk_count: int) -> dict:
+    return {
+        "extension": source.extension,
+        "size": source.size,
+        "mtime": source.mtime,
+        "content_hash": source.content_hash,
+        "loader": loader,
+        "splitter": splitter,
+        "chunk_count": chunk_count,
+        "status": "indexed",
+        "last_error": None,
+    }
+
+
+def existing_file(session: Session, kb_id: int, path: str) -> FileRow | None:
+    return session.scalar(select(FileRow).where(FileRow.kb_id == kb_id, FileRow.path == path))
