@@ -6,7 +6,7 @@ and the HTTP API list, read and delete sessions through it.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from ragkb.catalog.database import Catalog
 from ragkb.catalog.schema import ChatSessionRow, MessageRow, utcnow
@@ -80,7 +80,7 @@ class ChatSessions:
                     citations=[c.model_dump(mode="json") for c in answer.citations],
                 )
             )
-            session.get(ChatSessionRow, session_id).updated_at = utcnow()
+            session.execute(update(ChatSessionRow).where(ChatSessionRow.id == session_id).values(updated_at=utcnow()))
 
     def delete(self, name: str) -> bool:
         """Delete a conversation with its messages; ``False`` if there was none."""

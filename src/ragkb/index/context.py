@@ -48,9 +48,8 @@ class KBContext:
     @cached_property
     def embedder(self) -> CachedEmbedder | None:
         """The KB's embedder behind the catalog's embedding cache; ``None`` for a sparse-only KB."""
-        if self.settings.embedder == "none":
-            return None
-        return CachedEmbedder(create_embedder(self.settings.embedder, self.app_settings), self.catalog)
+        inner = create_embedder(self.settings.embedder, self.app_settings)
+        return CachedEmbedder(inner, self.catalog) if inner is not None else None
 
     @property
     def embedder_languages(self) -> set[str]:
