@@ -686,5 +686,28 @@ def keys_revoke(name: str, as_json: JsonOption = False) -> None:
     print_json({"revoked": name}) if as_json else console.print(f"revoked API key [bold]{name}[/]")
 
 
+doc_app = typer.Typer(no_args_is_help=True, help="Look at a document the way ragkb parses it.")
+app.add_typer(doc_app, name="doc")
+
+
+@doc_app.command("layout")
+def doc_layout(
+    path: Annotated[Path, typer.Argument(help="a document (PDF, Word, HTML, ...)")], as_json: JsonOption = False
+) -> None:
+    """Print the parsed document: per page its titles, text, tables and running header and footer."""
+    from ragkb.ingest.layout import layout
+    from ragkb.ingest.loaders import load
+
+    if not path.is_file():
+        raise RagkbError(f"{path}: no such file; give the path of a document")
+    for row in layout(load(path)):
+        if as_json:
+            sys.stdout.write(row.model_dump_json() + "\n")
+        else:
+            console.print(
+                f"[dim]p.{row.page or '-'} #{row.row} {row.type}[/]", escape(row.content), highlight=False, soft_wrap=True
+            )
+
+
 def main() -> None:
     app()

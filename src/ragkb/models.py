@@ -20,7 +20,7 @@ from pydantic import AfterValidator, BaseModel, Field, computed_field
 from ragkb.config import KBSettings
 from ragkb.profiles import RetrievalProfile
 
-BlockKind = Literal["heading", "paragraph", "table", "code"]
+BlockKind = Literal["heading", "paragraph", "table", "code", "header", "footer"]
 
 
 @dataclass
@@ -39,10 +39,34 @@ class Block:
 
 
 @dataclass
+class ExtractedTable:
+    """A table as a loader read it, every cell's text exactly as the document has it.
+
+    ``header`` holds the column headers (header rows stacked above a column are joined), ``rows``
+    the body rows with the row label first; a table a PDF continues on the next pages is one table,
+    ``row_pages`` giving each body row's page. ``title`` is its caption or the nearest heading
+    above it, ``unit`` the unit line printed with it (``单位：元``).
+    """
+
+    header: list[str]
+    rows: list[list[str]]
+    page: int | None = None
+    page_end: int | None = None
+    row_pages: list[int | None] = dataclass_field(default_factory=list)
+    title: str = ""
+    unit: str = ""
+
+
+@dataclass
 class ParsedDocument:
+    """``blocks`` feed the chunks; ``tables`` the table store; ``furniture`` holds what repeats
+    on every page (running headers and footers, kind ``header``/``footer``), kept out of both."""
+
     blocks: list[Block]
     loader: str
     metadata: dict = dataclass_field(default_factory=dict)
+    tables: list[ExtractedTable] = dataclass_field(default_factory=list)
+    furniture: list[Block] = dataclass_field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -138,6 +162,44 @@ class FileInfo(BaseModel):
     @property
     def name(self) -> str:
         return Path(self.path).name
+
+
+class TableInfo(BaseModel):
+    """A table the table store holds: where it is and what it is."""
+
+    id: int
+    file: FilePath
+    page: int | None
+    page_end: int | None
+    table_index: int = Field(description="its position among its file's tables, from 0")
+    title: str
+    statement: str | None = Field(description="balance_sheet | income_statement | cash_flow | equity_changes | key_figures")
+    scope: str | None = Field(description="consolidated | parent")
+    unit: str | None = Field(description="the unit its unit line states, e.g. 万元")
+    headers: list[str]
+    company: str | None
+
+
+class TableCell(BaseModel):
+    """One value of a table: its row label and column header, the text as printed, and the number."""
+
+    table_id: int
+    file: FilePath
+    page: int | None
+    row_index: int
+    column_index: int
+    row_label: str
+    column_header: str
+    raw_text: str = Field(description="the cell's text exactly as in the document")
+    value: float | None = Field(description="in the base unit (元; a fraction for percentages); null when no number")
+    unit: str | None = Field(description="the base unit of value: 元, ratio, 元/股, 股")
+    metric: str | None = Field(description="the metric id (ragkb.tables.metrics) the row label names")
+    year: int | None
+    period: str | None = Field(description="this | last: the report's year or the one before")
+    title: str
+    statement: str | None
+    scope: str | None
+    company: str | None
 
 
 class KBInfo(BaseModel):

@@ -165,3 +165,52 @@ class ApiKeyRow(Base):
     kbs: Mapped[list | None] = mapped_column(JSON, default=None, doc="allowed KB names; null = all")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DocTableRow(Base):
+    """A table found in a file at ingest (:mod:`ragkb.index.tables`); deleted with its file."""
+
+    __tablename__ = "doc_table"
+    __table_args__ = (Index("ix_doc_table_kb_file", "kb_id", "file_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kb_id: Mapped[int] = mapped_column(ForeignKey("knowledge_base.id", ondelete="CASCADE"))
+    file_id: Mapped[int] = mapped_column(ForeignKey("knowledge_file.id", ondelete="CASCADE"))
+    page: Mapped[int | None] = mapped_column(doc="its first page")
+    page_end: Mapped[int | None] = mapped_column(doc="its last page (a table continued on the next pages)")
+    table_index: Mapped[int] = mapped_column(doc="its position among the file's tables, from 0")
+    title: Mapped[str] = mapped_column(Text, default="", doc="its caption or the nearest heading above it")
+    statement: Mapped[str | None] = mapped_column(String(32), doc="balance_sheet | income_statement | cash_flow | ...")
+    scope: Mapped[str | None] = mapped_column(String(16), doc="consolidated | parent")
+    unit: Mapped[str | None] = mapped_column(String(32), doc="the unit its unit line states (万元)")
+    headers: Mapped[list] = mapped_column(JSON, default=list, doc="column header texts")
+    company: Mapped[str | None] = mapped_column(Text, doc="the company whose report the file is")
+    company_short: Mapped[str | None] = mapped_column(Text, doc="its short name (股票简称)")
+    company_code: Mapped[str | None] = mapped_column(String(16), doc="its stock code")
+
+
+class TableCellRow(Base):
+    """One value cell of a :class:`DocTableRow`: its row label, column, raw text and number."""
+
+    __tablename__ = "table_cell"
+    __table_args__ = (
+        Index("ix_table_cell_kb_metric_year", "kb_id", "metric", "year"),
+        Index("ix_table_cell_kb_file", "kb_id", "file_id"),
+        Index("ix_table_cell_table", "table_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    table_id: Mapped[int] = mapped_column(ForeignKey("doc_table.id", ondelete="CASCADE"))
+    kb_id: Mapped[int] = mapped_column(ForeignKey("knowledge_base.id", ondelete="CASCADE"))
+    file_id: Mapped[int] = mapped_column(ForeignKey("knowledge_file.id", ondelete="CASCADE"))
+    page: Mapped[int | None]
+    row_index: Mapped[int] = mapped_column(doc="the body row, from 0")
+    column_index: Mapped[int] = mapped_column(doc="the column, from 0 (the row label's)")
+    row_label: Mapped[str] = mapped_column(Text, default="")
+    metric: Mapped[str | None] = mapped_column(String(64), doc="ragkb.tables.metrics id the label names")
+    column_header: Mapped[str] = mapped_column(Text, default="")
+    year: Mapped[int | None] = mapped_column(doc="the year the column header names")
+    period: Mapped[str | None] = mapped_column(String(8), doc="this | last: the report's year or the one before")
+    raw_text: Mapped[str] = mapped_column(Text, doc="the cell text exactly as in the document")
+    value: Mapped[float | None] = mapped_column(doc="in the base unit (元; a fraction for %)")
+    unit: Mapped[str | None] = mapped_column(String(16), doc="the base unit of value: 元, ratio, 元/股, 股")

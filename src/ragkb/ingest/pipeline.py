@@ -17,6 +17,7 @@ from ragkb.errors import LoaderError
 from ragkb.index.stores.base import ChunkBatch, indexed_text
 from ragkb.index.tokenize import tokenize
 from ragkb.ingest.chunking import chunk_document, splitter_id
+from ragkb.ingest.report import DocumentTables, document_tables
 from ragkb.ingest.sources import Source
 from ragkb.ingest.writer import FileState, IndexWriter
 from ragkb.models import Chunk, FailedFile, IngestReport
@@ -34,6 +35,7 @@ class _Prepared:
     chunks: list[Chunk]
     texts: list[str]
     languages: list[str]
+    tables: DocumentTables
 
 
 class Ingestor:
@@ -81,7 +83,7 @@ class Ingestor:
             return None
         chunks = chunk_document(document, self.chunk_size, self.chunk_overlap)
         texts = [indexed_text(source.title, c) for c in chunks]
-        return _Prepared(source, document.loader, chunks, texts, self.ctx.chunk_languages(chunks))
+        return _Prepared(source, document.loader, chunks, texts, self.ctx.chunk_languages(chunks), document_tables(document))
 
     def _fail(self, path: str, error: str, source: Source | None = None) -> None:
         """Report a failure; record it in the catalog for a file that exists or is catalogued (a
@@ -107,7 +109,7 @@ class Ingestor:
                 offset, row = offset + count, row + with_vectors
                 terms = [tokenize(text) for text in prepared.texts]
                 chunk_batch = ChunkBatch(prepared.chunks, prepared.languages, terms, file_vectors, file_embedded)
-                self.writer.write_file(session, prepared.source, prepared.loader, self.splitter, chunk_batch)
+                self.writer.write_file(session, prepared.source, prepared.loader, self.splitter, chunk_batch, prepared.tables)
                 is_update = prepared.source.path in self.known
                 (self.report.updated if is_update else self.report.added).append(prepared.source.path)
                 self.report.chunks += count

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from ragkb.catalog.schema import FileRow
 from ragkb.index.context import KBContext
 from ragkb.index.stores.base import ChunkBatch
+from ragkb.index.tables import TableStore
+from ragkb.ingest.report import DocumentTables
 from ragkb.ingest.sources import Source
 
 FileState = tuple[str, str, str]
@@ -44,8 +46,17 @@ class IndexWriter:
             yield session
             self.ctx.store.bump_revision(session, self.ctx.id)
 
-    def write_file(self, session: Session, source: Source, loader: str, splitter: str, batch: ChunkBatch) -> None:
-        """Replace the file's chunks (a new file row, or the next version of its row) with ``batch``."""
+    def write_file(
+        self,
+        session: Session,
+        source: Source,
+        loader: str,
+        splitter: str,
+        batch: ChunkBatch,
+        tables: DocumentTables | None = None,
+    ) -> None:
+        """Replace the file's chunks (a new file row, or the next version of its row) with ``batch``
+        and its tables in the table store with ``tables`` (none when not given)."""
         row = existing_file(session, self.ctx.id, source.path)
         if row is None:
             row = FileRow(kb_id=self.ctx.id, path=source.path, version=0)
@@ -57,6 +68,10 @@ class IndexWriter:
             setattr(row, key, value)
         row.version += 1
         self.ctx.store.write_chunks(session, self.ctx.id, row.id, batch)
+        tables = tables or DocumentTables()
+        TableStore().write_file_tables(
+            session, self.ctx.id, row.id, tables.tables, company=tables.company, report_year=tables.year
+        )
 
     def record_failure(self, path: str, error: str, source: Source | None) -> None:
         """Mark a file failed; chunks from an earlier good version stay searchable."""

@@ -23,7 +23,8 @@ from lxml.etree import _Element
 from ragkb.errors import LoaderError
 from ragkb.ingest.headings import blocks_from_lines, normalize_levels
 from ragkb.ingest.loaders.tabular import markdown_table
-from ragkb.models import Block, ParsedDocument
+from ragkb.ingest.tables import caption, extracted_table
+from ragkb.models import Block, ExtractedTable, ParsedDocument
 
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.IGNORECASE)
@@ -41,7 +42,9 @@ def load_docx(path: Path) -> ParsedDocument:
             )
     document = docx.Document(str(path))
     blocks: list[Block] = []
+    tables: list[ExtractedTable] = []
     plain: list[str] = []  # lines of unstyled paragraphs, a blank line after each paragraph
+    above: list[str] = []  # the last paragraphs, for a table's title and unit line
 
     def flush() -> None:
         numbered = blocks_from_lines(plain)
@@ -54,11 +57,16 @@ def load_docx(path: Path) -> ParsedDocument:
     for item in _body_items(document.element.body, document):
         if isinstance(item, Table):
             flush()
-            blocks.append(Block(markdown_table([cell.text for cell in row.cells] for row in item.rows), "table"))
+            rows = [[cell.text for cell in row.cells] for row in item.rows]
+            blocks.append(Block(markdown_table(rows), "table"))
+            title, unit = caption(above)
+            if table := extracted_table(rows, title=title, unit=unit):
+                tables.append(table)
             continue
         text = item.text.strip()
         if not text or _TOC_STYLE.match(getattr(item.style, "name", None) or ""):
             continue
+        above.append(" ".join(text.split()))
         rank = _style_rank(item)
         if rank is None:
             plain.extend(text.splitlines() + [""])
@@ -66,7 +74,7 @@ def load_docx(path: Path) -> ParsedDocument:
             flush()
             blocks.append(Block(" ".join(text.split()), "heading", rank))
     flush()
-    return ParsedDocument(normalize_levels([block for block in blocks if block.text]), loader="docx")
+    return ParsedDocument(normalize_levels([block for block in blocks if block.text]), loader="docx", tables=tables)
 
 
 def _body_items(container: _Element, document: Document) -> Iterator[Paragraph | Table]:

@@ -16,7 +16,8 @@ from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
 from ragkb.ingest.encoding import decode
 from ragkb.ingest.headings import squeeze_whitespace
 from ragkb.ingest.loaders.tabular import markdown_table
-from ragkb.models import Block, ParsedDocument
+from ragkb.ingest.tables import CAPTION_LINES, caption, extracted_table
+from ragkb.models import Block, ExtractedTable, ParsedDocument
 
 _DROPPED = {"script", "style", "nav", "footer", "noscript", "template", "head", "svg", "iframe", "button", "select"}
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
@@ -58,12 +59,13 @@ def load_html(path: Path) -> ParsedDocument:
     walker = _Walker()
     walker.walk(soup.body or soup)
     walker.flush()
-    return ParsedDocument(walker.blocks, loader="html")
+    return ParsedDocument(walker.blocks, loader="html", tables=walker.tables)
 
 
 class _Walker:
     def __init__(self) -> None:
         self.blocks: list[Block] = []
+        self.tables: list[ExtractedTable] = []
         self.inline: list[str] = []
 
     def walk(self, node: Tag) -> None:
@@ -85,7 +87,13 @@ class _Walker:
             self.add(Block(_text(tag), "heading", _HEADINGS[name]))
         elif name == "table":
             self.flush()
-            self.add(Block(markdown_table(_rows(tag)), "table"))
+            rows = _rows(tag)
+            named = tag.find("caption")
+            above = [block.text for block in self.blocks[-CAPTION_LINES:] if block.kind != "table"]
+            title, unit = caption(above + ([_text(named)] if named else []))
+            self.add(Block(markdown_table(rows), "table"))
+            if table := extracted_table(rows, title=title, unit=unit):
+                self.tables.append(table)
         elif name == "pre":
             self.flush()
             self.add(Block(tag.get_text().strip("\n")))

@@ -1,9 +1,13 @@
 """PDF with PyMuPDF: text and tables per page, top to bottom, with 1-based page numbers.
 
-Tables found by ``page.find_tables()`` become one Markdown table block each, and their text is
-left out of the paragraphs. Headings are lines set noticeably larger than the body text (the
+Tables (:mod:`~ragkb.ingest.loaders.pdf_tables`: cell text from the page's text layer) become one
+Markdown table block each, their text left out of the paragraphs, and one
+:class:`~ragkb.models.ExtractedTable` each, a table continued on the next page being one, titled
+by the line naming it above. Headings are lines set noticeably larger than the body text (the
 most common size), ranked by size, or body-size lines with heading numbering (第一章, 1.1, ...),
-which rank below every size-based heading. Page numbers in the top and bottom margins are dropped.
+which rank below every size-based heading. Running headers and footers
+(:mod:`~ragkb.ingest.furniture`) go to ``furniture``, out of blocks and tables; other page numbers
+in the top and bottom margins are dropped.
 
 Paragraphs are rebuilt from line geometry rather than from PyMuPDF's blocks, because many PDF
 producers write every line as a block of its own: a line continues the paragraph above unless
@@ -23,9 +27,14 @@ from pathlib import Path
 import pymupdf
 
 from ragkb.errors import LoaderError
+from ragkb.ingest.furniture import Key, line_key, running_keys
 from ragkb.ingest.headings import blocks_from_lines, first_word, join_wrapped, looks_like_title, normalize_levels, starts_item
+from ragkb.ingest.loaders.pdf_tables import Char, find_tables, page_chars
 from ragkb.ingest.loaders.tabular import markdown_table
-from ragkb.models import Block, ParsedDocument
+from ragkb.ingest.tables import CAPTION_LINES, MAX_TITLE_CHARS, append_continuation, continues, extracted_table
+from ragkb.models import Block, ExtractedTable, ParsedDocument
+from ragkb.tables.numbers import find_unit
+from ragkb.tables.statements import classify_statement
 
 HEADING_SCALE = 1.12  # a heading is at least this much larger than the body text...
 HEADING_MIN_STEP = 1.0  # ...and at least this many points larger
@@ -44,16 +53,23 @@ class _Line:
     size: float  # font size in points, rounded to a half point
     bold: bool
     box: pymupdf.Rect
+    chars: list[Char] = field(default_factory=list)
 
 
 @dataclass
 class _Segment:
-    """A table or a text block, placed on its page."""
+    """A table (its rows of cell text) or a text block, placed on its page."""
 
     top: float
     left: float
-    table: str = ""
+    rows: list[list[str]] = field(default_factory=list)
     lines: list[_Line] = field(default_factory=list)
+
+
+@dataclass
+class _Page:
+    rect: pymupdf.Rect
+    blocks: list[list[_Line]]
 
 
 def load_pdf(path: Path) -> ParsedDocument:
@@ -63,7 +79,16 @@ def load_pdf(path: Path) -> ParsedDocument:
                 f"{path.name}: the PDF is password-protected; decrypt it first "
                 "(e.g. qpdf --password=PASSWORD --decrypt in.pdf out.pdf) and add the decrypted copy"
             )
-        pages = [_segments(page) for page in document]
+        read = [_read(page) for page in document]
+        running = running_keys([{key for line in _page_lines(page) if (key := _key(line, page)) is not None} for page in read])
+        furniture: list[Block] = []
+        pages = []
+        for number, (page, content) in enumerate(zip(document, read), start=1):
+            for line in _page_lines(content):
+                key = _key(line, content)
+                if key in running:
+                    furniture.append(Block(line.text, key[0], page=number))
+            pages.append(_segments(page, content, running))
     sizes: Counter[float] = Counter()
     for segments in pages:
         for segment in segments:
@@ -74,45 +99,91 @@ def load_pdf(path: Path) -> ParsedDocument:
     blocks: list[Block] = []
     for number, segments in enumerate(pages, start=1):
         blocks.extend(_page_blocks(segments, number, heading_size))
-    return ParsedDocument(normalize_levels(blocks), loader="pdf")
+    return ParsedDocument(
+        normalize_levels(blocks), loader="pdf", tables=_document_tables(pages, heading_size), furniture=furniture
+    )
 
 
-def _segments(page: pymupdf.Page) -> list[_Segment]:
-    tables = _tables(page)
-    segments = [_Segment(rect.y0, rect.x0, table=text) for rect, text in tables]
-    top_margin = page.rect.y0 + MARGIN_SHARE * page.rect.height
-    bottom_margin = page.rect.y1 - MARGIN_SHARE * page.rect.height
-    for block in page.get_text("dict", flags=pymupdf.TEXTFLAGS_TEXT)["blocks"]:
+def _read(page: pymupdf.Page) -> _Page:
+    """The page's text lines, block by block, from one ``rawdict`` extraction."""
+    blocks = []
+    for block in page.get_text("rawdict", flags=pymupdf.TEXTFLAGS_TEXT)["blocks"]:
         lines = []
         for line in block.get("lines", []):
-            box = pymupdf.Rect(line["bbox"])
-            text = "".join(span["text"] for span in line["spans"]).strip()
-            center = (box.tl + box.br) / 2
-            if not text or any(center in rect for rect, _ in tables):
-                continue
-            if (box.y1 < top_margin or box.y0 > bottom_margin) and _PAGE_NUMBER.search(text):
-                continue
-            lines.append(_Line(text, _size(line["spans"]), _bold(line["spans"]), box))
+            spans = [{**span, "text": "".join(char["c"] for char in span["chars"])} for span in line["spans"]]
+            text = "".join(span["text"] for span in spans).strip()
+            if text:
+                chars = page_chars({"blocks": [{"lines": [line]}]})
+                lines.append(_Line(text, _size(spans), _bold(spans), pymupdf.Rect(line["bbox"]), chars))
         if lines:
-            segments.append(_Segment(block["bbox"][1], block["bbox"][0], lines=lines))
+            blocks.append(lines)
+    return _Page(page.rect, blocks)
+
+
+def _page_lines(page: _Page) -> list[_Line]:
+    return [line for block in page.blocks for line in block]
+
+
+def _key(line: _Line, page: _Page) -> Key | None:
+    return line_key(line.text, line.box.y0, line.box.y1, page.rect.y0, page.rect.y1)
+
+
+def _segments(page: pymupdf.Page, content: _Page, running: set[Key]) -> list[_Segment]:
+    """Tables and text blocks of the page, top to bottom, without its running headers and footers."""
+    blocks = [[line for line in block if _key(line, content) not in running] for block in content.blocks]
+    tables = find_tables(page, [char for block in blocks for line in block for char in line.chars])
+    segments = [_Segment(table.rect.y0, table.rect.x0, rows=table.rows) for table in tables]
+    top_margin = page.rect.y0 + MARGIN_SHARE * page.rect.height
+    bottom_margin = page.rect.y1 - MARGIN_SHARE * page.rect.height
+    for block in blocks:
+        lines = []
+        for line in block:
+            center = (line.box.tl + line.box.br) / 2
+            if any(center in table.rect for table in tables):
+                continue
+            if (line.box.y1 < top_margin or line.box.y0 > bottom_margin) and _PAGE_NUMBER.search(line.text):
+                continue
+            lines.append(line)
+        if lines:
+            segments.append(_Segment(min(line.box.y0 for line in lines), min(line.box.x0 for line in lines), lines=lines))
     return sorted(segments, key=lambda segment: (round(segment.top), segment.left))
 
 
-def _tables(page: pymupdf.Page) -> list[tuple[pymupdf.Rect, str]]:
-    """Tables of at least two rows and two columns; a one-cell "table" is usually a framed paragraph."""
-    try:
-        found = page.find_tables().tables
-    except Exception:  # table detection is a heuristic; a page it trips over still has its text
-        return []
-    tables = []
-    for table in found:
-        if table.row_count < 2 or table.col_count < 2:
-            continue
-        rows = table.extract()
-        if table.header.external:
-            rows.insert(0, table.header.names)
-        tables.append((pymupdf.Rect(table.bbox), markdown_table(rows)))
+def _document_tables(pages: list[list[_Segment]], heading_size: float) -> list[ExtractedTable]:
+    """The document's tables; a table that ends its page and goes on at the top of the next (its
+    header repeated, or none) is one table."""
+    tables: list[ExtractedTable] = []
+    open_table: ExtractedTable | None = None  # the table that ended the previous page
+    for number, segments in enumerate(pages, start=1):
+        current: ExtractedTable | None = None
+        for index, segment in enumerate(segments):
+            current = None
+            if not segment.rows:
+                continue
+            if index == 0 and open_table is not None and continues(open_table, segment.rows):
+                append_continuation(open_table, segment.rows, number)
+                current = open_table
+                continue
+            title, unit = _caption(segments[:index], heading_size)
+            current = extracted_table(segment.rows, page=number, title=title, unit=unit)
+            if current is not None:
+                tables.append(current)
+        open_table = current
     return tables
+
+
+def _caption(before: list[_Segment], heading_size: float) -> tuple[str, str]:
+    """The title and the unit line of a table, from the few lines above it on its page: the
+    nearest line naming a statement, else the nearest bold or large one, else the nearest short one."""
+    lines = [line for segment in before for line in segment.lines][-CAPTION_LINES:][::-1]
+    unit = next((line.text for line in lines if find_unit(line.text) is not None), "")
+    candidates = [line for line in lines if line.text != unit and len(line.text) <= MAX_TITLE_CHARS]
+    title = (
+        next((line for line in candidates if classify_statement(line.text).kind is not None), None)
+        or next((line for line in candidates if line.bold or line.size >= heading_size), None)
+        or next(iter(candidates), None)
+    )
+    return (title.text if title else ""), unit
 
 
 def _size(spans: list[dict]) -> float:
@@ -142,9 +213,9 @@ def _page_blocks(segments: list[_Segment], page: int, heading_size: float) -> li
         previous = None
 
     for segment in segments:
-        if segment.table:
+        if segment.rows:
             flush()
-            blocks.append(Block(segment.table, "table", page=page))
+            blocks.append(Block(markdown_table(segment.rows), "table", page=page))
             continue
         for large, group in groupby(segment.lines, key=lambda line: line.size >= heading_size):
             run = list(group)

@@ -1,7 +1,9 @@
 """Spreadsheets (.csv, .xlsx) as Markdown tables, plus the Markdown table renderer other loaders share.
 
 Rows go out in groups of :data:`ROWS_PER_BLOCK`, each group its own table block that repeats
-the header row, so no chunk ever holds half a row or rows without their column names.
+the header row, so no chunk ever holds half a row or rows without their column names. Each
+sheet (a CSV file: its one sheet) is also one :class:`~ragkb.models.ExtractedTable`, titled by
+the sheet's name (the file's name).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from ragkb.ingest.encoding import read_text
-from ragkb.models import Block, ParsedDocument
+from ragkb.ingest.tables import extracted_table
+from ragkb.models import Block, ExtractedTable, ParsedDocument
 
 ROWS_PER_BLOCK = 20
 _SNIFF_CHARS = 64 * 1024
@@ -29,7 +32,7 @@ def markdown_table(rows: Iterable[Sequence[object]]) -> str:
     Cells are flattened to one line with ``|`` escaped; trailing empty columns are dropped and
     short rows padded.
     """
-    cells = [_trimmed([_cell(value) for value in row]) for row in rows]
+    cells = [_trimmed([cell_text(value).replace("|", "\\|") for value in row]) for row in rows]
     cells = [row for row in cells if row]
     if not cells:
         return ""
@@ -41,7 +44,7 @@ def markdown_table(rows: Iterable[Sequence[object]]) -> str:
 
 def table_blocks(rows: list[list[object]], page: int | None = None) -> list[Block]:
     """The first non-empty row as header, then the rest in groups that each repeat it."""
-    rows = [row for row in rows if any(_cell(value) for value in row)]
+    rows = [row for row in rows if any(cell_text(value) for value in row)]
     if not rows:
         return []
     header, body = rows[0], rows[1:]
@@ -55,7 +58,8 @@ def _trimmed(row: list[str]) -> list[str]:
     return row
 
 
-def _cell(value: object) -> str:
+def cell_text(value: object) -> str:
+    """A cell's value as one line of text (dates in ISO form, whole floats without ".0")."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -64,7 +68,7 @@ def _cell(value: object) -> str:
         value = value.date()
     if isinstance(value, (date, time)):
         value = value.isoformat()
-    return _WHITESPACE.sub(" ", str(value)).strip().replace("|", "\\|")
+    return _WHITESPACE.sub(" ", str(value)).strip()
 
 
 def load_csv(path: Path) -> ParsedDocument:
@@ -74,18 +78,26 @@ def load_csv(path: Path) -> ParsedDocument:
     except csv.Error:  # one column, or too irregular to guess: plain commas
         dialect = csv.excel
     rows: list[list[object]] = list(csv.reader(io.StringIO(text, newline=""), dialect))
-    return ParsedDocument(table_blocks(rows), loader="csv")
+    return ParsedDocument(table_blocks(rows), loader="csv", tables=_tables(rows, path.stem))
 
 
 def load_xlsx(path: Path) -> ParsedDocument:
     workbook = load_workbook(path, read_only=True, data_only=True)
     blocks: list[Block] = []
+    extracted: list[ExtractedTable] = []
     try:
         for sheet in workbook.worksheets:
-            tables = table_blocks([list(row) for row in sheet.iter_rows(values_only=True)])
+            rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+            tables = table_blocks(rows)
             if tables:
                 blocks.append(Block(sheet.title, "heading", 1))
                 blocks.extend(tables)
+                extracted.extend(_tables(rows, sheet.title))
     finally:
         workbook.close()
-    return ParsedDocument(blocks, loader="xlsx")
+    return ParsedDocument(blocks, loader="xlsx", tables=extracted)
+
+
+def _tables(rows: list[list[object]], title: str) -> list[ExtractedTable]:
+    table = extracted_table([[cell_text(value) for value in row] for row in rows], title=title)
+    return [table] if table else []

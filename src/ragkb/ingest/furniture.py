@@ -1,0 +1,35 @@
+"""Running headers and footers: the same text at the same place near the top or bottom of most
+pages (page numbers varying), which is the document's furniture, not its content."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+MARGIN_SHARE = 0.12  # top and bottom share of the page where running lines live
+MIN_PAGES = 3
+PAGE_SHARE = 0.5  # a running line is on at least this share of the pages
+_DIGITS = re.compile(r"\d+")
+
+Key = tuple[str, int, str]
+"""("header" | "footer", the line's top in steps of 4 points, its text with numbers as #)."""
+
+
+def line_key(text: str, top: float, bottom: float, page_top: float, page_bottom: float) -> Key | None:
+    """Where a line would sit as furniture, or ``None`` when it is not in a margin."""
+    margin = MARGIN_SHARE * (page_bottom - page_top)
+    if bottom <= page_top + margin:
+        kind = "header"
+    elif top >= page_bottom - margin:
+        kind = "footer"
+    else:
+        return None
+    return kind, round(top / 4), _DIGITS.sub("#", " ".join(text.split()))
+
+
+def running_keys(pages: Sequence[set[Key]]) -> set[Key]:
+    """The keys found on at least :data:`PAGE_SHARE` of ``pages`` (and on :data:`MIN_PAGES`)."""
+    counts: Counter[Key] = Counter(key for keys in pages for key in keys)
+    needed = max(MIN_PAGES, PAGE_SHARE * len(pages))
+    return {key for key, count in counts.items() if count >= needed}
