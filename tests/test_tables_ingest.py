@@ -7,20 +7,21 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import docx
 import pymupdf
+import pytest
 from openpyxl import Workbook
 from sqlalchemy import create_engine, inspect, text
-from stores import postgres_database
+from stores import BACKENDS, backend_url, postgres_database
 from support import write
 
 from ragkb import KnowledgeBase
 from ragkb.catalog.migrate import upgrade_schema
-from ragkb.config import Settings
+from ragkb.config import KBSettings, Settings
 from ragkb.index.tables import TableStore
 from ragkb.ingest.loaders import load
 from ragkb.tables.numbers import parse_number
@@ -206,25 +207,31 @@ def test_docx_xlsx_csv_and_html_tables_become_rows(tmp_path: Path, settings: Set
     assert found == {".docx": 10_005_000.0, ".html": 10_005_000.0, ".xlsx": 1000.5, ".csv": 1000.5}  # 单位：万元 where stated
 
 
-def _table_rows(database: Path) -> tuple[int, int]:
-    with sqlite3.connect(database) as db:
+def _table_rows(kb: KnowledgeBase) -> tuple[int, int]:
+    with kb.catalog.session() as session:
         return (
-            db.execute("SELECT COUNT(*) FROM doc_table").fetchone()[0],
-            db.execute("SELECT COUNT(*) FROM table_cell").fetchone()[0],
+            session.execute(text("SELECT COUNT(*) FROM doc_table")).scalar_one(),
+            session.execute(text("SELECT COUNT(*) FROM table_cell")).scalar_one(),
         )
 
 
-def test_deleting_a_file_or_the_kb_removes_its_table_rows(tmp_path: Path, home: Path, settings: Settings) -> None:
+@pytest.fixture(params=BACKENDS)
+def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    with backend_url(request.param, tmp_path) as url:
+        yield Settings(home=tmp_path / "home", database_url=url)
+
+
+def test_deleting_a_file_or_the_kb_removes_its_table_rows(tmp_path: Path, store_settings: Settings) -> None:
     files = _office_files(tmp_path)
-    kb = KnowledgeBase.create("office", settings=settings)
+    kb = KnowledgeBase.create("office", kb_settings=KBSettings(embedder="none"), settings=store_settings)
     kb.add(files)
-    assert _table_rows(home / "ragkb.db") == (4, 16)
+    assert _table_rows(kb) == (4, 16)
     kb.remove([files[0]])
-    assert _table_rows(home / "ragkb.db") == (3, 12)
+    assert _table_rows(kb) == (3, 12)
     kb.add([files[1]], force=True)  # re-indexing replaces a file's tables
-    assert _table_rows(home / "ragkb.db") == (3, 12)
+    assert _table_rows(kb) == (3, 12)
     kb.delete()
-    assert _table_rows(home / "ragkb.db") == (0, 0)
+    assert _table_rows(kb) == (0, 0)
 
 
 def _downgrade_to_0004(url: str) -> None:
