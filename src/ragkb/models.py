@@ -19,6 +19,8 @@ from pydantic import AfterValidator, BaseModel, Field, computed_field
 
 from ragkb.config import KBSettings
 from ragkb.profiles import RetrievalProfile
+from ragkb.tables.formulas import Computation
+from ragkb.tables.question import QuestionAnalysis, Route
 
 BlockKind = Literal["heading", "paragraph", "table", "code", "header", "footer"]
 
@@ -227,13 +229,28 @@ class Job(BaseModel):
     error: str | None = None
 
 
+class CitedCell(BaseModel):
+    """The table cell a number of a computed answer was read from."""
+
+    row_label: str
+    column_header: str
+    raw_text: str = Field(description="the cell's text exactly as on the page")
+    value: float | None = Field(None, description="in the base unit: 元, a fraction for percentages")
+    unit: str | None = Field(None, description="the base unit of value: 元, ratio, 元/股, 股")
+    metric: str | None = Field(None, description="the financial metric's id (ragkb.tables.metrics)")
+    year: int | None = None
+    scope: str | None = Field(None, description="consolidated | parent | null (the table does not say)")
+    company: str | None = None
+
+
 class Citation(BaseModel):
     number: int = Field(description="the [n] marker in the answer")
     file: FilePath
     page: int | None
     section: list[str]
-    quote: str = Field(description="the source's sentence that best supports the cited sentence")
-    chunk_id: int
+    quote: str = Field(description="the source's sentence that best supports the cited sentence; for a cell: row | column: text")
+    chunk_id: int | None = Field(description="the passage cited; null for a table cell")
+    cell: CitedCell | None = Field(None, description="the table cell cited, for a number read from a table")
     inferred: bool = Field(False, description="the answer had no marker there; ragkb matched the sentence to this source")
 
     @computed_field  # type: ignore[prop-decorator]
@@ -255,6 +272,12 @@ class Answer(BaseModel):
     fallback_from: str | None = Field(
         None, description="the generator's answer, when it cited nothing and the extractive answer replaced it"
     )
+    route: Route | None = Field(
+        None, description="what answered: table (cells of a report), statistics (over many reports), text (RAG) or both"
+    )
+    analysis: QuestionAnalysis | None = Field(None, description="what the question asks: type, entities, the route it calls for")
+    computations: list[Computation] = Field(default_factory=list, description="formulas evaluated in code, with their operands")
+    sql: str | None = Field(None, description="the SELECT a language model wrote for a statistics question, as it ran")
 
 
 def _as_utc(moment: datetime) -> datetime:

@@ -10,12 +10,15 @@ from ragkb.answer.citations import resolve
 from ragkb.answer.extractive import evidence, extract_answer
 from ragkb.answer.prompts import REFUSALS, Prompt, build_prompt, load_template
 from ragkb.answer.stream import AnswerEvent, FinalEvent, QueryEvent, TokenEvent, final_answer
+from ragkb.answer.table_cells import TableAnswer, renumbered
+from ragkb.answer.tables import KBTables, TableAnswerer
 from ragkb.index.language import detect_language
 from ragkb.index.tokenize import tokenize
 from ragkb.kb import KnowledgeBase
 from ragkb.llms import create_generator
 from ragkb.models import Answer, SearchHit
 from ragkb.profiles import SearchOptions
+from ragkb.tables.question import QuestionAnalysis
 
 MIN_TERM_COVERAGE = 0.5
 MIN_DENSE_SIMILARITY = 0.45
@@ -56,8 +59,10 @@ class Answerer:
         k: int = 6,
         max_answer_tokens: int = 320,
         options: SearchOptions | None = None,
+        tables: bool = True,
     ):
-        """``options`` pick the retrieval profile, filters and overrides (its ``k`` is replaced by ``k``)."""
+        """``options`` pick the retrieval profile, filters and overrides (its ``k`` is replaced by ``k``);
+        ``tables=False`` answers from the text alone (to compare with the table route)."""
         self.kb = kb
         self.generator_name = generator or kb.app_settings.generator
         self.generator = create_generator(self.generator_name, kb.app_settings)
@@ -66,6 +71,7 @@ class Answerer:
         if self.options.generator is None:  # query expansion and LLM reranking use the answering model
             self.options = self.options.model_copy(update={"generator": self.generator_name})
         self.max_answer_tokens = max_answer_tokens
+        self.tables = TableAnswerer(KBTables(kb), self.generator) if tables else None
 
     def rewrite(self, question: str, history: list[dict[str, str]]) -> str:
         """A standalone query for a follow-up question (history-aware retrieval).
@@ -103,6 +109,21 @@ class Answerer:
         timings["rewrite"] = time.perf_counter() - started
         yield QueryEvent(query=query)
 
+        started = time.perf_counter()
+        analysis, table = self.tables.respond(question, query) if self.tables else (None, None)
+        timings["tables"] = time.perf_counter() - started
+        if table is not None and table.route != "both":
+            yield FinalEvent(answer=self._table_answer(question, query, analysis, table, timings))
+            return
+        for event in self._rag(question, query, history, timings):
+            if isinstance(event, FinalEvent):
+                event = FinalEvent(answer=self._with_tables(event.answer, analysis, table))
+            yield event
+
+    def _rag(
+        self, question: str, query: str, history: list[dict[str, str]], timings: dict[str, float]
+    ) -> Generator[AnswerEvent, None, None]:
+        """The text answer: retrieve, gate, then quote or generate."""
         started = time.perf_counter()
         result = self.kb.retrieve(query, self.options)
         retrieved = result.hits
@@ -172,6 +193,43 @@ class Answerer:
             kept.insert(0, message)
             used += cost
         return kept
+
+    def _table_answer(
+        self, question: str, query: str, analysis: QuestionAnalysis | None, table: TableAnswer, timings: dict[str, float]
+    ) -> Answer:
+        return Answer(
+            question=question,
+            query=query,
+            answer=table.text,
+            citations=table.citations,
+            dropped_citations=0,
+            refused=False,
+            generator=self.generator_name if table.sql else "tables",
+            timings={name: round(seconds, 4) for name, seconds in timings.items()},
+            route=table.route,
+            analysis=analysis,
+            computations=table.computations,
+            sql=table.sql,
+        )
+
+    def _with_tables(self, answer: Answer, analysis: QuestionAnalysis | None, table: TableAnswer | None) -> Answer:
+        """The text answer with the question's analysis; for a question that asks for numbers and
+        why (route ``both``), the table answer follows the text, its sources numbered after the text's."""
+        if table is None:
+            return answer.model_copy(update={"route": "text", "analysis": analysis})
+        if answer.refused:
+            only = self._table_answer(answer.question, answer.query, analysis, table, answer.timings)
+            return only.model_copy(update={"route": "table", "retrieved": answer.retrieved})
+        table = renumbered(table, max((c.number for c in answer.citations), default=0))
+        return answer.model_copy(
+            update={
+                "answer": f"{answer.answer}\n\n{table.text}",
+                "citations": answer.citations + table.citations,
+                "route": "both",
+                "analysis": analysis,
+                "computations": table.computations,
+            }
+        )
 
     def _finish(self, question, query, text, sources, refused, retrieved, timings) -> Answer:
         resolved = resolve(text, sources) if not refused else None

@@ -126,8 +126,10 @@ _K = _cue(
     r"(?:最高|最多|最大|最低|最少|最小)的?\s*(?:前)?\s*([0-9一二两三四五六七八九十]+)\s*(?:家|个|名|位)",
     r"[前后]\s*([0-9一二两三四五六七八九十]+)\s*(?:家|个|名|位)?",
     r"\b(?:top|bottom)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\b",
-    r"\b(\d+|two|three|four|five|six|seven|eight|nine|ten)\s+(?:companies|firms)\b",
+    r"(?<!\ball\s)(?<!\bthe\s)\b(\d+|two|three|four|five|six|seven|eight|nine|ten)\s+(?:companies|firms)\b",
 )
+"""How many a top-k question wants: "最高的三家", "top 5", "which three companies"; not the scope
+"among all 8 companies", "of the 30 companies"."""
 _COUNT = _cue(r"多少家|几家|数量", r"\bhow\s+many\b|\bnumber\s+of\s+(?:companies|firms)\b")
 _AVERAGE = _cue(r"平均|均值", r"\baverage\b|\bmean\b")
 _SUM = _cue(r"合计|总和|加起来|总共", r"\bsum\b|\bin\s+total\b|\bcombined\b")

@@ -18,6 +18,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ragkb.answer.stream import AnswerEvent, FinalEvent, TokenEvent, final_answer
+from ragkb.answer.table_cells import sources_text
 from ragkb.config import DEFAULT_EMBEDDER
 from ragkb.index.embedders import create_embedder
 from ragkb.kb import KnowledgeBase
@@ -137,7 +138,8 @@ def _rag_chat(body: ChatRequest, request: Request, caller: Caller) -> dict | Str
 
     if not body.stream:
         answer = final_answer(events())
-        return _completion(body.model, answer.answer, last.text, citations=citations(answer))
+        text = "\n\n".join(part for part in (answer.answer, sources_text(answer)) if part)
+        return _completion(body.model, text, last.text, citations=citations(answer))
 
     async def chunks() -> AsyncIterator[str]:
         completion_id = _completion_id()
@@ -148,6 +150,8 @@ def _rag_chat(body: ChatRequest, request: Request, caller: Caller) -> dict | Str
             elif isinstance(event, FinalEvent):
                 if event.replaces_stream:  # like the CLI, the quoted sources follow the model's uncited answer
                     yield _chunk(completion_id, body.model, {"content": "\n\n" + event.answer.answer})
+                if sources_text(event.answer):  # the table cells a computed answer used
+                    yield _chunk(completion_id, body.model, {"content": "\n\n" + sources_text(event.answer)})
                 yield _chunk(completion_id, body.model, {}, "stop", citations=citations(event.answer))
             elif isinstance(event, asking.StreamError):
                 yield _error_event(paths.text(event.detail))
