@@ -111,6 +111,7 @@ export class Chat {
 
   generatorNote(m) {
     const notes = [t("chat.answeredBy", { generator: m.generator })];
+    if (m.computations && m.computations.length) notes.push(t("chat.computed"));
     if (m.fallback_from != null) notes.push(t("chat.fallback"));
     if (m.dropped_citations) notes.push(t("chat.dropped", { count: m.dropped_citations }));
     return notes.join(" · ");
@@ -171,6 +172,7 @@ export class Chat {
       });
       Object.assign(reply, { content: answer.answer, citations: answer.citations, refused: answer.refused });
       Object.assign(reply, { generator: answer.generator, fallback_from: answer.fallback_from, dropped_citations: answer.dropped_citations });
+      Object.assign(reply, { computations: answer.computations });
       this.onAnswered(session);
     } catch (error) {
       reply.error = error.detail || String(error);

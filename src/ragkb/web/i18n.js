@@ -66,9 +66,10 @@ export function formatBytes(bytes) {
 export const baseName = (path) => String(path || "").split(/[\\/]/).pop();
 
 /** "name.pdf · p. 3 · Chapter › Section" for a citation or hit. */
-export function sourceLabel({ file, page, section }) {
+export function sourceLabel({ file, page, section, cell }) {
   const parts = [baseName(file)];
   if (page != null) parts.push(t("source.pageShort", { page }));
   if (section && section.length) parts.push(section.join(" › "));
+  if (cell) parts.push(`${cell.row_label} | ${cell.column_header}`);
   return parts.join(" · ");
 }

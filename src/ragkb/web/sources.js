@@ -1,5 +1,6 @@
 // The source panel: where a citation comes from (file, page, section) and its whole passage,
-// fetched from GET /api/kbs/{kb}/chunks/{chunk_id}, with the quoted sentence highlighted.
+// fetched from GET /api/kbs/{kb}/chunks/{chunk_id}, with the quoted sentence highlighted; for a
+// table cell (a computed answer's number): its table, row, column and text as printed.
 
 import * as api from "./api.js";
 import { h, fill } from "./dom.js";
@@ -26,6 +27,7 @@ export class SourcePanel {
   async show(kb, citation) {
     Object.assign(this, { citation, hit: null, failure: null });
     this.render();
+    if (citation.cell) return; // a table cell: all there is to show came with the answer
     try {
       const hit = await api.get(`/api/kbs/${api.enc(kb)}/chunks/${api.enc(citation.chunk_id)}`);
       if (this.citation === citation) this.hit = hit;
@@ -45,6 +47,7 @@ export class SourcePanel {
     const c = this.citation;
     if (!c) return fill(this.root, h("p", { class: "empty" }, t("source.none")));
     const field = (label, value, cls) => [h("dt", {}, label), h("dd", { class: cls }, value)];
+    if (c.cell) return this.renderCell(c, field);
     const section = c.section && c.section.length ? c.section.join(" › ") : t("source.noSection");
     const passage = this.hit
       ? h("div", { class: "passage" }, highlighted(this.hit.text, c.quote))
@@ -65,6 +68,24 @@ export class SourcePanel {
       h("blockquote", { class: "source-quote" }, c.quote),
       h("h4", {}, t("source.passage")),
       passage,
+    );
+  }
+
+  renderCell(c, field) {
+    fill(
+      this.root,
+      h("h3", { class: "source-title" }, `[${c.number}] ${baseName(c.file)}`),
+      h(
+        "dl",
+        { class: "source-fields" },
+        field(t("source.file"), c.file, "source-file"),
+        field(t("source.page"), c.page ?? "—", "source-page"),
+        field(t("source.table"), c.section.join(" › ") || "—", "source-section"),
+        field(t("source.row"), c.cell.row_label, "source-row"),
+        field(t("source.column"), c.cell.column_header, "source-column"),
+      ),
+      h("h4", {}, t("source.printed")),
+      h("blockquote", { class: "source-quote" }, c.cell.raw_text),
     );
   }
 }

@@ -90,6 +90,11 @@ export const STRINGS = {
     "source.quote": "Quoted",
     "source.passage": "Passage",
     "source.loading": "Loading the passage…",
+    "source.table": "Table",
+    "source.row": "Row",
+    "source.column": "Column",
+    "source.printed": "As printed",
+    "chat.computed": "computed from table cells",
   },
   zh: {
     "app.title": "ragkb",
@@ -176,5 +181,10 @@ export const STRINGS = {
     "source.quote": "引文",
     "source.passage": "原文段落",
     "source.loading": "正在加载原文段落…",
+    "source.table": "表格",
+    "source.row": "行",
+    "source.column": "列",
+    "source.printed": "原文数值",
+    "chat.computed": "由表格单元格计算",
   },
 };
