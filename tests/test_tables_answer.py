@@ -23,6 +23,7 @@ from support import index_counts, write
 from ragkb.answer.answering import Answerer
 from ragkb.answer.sql_guard import UnsafeSQL, check_select, run_select
 from ragkb.config import KBSettings, Settings
+from ragkb.eval.answers import first_number
 from ragkb.kb import KnowledgeBase
 from ragkb.models import Answer
 
@@ -345,3 +346,54 @@ def test_openai_compatible_answers_include_the_formula_and_the_sources(server: h
         response.read()
     pieces = [json.loads(line[6:]) for line in response.text.splitlines() if line.startswith("data: {")]
     assert "".join(p["choices"][0]["delta"].get("content") or "" for p in pieces) == content
+
+
+# --- evaluation ---------------------------------------------------------------------------------
+
+QA = [
+    {"question": CALCULATION, "type": "calculation", "split": "test", "value": 5.27, "unit": "%", "tolerance": 0.01},
+    {
+        "question": "2022年星海科技的营业收入是多少亿元？",
+        "type": "lookup_table",
+        "split": "test",
+        "value": 31.38,
+        "unit": "亿元",
+        "tolerance": 0.01,
+    },
+    {
+        "question": "2022年营业收入最高的两家公司是？",
+        "type": "statistics",
+        "split": "test",
+        "gold_list": ["Bluecrest", "星海科技"],
+    },
+    {"question": "星海科技的法定代表人是谁？", "type": "lookup_text", "split": "test", "answers": ["星董事长"]},
+    {"question": "星海科技的股票代码是多少？", "type": "lookup_text", "split": "dev", "answers": ["002715"]},
+]
+
+
+def test_eval_answers_reports_accuracy_per_type_and_route_with_and_without_tables(
+    reports: KnowledgeBase, cli_env: dict, tmp_path: Path
+) -> None:
+    qa = write(tmp_path / "qa.jsonl", "\n".join(json.dumps(row, ensure_ascii=False) for row in QA))
+    command = ["ragkb", "eval", "answers", str(qa), "--kb", "reports", "--split", "test", "--json"]
+    with_tables = json.loads(subprocess.run(command, env=cli_env, capture_output=True, check=True).stdout)["summary"]
+    assert with_tables["questions"] == 4 and with_tables["accuracy"] == 1.0
+    assert with_tables["accuracy_by_route"] == {
+        "statistics": {"questions": 1, "correct": 1, "accuracy": 1.0},
+        "table": {"questions": 2, "correct": 2, "accuracy": 1.0},
+        "text": {"questions": 1, "correct": 1, "accuracy": 1.0},
+    }
+    assert with_tables["accuracy_by_type"]["calculation"] == {"questions": 1, "correct": 1, "accuracy": 1.0}
+
+    text_only = json.loads(subprocess.run([*command, "--no-tables"], env=cli_env, capture_output=True, check=True).stdout)
+    assert set(text_only["summary"]["accuracy_by_route"]) == {"text"}
+    assert text_only["summary"]["accuracy_by_type"]["calculation"]["correct"] == 0  # no text holds the ratio
+
+
+def test_numbers_are_read_in_the_gold_unit_first_number_first() -> None:
+    assert first_number("星海科技2022年的营业收入为 31.38 亿元[1]。", "亿元") == 31.38
+    assert first_number("RMB 3,137,792,366.09 [1]", "亿元") == pytest.approx(31.3779236609)
+    assert first_number("2022年流动比率为 1.60[1][2]", "") == 1.6  # the year and the markers are no answer
+    assert first_number("增长率 12.5%，营业收入 100 元", "元") == 100.0  # a percentage is no amount
+    assert first_number("3 家公司2022年净利润为负", "家") == 3.0
+    assert first_number("无", "%") is None

@@ -575,14 +575,16 @@ def eval_answers(
     qa_file: Annotated[Path, typer.Argument(help="JSONL: question, answers, optional source/support/unanswerable")],
     kb: KBOption,
     generator: GeneratorOption = None,
+    split: Annotated[str | None, typer.Option(help="only the questions of this split (dev or test)")] = None,
+    tables: Annotated[bool, typer.Option("--tables/--no-tables", help="answer from table cells where they can")] = True,
     as_json: JsonOption = False,
 ) -> None:
-    """Answer every question of a QA file; report answer match, F1, citation precision, refusals, latency."""
+    """Answer every question of a QA file; report accuracy (per type and route), answer match, F1, citations, refusals, latency."""
     from ragkb.answer.answering import Answerer
     from ragkb.eval.answers import evaluate_answers, load_qa
 
-    items = load_qa(qa_file)
-    answerer = Answerer(KnowledgeBase.open(kb), generator)
+    items = load_qa(qa_file, split)
+    answerer = Answerer(KnowledgeBase.open(kb), generator, tables=tables)
     with progress_bar(hidden=as_json) as progress:
         task = progress.add_task("answering", total=len(items))
         result = evaluate_answers(answerer, items, lambda done, total: progress.update(task, completed=done))
@@ -592,6 +594,8 @@ def eval_answers(
         return
     table = Table("metric", "value", title=f"{qa_file.name} with {answerer.generator_name}")
     for name, value in result["summary"].items():
+        if isinstance(value, dict) and name.startswith("accuracy_by_"):
+            value = ", ".join(f"{key} {group['correct']}/{group['questions']}" for key, group in value.items())
         table.add_row(name, "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value))
     console.print(table)
 

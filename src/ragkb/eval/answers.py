@@ -7,7 +7,15 @@ The QA file is JSONL, one question per line::
 
 ``answers`` are acceptable gold answers (``answer`` works for one); ``support`` optionally
 lists text the cited chunk must contain (default: the answers); ``source`` optionally names the
-file the answer is in.
+file the answer is in. Typed sets (datasets/annual-reports/qa.jsonl) add ``type`` (lookup_table,
+calculation, comparison, statistics, …), ``split`` (dev | test), a numeric ``value`` with its
+``unit`` and ``tolerance``, and ``gold_list`` (names a list answer must all contain).
+
+A question is answered right (``correct``) when: a numeric one's first number in the answer (years
+and [n] markers aside, read in the gold unit) is within the tolerance; a list one names every item of
+``gold_list``; a comparison (or any other) contains one of the answers; an unanswerable one is refused.
+Accuracy is reported overall, per question type and per route (what answered: table, statistics,
+text or both).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from ragkb.answer.answering import Answerer
 from ragkb.errors import RagkbError
 from ragkb.index.tokenize import tokenize
 from ragkb.models import Answer
+from ragkb.tables.numbers import Quantity, find_numbers
 
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 
@@ -35,9 +44,16 @@ class QAItem:
     support: list[str] = field(default_factory=list)
     source: str | None = None
     unanswerable: bool = False
+    type: str | None = None
+    split: str | None = None
+    value: float | None = None
+    unit: str | None = None
+    tolerance: float = 0.0
+    gold_list: list[str] | None = None
 
 
-def load_qa(path: Path) -> list[QAItem]:
+def load_qa(path: Path, split: str | None = None) -> list[QAItem]:
+    """The questions of a QA file; with ``split`` only those of that split (dev or test)."""
     if not path.is_file():
         raise RagkbError(f"{path}: no such QA file; give a JSONL file of questions")
     items = []
@@ -48,13 +64,28 @@ def load_qa(path: Path) -> list[QAItem]:
             row = json.loads(line)
             answers = row.get("answers") or ([row["answer"]] if row.get("answer") else [])
             items.append(
-                QAItem(row["question"], answers, row.get("support") or answers, row.get("source"), bool(row.get("unanswerable")))
+                QAItem(
+                    row["question"],
+                    answers,
+                    row.get("support") or answers,
+                    row.get("source"),
+                    bool(row.get("unanswerable")),
+                    row.get("type"),
+                    row.get("split"),
+                    row.get("value"),
+                    row.get("unit"),
+                    float(row.get("tolerance") or 0.0),
+                    row.get("gold_list"),
+                )
             )
         except (json.JSONDecodeError, KeyError, TypeError) as error:
             raise RagkbError(
                 f'{path}:{number}: not a QA line ({error}); expected {{"question": ..., "answers": [...]}}'
             ) from None
-    return items
+    chosen = [item for item in items if split is None or item.split == split]
+    if split is not None and not chosen:
+        raise RagkbError(f"{path}: no question of split '{split}'; the file's splits: {sorted({str(i.split) for i in items})}")
+    return chosen
 
 
 def normalise(text: str) -> str:
@@ -75,6 +106,54 @@ def token_f1(response: str, answers: list[str]) -> float:
             precision, recall = common / sum(predicted.values()), common / sum(gold.values())
             best = max(best, 2 * precision * recall / (precision + recall))
     return best
+
+
+_MARKERS = re.compile(r"\[\d+\]")
+_SCALES = {"亿元": 1e8, "RMB billion": 1e9, "RMB million": 1e6, "万元": 1e4}
+
+
+def _in_unit(number: Quantity, unit: str | None) -> float | None:
+    """``number`` in the gold ``unit`` (元, 亿元, %, 元/股, a count or a plain ratio), or ``None``
+    when it measures something else (a percentage where an amount is asked)."""
+    base = number.unit.base
+    if unit == "%":
+        return float(number.value) if number.unit.symbol == "%" else None
+    if unit in _SCALES:
+        return float(number.base) / _SCALES[unit] if base == "元" else (float(number.value) if not base else None)
+    if unit in ("元", "元/股"):
+        return float(number.base) if base in ("", "元", "元/股") else None
+    return float(number.value) if base in ("", "ratio") and number.unit.symbol != "%" else None
+
+
+def first_number(text: str, unit: str | None) -> float | None:
+    """The first number of ``text`` that measures what ``unit`` does, years and [n] markers aside."""
+    for number in find_numbers(_MARKERS.sub(" ", text)):
+        if not number.unit.symbol and number.value % 1 == 0 and 1900 <= number.value <= 2099:
+            continue
+        value = _in_unit(number, unit)
+        if value is not None:
+            return value
+    return None
+
+
+def correct(answer: Answer, item: QAItem) -> bool:
+    """Whether ``answer`` answers ``item`` (see the module's docstring)."""
+    if item.unanswerable:
+        return answer.refused
+    if item.gold_list:
+        return all(normalise(name) in normalise(answer.answer) for name in item.gold_list)
+    if item.value is not None and item.type != "comparison":
+        found = first_number(answer.answer, item.unit)
+        return found is not None and abs(found - item.value) <= item.tolerance + 1e-9 * max(1.0, abs(item.value))
+    return contains_answer(answer.answer, item.answers)
+
+
+def accuracy_by(rows: list[dict], key: str) -> dict[str, dict]:
+    """Questions, right answers and accuracy for each value of ``key`` (type, route)."""
+    groups: dict[str, list[bool]] = {}
+    for row in rows:
+        groups.setdefault(str(row[key]), []).append(row["correct"])
+    return {name: {"questions": len(v), "correct": sum(v), "accuracy": sum(v) / len(v)} for name, v in sorted(groups.items())}
 
 
 def citation_precision(answer: Answer, item: QAItem) -> float | None:
@@ -98,6 +177,9 @@ def evaluate_answers(answerer: Answerer, items: list[QAItem], progress: Callable
             "generator": answer.generator,
             "seconds": seconds,
             "timings": answer.timings,
+            "type": item.type,
+            "route": answer.route or "text",
+            "correct": correct(answer, item),
         }
         if item.unanswerable:
             row["correct_refusal"] = answer.refused
@@ -120,6 +202,9 @@ def evaluate_answers(answerer: Answerer, items: list[QAItem], progress: Callable
 
     summary = {
         "questions": len(rows),
+        "accuracy": mean([float(r["correct"]) for r in rows]),
+        "accuracy_by_type": accuracy_by(rows, "type") if any(r["type"] for r in rows) else {},
+        "accuracy_by_route": accuracy_by(rows, "route"),
         "answer_contains": mean([float(r["contains"]) for r in answerable]),
         "exact_match": mean([float(r["exact"]) for r in answerable]),
         "f1": mean([r["f1"] for r in answerable]),
