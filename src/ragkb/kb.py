@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins  # KnowledgeBase.list (a classmethod) shadows list in the annotations of its class
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -141,7 +142,7 @@ class KnowledgeBase:
         adopt_legacy_uploads(self.context)
         with self.store.transaction() as session:
             self.store.drop_kb(session, self.id)
-            session.delete(session.get(KnowledgeBaseRow, self.id))
+            session.delete(session.get_one(KnowledgeBaseRow, self.id))
         remove_upload_folder(self.app_settings.home, self.id)
 
     def migrate(self, url: str, progress: CopyProgress | None = None) -> KnowledgeBase:
@@ -186,7 +187,7 @@ class KnowledgeBase:
         sources = (document_source(source_id, title, document) for source_id, title, document in documents)
         return Ingestor(self._writer, progress=progress).run(sources, total=total)
 
-    def remove(self, paths: Iterable[str | Path]) -> list[str]:
+    def remove(self, paths: Iterable[str | Path]) -> builtins.list[str]:
         """Remove files (or every file under a folder) from the KB; returns the removed paths."""
         known = self._writer.file_states()
         removed: list[str] = []
@@ -200,7 +201,7 @@ class KnowledgeBase:
             removed.extend(matches)
         return removed
 
-    def chunk_languages(self, chunks: list[Chunk]) -> list[str]:
+    def chunk_languages(self, chunks: builtins.list[Chunk]) -> builtins.list[str]:
         return self.context.chunk_languages(chunks)
 
     # --- embeddings ------------------------------------------------------------------------
@@ -221,7 +222,7 @@ class KnowledgeBase:
 
     def search(
         self, query: str, k: int | None = None, mode: SearchMode | None = None, options: SearchOptions | None = None
-    ) -> list[SearchHit]:
+    ) -> builtins.list[SearchHit]:
         """The ``k`` (default 5) best chunks for ``query``, ranked as ``options`` and the KB's profile say."""
         return self.retrieve(query, options, k=k, mode=mode).hits
 
@@ -240,7 +241,7 @@ class KnowledgeBase:
 
     # --- inspection ------------------------------------------------------------------------
 
-    def files(self) -> list[FileInfo]:
+    def files(self) -> builtins.list[FileInfo]:
         with self.catalog.session() as session:
             rows = session.scalars(select(FileRow).where(FileRow.kb_id == self.id).order_by(FileRow.path)).all()
         return [
@@ -300,6 +301,8 @@ class KnowledgeBase:
             create_embedder(new_settings.embedder, self.app_settings)
         with self.catalog.session() as session:
             row = session.get(KnowledgeBaseRow, self.id)
+            if row is None:
+                raise KnowledgeBaseNotFound(self.name)
             row.settings = new_settings.model_dump()
             if description is not None:
                 row.description = description
@@ -308,11 +311,11 @@ class KnowledgeBase:
 
     # --- conversations ---------------------------------------------------------------------
 
-    def sessions(self) -> list[SessionSummary]:
+    def sessions(self) -> builtins.list[SessionSummary]:
         """Stored conversations, most recently used first, with their message counts."""
         return self._sessions.summaries()
 
-    def session_messages(self, name: str) -> list[Message] | None:
+    def session_messages(self, name: str) -> builtins.list[Message] | None:
         """A conversation's messages, oldest first; ``None`` if there is no such session."""
         return self._sessions.messages(name)
 

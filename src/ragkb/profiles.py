@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, timezone
-from typing import Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, Field, create_model, field_validator, model_validator
 
@@ -124,7 +124,8 @@ class RetrievalProfile(BaseModel):
         1.0,
         ge=0,
         le=1,
-        description="share of the reranker's score (0-1) in a reranked hit's score, the rest is the fused score (1: reranker only)",
+        description="share of the reranker's score (0-1) in a reranked hit's score, the rest is the fused score "
+        "(1: reranker only)",
     )
     rerank_threshold: float | None = Field(None, description="drop reranked hits the reranker scores below this")
     mmr_lambda: float | None = Field(
@@ -162,8 +163,12 @@ def pick(profiles: dict[str, RetrievalProfile], name: str | None) -> RetrievalPr
 
 
 def _override_fields() -> dict:
+    # FieldInfo.annotation is typed ``type | None``: None only for fields declared without one (none here)
     return {
-        name: (field.annotation | None, Field(None, description=f"overrides the profile's {name}: {field.description or ''}"))
+        name: (
+            cast(Any, field.annotation) | None,
+            Field(None, description=f"overrides the profile's {name}: {field.description or ''}"),
+        )
         for name, field in RetrievalProfile.model_fields.items()
     }
 
@@ -204,6 +209,7 @@ def parse_filters(pairs: Iterable[str]) -> Filters:
     """``key=value`` filters from the command line: path, ext, tag (repeatable), after, before
     (dates), pages (``3-7``, ``5-`` or ``5``)."""
     values: dict[str, object] = {}
+    repeated: dict[str, list[str]] = {}
     for pair in pairs:
         key, sep, value = (part.strip() for part in pair.partition("="))
         if not sep or key not in {*FILTER_KEYS, "pages"}:
@@ -218,7 +224,7 @@ def parse_filters(pairs: Iterable[str]) -> Filters:
             except ValueError:
                 raise RagkbError(f"--filter pages={value}: give a page range like 3-7, 5- or 5") from None
         elif FILTER_KEYS[key] in {"paths", "extensions", "tags"}:
-            values.setdefault(FILTER_KEYS[key], []).append(value)  # type: ignore[union-attr]
+            repeated.setdefault(FILTER_KEYS[key], []).append(value)
         else:
             values[FILTER_KEYS[key]] = value
-    return Filters.model_validate(values)
+    return Filters.model_validate({**values, **repeated})

@@ -31,7 +31,7 @@ def _candidates(hit: SearchHit) -> Iterator[str]:
             if sentence.endswith(("?", "？")):
                 continue  # a question (FAQ heading) is not an answer
             if sentence.endswith((":", "：")) and index + 1 < len(lines):
-                following = []
+                following: list[str] = []
                 for item in lines[index + 1 :]:
                     if len(sentence) + sum(map(len, following)) + len(item) > MAX_QUOTE_CHARS:
                         break

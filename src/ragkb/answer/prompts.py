@@ -21,7 +21,7 @@ def load_template(name: str, language: str, home: Path) -> str:
     override = home / "prompts" / filename
     if override.is_file():
         return override.read_text(encoding="utf-8")
-    return files("ragkb.answer").joinpath("templates", filename).read_text(encoding="utf-8")
+    return (files("ragkb.answer") / "templates" / filename).read_text(encoding="utf-8")
 
 
 def format_source(number: int, hit: SearchHit) -> str:
@@ -51,7 +51,9 @@ def build_prompt(
     history = history or []
     fixed = count_tokens(system) + count_tokens(user_template.format(sources="", question=question))
     fixed += sum(count_tokens(m["content"]) for m in history)
-    used, blocks, kept = fixed, [], []
+    used = fixed
+    blocks: list[str] = []
+    kept: list[SearchHit] = []
     for hit in hits:
         block = format_source(len(kept) + 1, hit)
         cost = count_tokens(block) + 2

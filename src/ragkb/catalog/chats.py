@@ -6,7 +6,9 @@ and the HTTP API list, read and delete sessions through it.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select, update
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete, func, select, update
 
 from ragkb.catalog.database import Catalog
 from ragkb.catalog.schema import ChatSessionRow, MessageRow, utcnow
@@ -87,7 +89,6 @@ class ChatSessions:
         if not storable(name):
             return False
         with self.catalog.session() as session:
-            result = session.execute(
-                delete(ChatSessionRow).where(ChatSessionRow.kb_id == self.kb_id, ChatSessionRow.name == name)
-            )
-            return result.rowcount > 0
+            statement = delete(ChatSessionRow).where(ChatSessionRow.kb_id == self.kb_id, ChatSessionRow.name == name)
+            # Session.execute is typed to return Result; a DELETE's is a CursorResult (SQLAlchemy's documented cast)
+            return cast(CursorResult[Any], session.execute(statement)).rowcount > 0

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from ragkb.catalog.migrate import upgrade_schema
 
@@ -70,12 +71,20 @@ class Catalog:
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True})
             else:  # pysqlite opens transactions only for writes: without BEGIN each SELECT sees the latest commit
                 connection = session.connection()
-                if not connection.connection.dbapi_connection.in_transaction:
+                driver = connection.connection.dbapi_connection
+                assert driver is not None  # None only once the pool has invalidated it; this one was just checked out
+                if not driver.in_transaction:
                     connection.exec_driver_sql("BEGIN")
             try:
                 yield session
             finally:
                 session.rollback()
+
+
+def table_of(mapped: type[DeclarativeBase]) -> Table:
+    """The Table a class of :mod:`ragkb.catalog.schema` is declared on: SQLAlchemy types ``__table__`` as
+    any FROM clause (a class may be mapped onto a join), and Core inserts need a Table."""
+    return cast(Table, mapped.__table__)
 
 
 def insert_ignoring_duplicates(session: Session, table: Table, rows: list[dict]) -> None:

@@ -35,8 +35,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, func, insert, select, text
@@ -111,7 +112,7 @@ class _Delta:
         return self._holds
 
 
-def _decode(rows: list) -> tuple[np.ndarray, np.ndarray]:
+def _decode(rows: Sequence[Sequence[Any]]) -> tuple[np.ndarray, np.ndarray]:
     if not rows:
         return np.zeros(0, dtype=np.uint64), np.zeros((0, 0), dtype=np.float32)
     keys = np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
@@ -214,14 +215,17 @@ class HnswGraph:
             revision, kb_created = _kb_revision(session, self.kb_id)
             count = count_vectors(session, self.kb_id)
             generation = self._newest(kb_created)
-            current = generation is not None and not check
-            if current and self._pending(session, generation.state) < pending_limit(count, self.ann_threshold):
+            if (
+                generation is not None
+                and not check
+                and self._pending(session, generation.state) < pending_limit(count, self.ann_threshold)
+            ):
                 return generation, None  # saved by another process meanwhile: nothing to do
             if count == 0:
                 self.files.remove()
                 return None, None
-            trimmed = generation.state.log_seq if generation is not None else None
             if generation is not None:
+                trimmed = generation.state.log_seq
                 self._apply_changes(session, generation, revision)
                 garbage = generation.state.garbage
                 if len(generation.index) - garbage != count or garbage > GARBAGE_FRACTION * count:
@@ -304,13 +308,13 @@ class HnswGraph:
             state.log_seq = max(seq for seq, _ in deleted)
         # The highest id the graph holds, not the highest it ever held: SQLite gives the ids of
         # deleted last rows out again, and those must show as new to the next delta.
-        state.max_id = session.scalar(
+        state.max_id = session.execute(
             select(func.coalesce(func.max(ChunkVectorRow.chunk_id), 0)).where(ChunkVectorRow.kb_id == self.kb_id)
-        )
+        ).scalar_one()
         state.revision = revision
 
     def _build(self, session: Session, revision: int, kb_created: str) -> Generation:
-        log_seq = session.scalar(select(func.coalesce(func.max(DeletedVectorRow.seq), 0)))
+        log_seq = session.execute(select(func.coalesce(func.max(DeletedVectorRow.seq), 0))).scalar_one()
         rows = session.execute(
             select(ChunkVectorRow.chunk_id, ChunkVectorRow.vector)
             .where(ChunkVectorRow.kb_id == self.kb_id)
@@ -330,7 +334,7 @@ class HnswGraph:
         if current is not None and self.files.stamp() == current.stamp:
             return current
         found = self.files.read_state() if current is not None else None
-        if found is not None and found[0].trimmed <= current.state.log_seq:
+        if current is not None and found is not None and found[0].trimmed <= current.state.log_seq:
             self._maintain_later()  # a newer graph: loaded in the background, this one still serves
             return current
         with self._loading:

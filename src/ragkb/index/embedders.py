@@ -17,7 +17,7 @@ import httpx
 import numpy as np
 from sqlalchemy import select
 
-from ragkb.catalog.database import insert_ignoring_duplicates
+from ragkb.catalog.database import insert_ignoring_duplicates, table_of
 from ragkb.catalog.schema import EmbeddingCacheRow
 from ragkb.config import Settings
 from ragkb.errors import ConfigError, RagkbError
@@ -237,7 +237,7 @@ class CachedEmbedder:
             with self._catalog.session() as session:
                 insert_ignoring_duplicates(
                     session,
-                    EmbeddingCacheRow.__table__,
+                    table_of(EmbeddingCacheRow),
                     [{"model": self.name, "text_hash": h, "vector": v.tobytes()} for (h, _), v in zip(missing, computed)],
                 )
             found.update((h, v) for (h, _), v in zip(missing, computed))

@@ -140,7 +140,8 @@ class GraphFiles:
                 return None
             index = new_index(found[0].ndim)
             index.load(str(self.graph_path))
-            index.expansion_search = EXPANSION_SEARCH
+            # usearch declares this property's setter apart from its getter, which mypy reads as read-only
+            index.expansion_search = EXPANSION_SEARCH  # type: ignore[misc]
         except (OSError, ValueError, RuntimeError):
             return None  # partial or corrupt: rebuilt from SQLite
         return Generation(index, found[0], found[1])

@@ -27,6 +27,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from ragkb.catalog import Catalog
+from ragkb.catalog.database import table_of
 from ragkb.catalog.schema import ChunkVectorRow
 from ragkb.index.ann import HnswGraph, count_vectors, forget_deleted, log_deleted
 from ragkb.index.graph_files import graph_files
@@ -72,7 +73,7 @@ class SqliteVectorIndex:
     def add(self, session: Session, kb_id: int, chunk_ids: list[int], vectors: np.ndarray) -> None:
         vectors = np.asarray(vectors, dtype=np.float32)
         session.execute(
-            ChunkVectorRow.__table__.insert(),
+            table_of(ChunkVectorRow).insert(),
             [{"chunk_id": c, "kb_id": kb_id, "vector": v.tobytes()} for c, v in zip(chunk_ids, vectors)],
         )
         session.info.setdefault(WRITTEN, set()).add(kb_id)

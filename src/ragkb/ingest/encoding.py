@@ -39,9 +39,9 @@ def decode(data: bytes, name: str, declared: str | None = None) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return _checked(data, encoding, name)
-    if declared and (encoding := _known_encoding(declared)):
+    if declared and (named := _known_encoding(declared)):
         try:
-            return _checked(data, encoding, name)
+            return _checked(data, named, name)
         except LoaderError:
             pass  # the declaration lies; fall through to detection
     if b"\x00" in data:

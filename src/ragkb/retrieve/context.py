@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from ragkb.catalog.schema import ChunkRow
@@ -51,10 +52,17 @@ def expand(session: Session, hits: list[SearchHit], kind: ContextKind, window: i
         session.execute(select(ChunkRow.id, ChunkRow.file_id).where(ChunkRow.id.in_([h.chunk_id for h in hits]))).all()
     )
     rows = session.execute(
-        select(ChunkRow.file_id, ChunkRow.ordinal, ChunkRow.text, ChunkRow.heading_path, ChunkRow.page, ChunkRow.char_start, ChunkRow.char_end)
-        .where(ChunkRow.file_id.in_(set(file_of.values())))
-    ).all()  # fmt: skip
-    by_file: dict[int, dict[int, tuple]] = defaultdict(dict)
+        select(
+            ChunkRow.file_id,
+            ChunkRow.ordinal,
+            ChunkRow.text,
+            ChunkRow.heading_path,
+            ChunkRow.page,
+            ChunkRow.char_start,
+            ChunkRow.char_end,
+        ).where(ChunkRow.file_id.in_(set(file_of.values())))
+    ).all()
+    by_file: dict[int, dict[int, Row[Any]]] = defaultdict(dict)
     for row in rows:
         by_file[row.file_id][row.ordinal] = row
     groups: list[tuple[SearchHit, list[int], int]] = []  # (best hit, ordinals, file id), in rank order
@@ -80,16 +88,16 @@ def expand(session: Session, hits: list[SearchHit], kind: ContextKind, window: i
             groups.append((hit, ordinals, file_id))
     expanded = []
     for best, ordinals, file_id in groups:
-        chunks = [by_file[file_id][o] for o in ordinals]
+        parts = [by_file[file_id][o] for o in ordinals]
         expanded.append(
             best.model_copy(
                 update={
-                    "text": join_overlapping([c.text for c in chunks]),
-                    "page": next((c.page for c in chunks if c.page is not None), best.page),
+                    "text": join_overlapping([c.text for c in parts]),
+                    "page": next((c.page for c in parts if c.page is not None), best.page),
                     "ordinal": ordinals[0],
-                    "char_start": min(c.char_start for c in chunks),
-                    "char_end": max(c.char_end for c in chunks),
-                    "scores": {**best.scores, "context_chunks": float(len(chunks))},
+                    "char_start": min(c.char_start for c in parts),
+                    "char_end": max(c.char_end for c in parts),
+                    "scores": {**best.scores, "context_chunks": float(len(parts))},
                 }
             )
         )

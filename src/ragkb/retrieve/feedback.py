@@ -35,7 +35,8 @@ def expansion_terms(
     for chunk_id, tokens in sparse.terms(session, kb_id, top).items():
         share = max(ranking[chunk_id], 0.0) / total
         for term, count in Counter(tokens).items():
-            weight[term] += share * count / len(tokens)
+            # typeshed types a Counter's values as int; Python's takes any number (these are shares)
+            weight[term] += share * count / len(tokens)  # type: ignore[assignment]
     asked = set(tokenize(query))
     candidates = [t for t, _ in weight.most_common(terms * 8) if t not in asked and tokenize(t) == [t]]
     idf = sparse.idf(session, kb_id, candidates)

@@ -111,7 +111,7 @@ def fuse(ctx: KBContext, session, mode: SearchMode, sparse: dict, dense: dict, d
 def refuse(ctx: KBContext, session, ranking: _Ranking, lexical: dict[int, float], allowed) -> _Ranking:
     """``ranking`` with a refined sparse side (feedback, proximity), fused again with its dense side."""
     dense = dict(ranking.dense)
-    if ranking.mode == "hybrid" and (missing := [c for c in lexical if c not in dense]):
+    if ranking.mode == "hybrid" and ranking.vector is not None and (missing := [c for c in lexical if c not in dense]):
         revision = session.scalar(select(KnowledgeBaseRow.revision).where(KnowledgeBaseRow.id == ctx.id))
         dense.update(ctx.store.dense.scores_for(session, ctx.id, revision, ranking.vector, missing, allowed))
     scores = fuse(ctx, session, ranking.mode, lexical, dense, ranking.dense_weight)
@@ -151,7 +151,8 @@ class _LazyGenerator:
     """The generator, created on first use, with a clear error when the spec names none."""
 
     def __init__(self, spec: str, settings) -> None:
-        self.spec, self.settings, self.generator = spec, settings, None
+        self.spec, self.settings = spec, settings
+        self.generator: Generator | None = None
 
     def __call__(self) -> Generator:
         if self.generator is None:
@@ -185,6 +186,7 @@ class Searcher:
         dense: dict[int, float] = {}
         vector, weight = None, ctx.settings.dense_weight
         if mode != "sparse":
+            assert ctx.embedder is not None  # effective_mode() answers sparse for a KB without one
             # Queries bypass the embedding cache: caching them would make every search a write.
             vector = ctx.embedder.inner.embed([instruction + text])[0]
             dense = dict(ctx.store.dense.search(session, ctx.id, revision, vector, depth, allowed))

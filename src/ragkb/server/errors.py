@@ -4,6 +4,8 @@ mistakes, 500 only for bugs (logged with their traceback, never shown to the cli
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -48,7 +50,7 @@ def status_for(error: RagkbError) -> int:
     return 400
 
 
-def describe_validation(errors: list[dict] | tuple, prefix: str = "") -> str:
+def describe_validation(errors: Sequence[Mapping[str, Any]], prefix: str = "") -> str:
     """The first validation error as one line: where it is and what is wrong."""
     first = errors[0]
     if first.get("type") == "json_invalid":
@@ -60,7 +62,7 @@ def describe_validation(errors: list[dict] | tuple, prefix: str = "") -> str:
     return f"{where or 'request body'}: {message}{more}"
 
 
-def _error(request: Request, status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def _error(request: Request, status: int, detail: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     detail = PublicPaths(app_state(request).settings.home).text(detail)
     body: dict = {"detail": detail}
     if request.url.path.startswith("/v1/"):  # what OpenAI clients read their error message from

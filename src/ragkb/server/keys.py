@@ -9,8 +9,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import CursorResult, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ragkb.catalog import Catalog
@@ -79,7 +80,8 @@ class KeyStore:
 
     def revoke(self, name: str) -> None:
         with self.catalog.session() as session:
-            if not session.execute(delete(ApiKeyRow).where(ApiKeyRow.name == name)).rowcount:
+            # Session.execute is typed to return Result; a DELETE's is a CursorResult (SQLAlchemy's documented cast)
+            if not cast(CursorResult[Any], session.execute(delete(ApiKeyRow).where(ApiKeyRow.name == name))).rowcount:
                 raise RagkbError(f"no API key named '{name}'; see: ragkb keys list")
 
     def configured(self) -> bool:

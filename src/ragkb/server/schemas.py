@@ -3,7 +3,7 @@ result models of :mod:`ragkb.models`, shared with the Python API and the CLI's `
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, create_model
@@ -50,14 +50,12 @@ class KBSettingsIn(KBSettings):
     model_config = REQUEST_CONFIG
 
 
-KBSettingsPatch = create_model(
-    "KBSettingsPatch",
-    __config__=REQUEST_CONFIG,
-    **{
-        name: (Optional[field.annotation], Field(None, description=field.description))  # noqa: UP045 (runtime type)
-        for name, field in KBSettings.model_fields.items()
-    },
-)
+_PATCH_FIELDS: dict[str, Any] = {
+    # FieldInfo.annotation is typed ``type | None``: None only for fields declared without one (none here)
+    name: (cast(Any, field.annotation) | None, Field(None, description=field.description))
+    for name, field in KBSettings.model_fields.items()
+}
+KBSettingsPatch = create_model("KBSettingsPatch", __config__=REQUEST_CONFIG, **_PATCH_FIELDS)
 
 
 class KBCreate(Strict):

@@ -113,8 +113,13 @@ class DenseIndex(Protocol):
 class Store(Protocol):
     url: str
     catalog: Catalog
-    sparse: SparseIndex
-    dense: DenseIndex
+
+    # Read-only, so that a store may hold its own index classes (QdrantStore's have more methods)
+    @property
+    def sparse(self) -> SparseIndex: ...
+
+    @property
+    def dense(self) -> DenseIndex: ...
 
     def transaction(self) -> AbstractContextManager[Session]:
         """A catalog session for writes; its index writes commit with it (see the module doc)."""

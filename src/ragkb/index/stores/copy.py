@@ -38,7 +38,7 @@ def _staging_name(name: str) -> str:
 def copy_knowledge_base(source: Store, kb_id: int, target: Store, progress: CopyProgress | None = None) -> int:
     """Copy KB ``kb_id`` of ``source`` into ``target``; returns its id there."""
     with source.snapshot() as read:
-        kb = read.get(KnowledgeBaseRow, kb_id)
+        kb = read.get_one(KnowledgeBaseRow, kb_id)
         with target.catalog.session() as session:
             if session.scalar(select(KnowledgeBaseRow.id).where(KnowledgeBaseRow.name == kb.name)) is not None:
                 raise RagkbError(f"the target store already has a knowledge base '{kb.name}'; delete it there first")
@@ -134,4 +134,4 @@ def _finish(read, kb: KnowledgeBaseRow, target: Store, new_id: int) -> None:
             session.flush()
             messages = read.scalars(select(MessageRow).where(MessageRow.session_id == chat.id).order_by(MessageRow.id))
             session.add_all(MessageRow(**{**_columns(m, "session_id"), "session_id": copy.id}) for m in messages)
-        session.get(KnowledgeBaseRow, new_id).name = kb.name
+        session.get_one(KnowledgeBaseRow, new_id).name = kb.name

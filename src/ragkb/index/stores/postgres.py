@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Collection
+from typing import Any
 
 import numpy as np
 from pgvector.sqlalchemy import Vector
@@ -29,6 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ragkb.catalog import Catalog
+from ragkb.catalog.database import table_of
 from ragkb.catalog.schema import ChunkRow, ChunkVectorRow
 from ragkb.errors import ConfigError
 from ragkb.index.stores.base import BM25_B, BM25_K1, SqlStore, inverse_document_frequency, restrict
@@ -101,7 +103,8 @@ class PostgresBm25Index:
             session.execute(delete(table).where(table.c.kb_id == kb_id))
 
     def add(self, session: Session, kb_id: int, chunk_ids: list[int], terms: list[list[str]]) -> None:
-        documents, postings = [], []
+        documents: list[dict[str, Any]] = []
+        postings: list[dict[str, Any]] = []
         for chunk_id, tokens in zip(chunk_ids, terms):
             tokens = _terms(tokens)
             documents.append({"chunk_id": chunk_id, "kb_id": kb_id, "length": len(tokens), "tokens": json.dumps(tokens)})
@@ -215,7 +218,7 @@ class PgVectorIndex:
                 )
             )
         session.execute(
-            ChunkVectorRow.__table__.insert(), [{"chunk_id": c, "kb_id": kb_id, "vector": v} for c, v in zip(chunk_ids, vectors)]
+            table_of(ChunkVectorRow).insert(), [{"chunk_id": c, "kb_id": kb_id, "vector": v} for c, v in zip(chunk_ids, vectors)]
         )
 
     def delete(self, session: Session, kb_id: int, chunk_ids: list[int]) -> None:

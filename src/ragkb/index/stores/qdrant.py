@@ -84,6 +84,25 @@ def _only(chunk_ids: Collection[int] | None) -> models.Filter | None:
     return None if chunk_ids is None else models.Filter(must=[models.HasIdCondition(has_id=[int(i) for i in chunk_ids])])
 
 
+def _tokens(point: models.Record) -> list[str]:
+    """A point's stored tokens (every point of ours has them; read with ``with_payload=["tokens"]``)."""
+    assert point.payload is not None
+    return point.payload["tokens"]
+
+
+def _dense_vector(point: models.Record) -> np.ndarray:
+    """A point's dense vector (read with ``with_vectors=[DENSE]``; our collections name their vectors)."""
+    assert isinstance(point.vector, dict)
+    return np.asarray(point.vector[DENSE], dtype=np.float32)
+
+
+def _known_hits(session: Session, points: list[models.ScoredPoint]) -> list[tuple[int, float]]:
+    """(chunk id, score) of the points whose chunk is committed in the catalog, in order."""
+    hits = [(int(p.id), float(p.score)) for p in points]
+    known = existing_chunk_ids(session, [chunk_id for chunk_id, _ in hits])
+    return [hit for hit in hits if hit[0] in known]
+
+
 def _holding(term: str) -> models.Filter:
     """Points whose stored tokens include ``term``."""
     return models.Filter(must=[models.FieldCondition(key="tokens", match=models.MatchValue(value=term))])
@@ -160,7 +179,7 @@ class QdrantSparseIndex:
             )
             count += len(points)
             for point in points:
-                for term in set(point.payload["tokens"]):
+                for term in set(_tokens(point)):
                     postings[term].append(int(point.id))
             if offset is None:
                 break
@@ -177,8 +196,7 @@ class QdrantSparseIndex:
         points = self.collections.client.query_points(
             self.collections.name(kb_id), query=vector, using=SPARSE, limit=k, query_filter=_only(allowed), with_payload=False
         ).points
-        known = existing_chunk_ids(session, [p.id for p in points])
-        return [(int(p.id), float(p.score)) for p in points if p.id in known]
+        return _known_hits(session, points)
 
     def idf(self, session: Session, kb_id: int, terms: list[str]) -> dict[str, float]:
         client, name = self.collections.client, self.collections.name(kb_id)
@@ -201,16 +219,17 @@ class QdrantSparseIndex:
             if local is not None:
                 point_ids = local[1].get(term, [])[:limit]
             else:
-                point_ids = [p.id for p in client.scroll(name, scroll_filter=_holding(term), limit=limit, with_payload=False)[0]]
+                scrolled = client.scroll(name, scroll_filter=_holding(term), limit=limit, with_payload=False)[0]
+                point_ids = [int(p.id) for p in scrolled]
             known = existing_chunk_ids(session, point_ids)  # as search: committed chunks only
-            found[term] = [int(i) for i in point_ids if i in known]
+            found[term] = [i for i in point_ids if i in known]
         return found
 
     def terms(self, session: Session, kb_id: int, chunk_ids: list[int]) -> dict[int, list[str]]:
         if not self.collections.exists(kb_id):
             return {}
         points = self.collections.client.retrieve(self.collections.name(kb_id), chunk_ids, with_payload=["tokens"])
-        return {int(p.id): list(p.payload["tokens"]) for p in points}
+        return {int(p.id): list(_tokens(p)) for p in points}
 
 
 class QdrantDenseIndex:
@@ -235,8 +254,7 @@ class QdrantDenseIndex:
             query_filter=_only(allowed),
             with_payload=False,
         ).points
-        known = existing_chunk_ids(session, [p.id for p in points])
-        return [(int(p.id), float(p.score)) for p in points if p.id in known]
+        return _known_hits(session, points)
 
     def scores_for(
         self,
@@ -254,7 +272,7 @@ class QdrantDenseIndex:
         if not self._ready(kb_id, None):
             return {}
         points = self.collections.client.retrieve(self.collections.name(kb_id), chunk_ids, with_vectors=[DENSE])
-        return {int(p.id): np.asarray(p.vector[DENSE], dtype=np.float32) for p in points}
+        return {int(p.id): _dense_vector(p) for p in points}
 
 
 class QdrantStore(CatalogStore):

@@ -16,10 +16,10 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from ragkb.ingest.encoding import read_text
-from ragkb.models import Block, ParsedDocument
+from ragkb.models import Block, BlockKind, ParsedDocument
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
-_SOURCE_KINDS = {
+_SOURCE_KINDS: dict[str, BlockKind] = {
     "bullet_list_open": "paragraph",
     "ordered_list_open": "paragraph",
     "blockquote_open": "paragraph",
