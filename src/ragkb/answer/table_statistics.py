@@ -85,7 +85,7 @@ def _subject(analysis: QuestionAnalysis, target: Formula) -> Formula | None:
     if threshold is None:
         return None
     kind = _kind(threshold)
-    if kind == "元" and target.unit == "元" or kind == "ratio" and target.unit in ("%", "ratio") or not kind:
+    if not kind or (kind == "元" and target.unit == "元") or (kind == "ratio" and target.unit in ("%", "ratio")):
         return target
     wanted = "元" if kind == "元" else "%"
     for ref in analysis.metrics:
