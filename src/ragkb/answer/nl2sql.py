@@ -111,10 +111,10 @@ class _Figures:
             for year in sorted({cell.year for cell in cells if cell.year is not None}):
                 values = []
                 for metric_id in metric_ids:
-                    cell = pick(cells, metric_id, year)
-                    if cell is not None:
-                        self.cells[(company, metric_id, year)] = cell
-                    values.append(cell.value if cell is not None else None)
+                    picked = pick(cells, metric_id, year)
+                    if picked is not None:
+                        self.cells[(company, metric_id, year)] = picked
+                    values.append(picked.value if picked is not None else None)
                 rows.append((company, short, found.code if found else None, year, *values))
         self.connection = sqlite3.connect(":memory:", check_same_thread=False)
         columns = ", ".join(f"{metric_id} REAL" for metric_id in metric_ids)
@@ -174,16 +174,15 @@ def _shown(value: object, column: str, analysis: QuestionAnalysis) -> str:
         return str(value)
     plain = _PLAIN_COLUMN.match(column.strip())
     measured = metric(plain.group(1)) if plain and plain.group(1) in {m.id for m in METRICS} else None
-    language = "zh" if analysis.language == "zh" else "en"
     if measured is not None and measured.unit in ("元", "%"):
-        return format_result(Decimal(str(value)), measured.unit, analysis.rounding, language)
+        return format_result(Decimal(str(value)), measured.unit, analysis.rounding, analysis.language)
     decimals = analysis.rounding.decimals if analysis.rounding.decimals is not None else 2
     return format_number(value, decimals)
 
 
 def _rows_text(columns: list[str], rows: list[tuple], analysis: QuestionAnalysis) -> str:
     separator = "、" if analysis.language == "zh" else ", "
-    shown = [[_shown(value, column, analysis) for value, column in zip(row, columns)] for row in rows]
+    shown = [[_shown(value, column, analysis) for value, column in zip(row, columns, strict=False)] for row in rows]
     if len(columns) == 1:
         return separator.join(values[0] for values in shown) + ("。" if analysis.language == "zh" else ".")
     lines = ["；".join(values) if analysis.language == "zh" else "; ".join(values) for values in shown]

@@ -18,7 +18,7 @@ from typing import Protocol
 
 from ragkb.models import Answer, Citation, CitedCell
 from ragkb.tables.companies import Company
-from ragkb.tables.formulas import Computation, Formula, compute
+from ragkb.tables.formulas import Computation, Formula, Language, Period, compute
 from ragkb.tables.metrics import metric
 from ragkb.tables.numbers import Rounding, find_unit
 from ragkb.tables.question import Route
@@ -108,20 +108,19 @@ def printed_text(cell: Cell) -> str:
 
 
 def evaluate(
-    chosen: Formula, cells: list[Cell], year: int | None, scope: Scope, language: str, rounding: Rounding
+    chosen: Formula, cells: list[Cell], year: int | None, scope: Scope, language: Language, rounding: Rounding
 ) -> tuple[Computation, list[Cell]]:
     """``chosen`` on the cells of one company for ``year`` (``None``: the latest the cells state),
     and the cells it used: "this" operands from ``year``, "last" ones from the year before."""
     year = year or latest_year(cells, [ref.metric for ref in chosen.operands if ref.period == "this"])
     used: list[Cell] = []
-    values = {}
-    for ref in chosen.operands if year is not None else []:
-        cell = pick(cells, ref.metric, year if ref.period == "this" else year - 1, scope)
+    values: dict[tuple[str, Period], Decimal | float | None] = {}
+    for ref in chosen.operands:
+        cell = pick(cells, ref.metric, year if ref.period == "this" else year - 1, scope) if year is not None else None
         if cell is not None:
             used.append(cell)
             values[(ref.metric, ref.period)] = value(cell)
-    shown = "zh" if language == "zh" else "en"
-    return compute(chosen, values, year=year, language=shown, rounding=rounding), used
+    return compute(chosen, values, year=year, language=language, rounding=rounding), used
 
 
 _STATEMENTS = {

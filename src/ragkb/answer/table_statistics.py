@@ -177,7 +177,7 @@ class _Wording:
     ):
         self.analysis, self.known, self.target, self.subject = analysis, known, target, subject
         self.zh = analysis.language == "zh"
-        self.language = "zh" if self.zh else "en"
+        self.language = analysis.language
         self.condition = _CONDITIONS[self.language].get(condition or "", "")
         self.citations = Citations(analysis.language)
         self.name = target.name(self.language)

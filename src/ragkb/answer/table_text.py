@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ragkb.answer.table_cells import Cell, printed_text, value
 from ragkb.tables.companies import Company
-from ragkb.tables.formulas import Formula, Ref, ResultUnit, format_result
+from ragkb.tables.formulas import Formula, Language, Ref, ResultUnit, format_result
 from ragkb.tables.metrics import metric
 from ragkb.tables.numbers import Rounding, format_amount, format_number
 
@@ -37,7 +37,7 @@ def display_name(name: str | None, known: list[Company]) -> str:
     return name
 
 
-def cell_value(cell: Cell, rounding: Rounding, language: str) -> str:
+def cell_value(cell: Cell, rounding: Rounding, language: Language) -> str:
     """A cell's value in the unit and rounding asked, and as printed when that reads differently
     (a table in 万元: "12.35 亿元（报表数：123,456.78 万元）")."""
     number = value(cell)

@@ -289,7 +289,7 @@ class _Asking:
                 return None
             results.append((company, computation, used))
         lower = self.analysis.comparison == "lower"
-        best = (min if lower else max)(results, key=lambda item: item[1].value)
+        best = (min if lower else max)(results, key=lambda item: item[1].value or 0.0)
         parts = [
             f"{self._who(c)}{'的' if self.zh else ' '}{'' if self.zh else 'was '}{r.display}{self.citations.markers(u)}"
             for c, r, u in results

@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ragkb.answer.answering import Answerer
 from ragkb.errors import RagkbError
@@ -161,7 +162,7 @@ def citation_precision(answer: Answer, item: QAItem) -> float | None:
     if not answer.citations:
         return None
     texts = {hit.chunk_id: hit.text for hit in answer.retrieved}
-    good = sum(contains_answer(texts.get(c.chunk_id, c.quote), item.support) for c in answer.citations)
+    good = sum(contains_answer(texts.get(c.chunk_id, c.quote) if c.chunk_id else c.quote, item.support) for c in answer.citations)
     return good / len(answer.citations)
 
 
@@ -170,7 +171,7 @@ def evaluate_answers(answerer: Answerer, items: list[QAItem], progress: Callable
     for done, item in enumerate(items, start=1):
         answer = answerer.ask(item.question)
         seconds = sum(v for stage, v in answer.timings.items() if "." not in stage)  # retrieval.* are parts of retrieval
-        row = {
+        row: dict[str, Any] = {
             "question": item.question,
             "answer": answer.answer,
             "refused": answer.refused,
