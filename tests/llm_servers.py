@@ -10,12 +10,13 @@ import json
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 
 class _Handler(BaseHTTPRequestHandler):
     reply = ""
     status = 200
-    requests: list[dict] = []
+    requests: ClassVar[list[dict]] = []
 
     def log_message(self, *args) -> None:
         pass

@@ -66,7 +66,7 @@ class Corpus:
         for old in self.files.get(path, []):
             self.vectors.pop(old)
         self.files[path] = ids
-        self.vectors.update(zip(ids, vectors))
+        self.vectors.update(zip(ids, vectors, strict=True))
 
     def remove(self, path: str) -> None:
         with self.store.transaction() as session:

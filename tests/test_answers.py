@@ -122,7 +122,10 @@ def test_citations_to_numbers_not_in_the_context_are_dropped():
 
 def test_prompt_fits_the_token_budget(home):
     hits = [hit(i, "word " * 200, f"/d/{i}.md") for i in range(10)]
-    count = lambda text: len(text.split())
+
+    def count(text: str) -> int:
+        return len(text.split())
+
     small = build_prompt("question?", hits, "en", home, count, budget=700)
     large = build_prompt("question?", hits, "en", home, count, budget=5000)
     assert len(small.sources) < len(large.sources) and small.tokens <= 700

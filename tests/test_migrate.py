@@ -44,7 +44,7 @@ def results(kb: KnowledgeBase, mode: str) -> list[list[tuple[str, int, float]]]:
 
 
 def assert_same(before, after) -> None:
-    for expected, got in zip(before, after):
+    for expected, got in zip(before, after, strict=True):
         assert [(f, o) for f, o, _ in got] == [(f, o) for f, o, _ in expected]
         assert [s for _, _, s in got] == pytest.approx([s for _, _, s in expected], abs=2e-4)
 

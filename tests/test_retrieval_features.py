@@ -395,7 +395,7 @@ def test_rerank_weight_blends_the_reranker_probability_with_the_fused_score(prin
 
 def test_cross_encoder_without_a_model_looks_in_the_home_or_says_where_to_put_it(printers, cross_encoder, settings):
     query = "how do I fix a paper jam in the printer"
-    with pytest.raises(RagkbError, match="no cross-encoder at .*models/reranker"):
+    with pytest.raises(RagkbError, match=r"no cross-encoder at .*models/reranker"):
         printers.search(query, options=SearchOptions(rerank="cross-encoder"))
     assert "rerank" not in printers.retrieve(query, SearchOptions(rerank="auto")).timings  # auto: none installed, off
     (settings.home / "models").mkdir(parents=True, exist_ok=True)
@@ -408,7 +408,7 @@ def test_cross_encoder_without_a_model_looks_in_the_home_or_says_where_to_put_it
 def test_accurate_profile_runs_its_stages_without_any_model(printers):
     result = printers.retrieve("paper jam", SearchOptions(k=2, profile="accurate"))
     assert result.hits and result.profile == builtin_profiles()["accurate"]
-    assert ACCURATE_STAGES <= set(result.timings) and "rerank" not in result.timings
+    assert set(result.timings) >= ACCURATE_STAGES and "rerank" not in result.timings
 
 
 def test_refine_sparse_only_leaves_queries_the_embedder_reads_to_it(settings, tmp_path):
@@ -610,9 +610,10 @@ def test_eval_retrieval_reports_profiles_side_by_side_with_per_query_files(cli_e
     assert summary["results"] == {}
     profiles = summary["profiles"]
     assert profiles["default"]["nDCG@10"] == 1.0 and profiles["fast"]["Hit@1"] == 1.0
-    assert profiles["accurate"]["nDCG@10"] == 1.0 and ACCURATE_STAGES <= {
-        k.removesuffix(" p50 ms") for k in profiles["accurate"]["latency"]
-    }
+    assert (
+        profiles["accurate"]["nDCG@10"] == 1.0
+        and {k.removesuffix(" p50 ms") for k in profiles["accurate"]["latency"]} >= ACCURATE_STAGES
+    )
     assert {"total p50 ms", "total p95 ms", "retrieval p50 ms"} <= set(profiles["default"]["latency"])
     rows = [json.loads(line) for line in (out / "per-query.jsonl").read_text().splitlines()]
     assert len(rows) == 6 and {r["run"] for r in rows} == {"default", "fast", "accurate"}

@@ -47,7 +47,9 @@ def make_pdf(path: Path) -> Path:
 
 def upload(client: httpx.Client, kb: str, *paths: Path, names: list[str] | None = None) -> httpx.Response:
     names = names or [path.name for path in paths]
-    return client.post(f"/api/kbs/{kb}/files", files=[("files", (name, path.read_bytes())) for name, path in zip(names, paths)])
+    return client.post(
+        f"/api/kbs/{kb}/files", files=[("files", (name, path.read_bytes())) for name, path in zip(names, paths, strict=True)]
+    )
 
 
 def wait_for_job(client: httpx.Client, job_id: str) -> dict:

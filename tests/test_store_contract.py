@@ -81,7 +81,7 @@ def filled(store):
     for seed, (path, texts) in enumerate(TEXTS.items()):
         file_vectors = unit_vectors(len(texts), seed)
         ids[path] = write_file(store, kb_id, path, texts, file_vectors)
-        vectors.update(zip(ids[path], file_vectors))
+        vectors.update(zip(ids[path], file_vectors, strict=True))
     return kb_id, ids, vectors
 
 
@@ -145,7 +145,7 @@ def test_stored_entries_read_back(store, filled):
     with store.snapshot() as session:
         terms = store.sparse.terms(session, kb_id, chunk_ids)
         stored = store.dense.vectors(session, kb_id, chunk_ids)
-    texts = {i: text for path, file_ids in ids.items() for i, text in zip(file_ids, TEXTS[path])}
+    texts = {i: text for path, file_ids in ids.items() for i, text in zip(file_ids, TEXTS[path], strict=True)}
     assert terms == {i: tokenize(texts[i]) for i in chunk_ids}
     assert set(stored) == set(chunk_ids)
     for chunk_id in chunk_ids:

@@ -56,7 +56,7 @@ class _Page:
     def row(self, cells: tuple[str, str, str], label_lines: int = 1) -> None:
         height = ROW_HEIGHT * label_lines
         x = LEFT
-        for index, (cell, width) in enumerate(zip(cells, WIDTHS)):
+        for index, (cell, width) in enumerate(zip(cells, WIDTHS, strict=False)):
             self.page.draw_rect(pymupdf.Rect(x, self.y, x + width, self.y + height), color=(0, 0, 0), width=0.5)
             if index == 0:
                 parts = (
@@ -73,8 +73,8 @@ class _Page:
 
     def _number(self, right: float, baseline: float, text: str) -> None:
         fonts = ["china-s" if char in ",.()" else "tiro" for char in text]
-        x = right - sum(pymupdf.get_text_length(char, fontname=font, fontsize=9) for char, font in zip(text, fonts))
-        for char, font in zip(text, fonts):
+        x = right - sum(pymupdf.get_text_length(char, fontname=font, fontsize=9) for char, font in zip(text, fonts, strict=False))
+        for char, font in zip(text, fonts, strict=False):
             self.page.insert_text((x, baseline), char, fontname=font, fontsize=9)
             x += pymupdf.get_text_length(char, fontname=font, fontsize=9)
 
@@ -177,8 +177,8 @@ def _office_files(folder: Path) -> list[Path]:
     document.add_paragraph("合并利润表")
     document.add_paragraph("单位：万元")
     grid = document.add_table(rows=3, cols=3)
-    for row, values in zip(grid.rows, table):
-        for cell, value in zip(row.cells, values):
+    for row, values in zip(grid.rows, table, strict=False):
+        for cell, value in zip(row.cells, values, strict=False):
             cell.text = value
     document.save(folder / "report.docx")
     workbook = Workbook()

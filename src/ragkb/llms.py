@@ -62,7 +62,7 @@ class _HttpGenerator:
     server: str
     name: str
     context_window: int
-    languages = {"en", "zh"}
+    languages: set[str]
     evidence_only = False
 
     def count_tokens(self, text: str) -> int:
@@ -95,6 +95,7 @@ class OpenAIChat(_HttpGenerator):
         self.name = f"openai:{model}"
         self.model = model
         self.context_window = context_window
+        self.languages = {"en", "zh"}
         self.url = settings.openai_base_url.rstrip("/") + "/chat/completions"
         self.api_key = settings.openai_api_key
         if not self.api_key and "api.openai.com" in self.url:
@@ -130,6 +131,7 @@ class OllamaChat(_HttpGenerator):
         self.name = f"ollama:{model}"
         self.model = model
         self.context_window = context_window
+        self.languages = {"en", "zh"}
         self.url = settings.ollama_url.rstrip("/") + "/api/chat"
 
     def stream(self, messages: list[Message], *, max_tokens: int, temperature: float = 0.1) -> Iterator[str]:

@@ -75,5 +75,5 @@ class KBContext:
             return None, None
         readable = self.embedder_languages
         embedded = [language in readable for language in languages]
-        wanted = [text for text, keep in zip(texts, embedded) if keep]
+        wanted = [text for text, keep in zip(texts, embedded, strict=True) if keep]
         return (self.embedder.embed(wanted) if wanted else np.zeros((0, self.embedder.dimension), np.float32)), embedded

@@ -238,7 +238,10 @@ class CachedEmbedder:
                 insert_ignoring_duplicates(
                     session,
                     table_of(EmbeddingCacheRow),
-                    [{"model": self.name, "text_hash": h, "vector": v.tobytes()} for (h, _), v in zip(missing, computed)],
+                    [
+                        {"model": self.name, "text_hash": h, "vector": v.tobytes()}
+                        for (h, _), v in zip(missing, computed, strict=True)
+                    ],
                 )
-            found.update((h, v) for (h, _), v in zip(missing, computed))
+            found.update((h, v) for (h, _), v in zip(missing, computed, strict=True))
         return np.stack([found[h] for h in hashes]) if hashes else np.zeros((0, 0), dtype=np.float32)

@@ -76,7 +76,7 @@ def table_cells(table: ExtractedTable, report_year: int | None) -> list[CellValu
     cells: list[CellValues] = []
     for row_index, row in enumerate(table.rows):
         if row_index and header_like(row) and not row[0].strip():
-            headers = [text or old for text, old in zip(row, headers)] + headers[len(row) :]
+            headers = [text or old for text, old in zip(row, headers, strict=False)] + headers[len(row) :]
             continue
         label = row[0] if row else ""
         found = match_metric(label) if label else None

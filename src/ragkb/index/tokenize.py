@@ -251,6 +251,6 @@ def tokenize(text: str) -> list[str]:
         if len(whole) <= LONGEST_WHOLE and not _ONE_WORD.fullmatch(whole) and _ONE_WORD.search(whole):
             tokens.append(whole.lower())
     stems = _stemmer().stemWords([tokens[i] for i in english_positions])
-    for position, stem in zip(english_positions, stems):
+    for position, stem in zip(english_positions, stems, strict=True):
         tokens[position] = stem
     return tokens

@@ -74,7 +74,7 @@ class SqliteVectorIndex:
         vectors = np.asarray(vectors, dtype=np.float32)
         session.execute(
             table_of(ChunkVectorRow).insert(),
-            [{"chunk_id": c, "kb_id": kb_id, "vector": v.tobytes()} for c, v in zip(chunk_ids, vectors)],
+            [{"chunk_id": c, "kb_id": kb_id, "vector": v.tobytes()} for c, v in zip(chunk_ids, vectors, strict=True)],
         )
         session.info.setdefault(WRITTEN, set()).add(kb_id)
 
@@ -201,10 +201,10 @@ class SqliteVectorIndex:
             chunk_ids = [c for c in chunk_ids if c in allowed]
         if self._size(session, kb_id, revision) >= self.ann_threshold:
             found, scores = self._exact(session, kb_id, query, chunk_ids)
-            return {int(c): float(s) for c, s in zip(found, scores)}
+            return {int(c): float(s) for c, s in zip(found, scores, strict=True)}
         matrix = self._matrix(session, kb_id, revision)
         positions = [matrix.position[c] for c in chunk_ids if c in matrix.position]
         if not positions:
             return {}
         scores = matrix.vectors[positions] @ query
-        return {int(matrix.chunk_ids[p]): float(s) for p, s in zip(positions, scores)}
+        return {int(matrix.chunk_ids[p]): float(s) for p, s in zip(positions, scores, strict=True)}

@@ -10,6 +10,7 @@ an oversized table becomes row groups that each repeat the header.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from ragkb.models import Block, Chunk, ParsedDocument
@@ -101,10 +102,10 @@ def _pack(pieces: list[_Piece], heading_path: list[str], size: int, overlap: int
     """Greedily merge pieces into chunks of at most ``size`` characters, with overlap (never of table rows)."""
     current: list[_Piece] = []
     for piece in pieces:
-        if current and _length(current + [piece]) > size:
+        if current and _length([*current, piece]) > size:
             chunks.append(_make_chunk(current, heading_path, len(chunks)))
             current = _tail(current, overlap)
-            while current and _length(current + [piece]) > size:
+            while current and _length([*current, piece]) > size:
                 current.pop(0)
         current.append(piece)
     if current:
@@ -118,7 +119,7 @@ def _length(pieces: list[_Piece]) -> int:
 def _tail(pieces: list[_Piece], overlap: int) -> list[_Piece]:
     tail: list[_Piece] = []
     for piece in reversed(pieces):
-        if piece.is_table or _length([piece] + tail) > overlap:
+        if piece.is_table or _length([piece, *tail]) > overlap:
             break
         tail.insert(0, piece)
     return tail
@@ -126,7 +127,7 @@ def _tail(pieces: list[_Piece], overlap: int) -> list[_Piece]:
 
 def _make_chunk(pieces: list[_Piece], heading_path: list[str], ordinal: int) -> Chunk:
     text = pieces[0].text
-    for previous, piece in zip(pieces, pieces[1:]):
+    for previous, piece in itertools.pairwise(pieces):
         gap = "\n" if piece.start - previous.end >= len(BLOCK_GAP) else ""
         text += gap + piece.text
     return Chunk(

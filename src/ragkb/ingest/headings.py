@@ -112,7 +112,7 @@ def blocks_from_lines(lines: Iterable[str], page: int | None = None, join: Calla
             blocks.append(Block(join(paragraph), "paragraph", page=page))
             paragraph.clear()
 
-    for line, rank in zip(stripped, ranks):
+    for line, rank in zip(stripped, ranks, strict=True):
         if rank is not None:
             flush()
             blocks.append(Block(line, "heading", rank, page))

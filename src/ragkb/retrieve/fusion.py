@@ -18,7 +18,7 @@ def min_max(scores: Mapping[int, float]) -> dict[int, float]:
         return {}
     low, high = min(scores.values()), max(scores.values())
     if high == low:
-        return {key: 1.0 for key in scores}
+        return dict.fromkeys(scores, 1.0)
     return {key: (value - low) / (high - low) for key, value in scores.items()}
 
 
@@ -30,7 +30,7 @@ def scaled(scores: Mapping[int, float]) -> dict[int, float]:
         return {}
     low, high = min(0.0, *scores.values()), max(scores.values())
     if high == low:
-        return {key: 1.0 for key in scores}
+        return dict.fromkeys(scores, 1.0)
     return {key: (value - low) / (high - low) for key, value in scores.items()}
 
 

@@ -27,7 +27,7 @@ def mmr(candidates: Sequence[int], scores: Mapping[int, float], texts: Mapping[i
     relevance = min_max({c: scores[c] for c in candidates})
     vectors = {c: Counter(tokenize(texts[c])) for c in candidates}
     picked: list[int] = []
-    closest = {c: 0.0 for c in candidates}  # highest similarity to anything picked so far
+    closest = dict.fromkeys(candidates, 0.0)  # highest similarity to anything picked so far
     remaining = list(candidates)
     while remaining and len(picked) < k:
         best = max(remaining, key=lambda c: lam * relevance[c] - (1 - lam) * closest[c])

@@ -282,7 +282,7 @@ def _rerank(session, reranker: Reranker, query, order, scores, profile, extra) -
     head, tail = order[: profile.rerank_depth], order[profile.rerank_depth :]
     passages = _passages(session, head)
     judged = reranker.score(query, [passages[c] for c in head])
-    extra["rerank"] = {c: s for c, s in zip(head, judged) if s is not None}
+    extra["rerank"] = {c: s for c, s in zip(head, judged, strict=True) if s is not None}
     extra["fused"] = {c: scores[c] for c in head}
     ranked = rerank_order(head, blend(judged, [scores[c] for c in head], profile.rerank_weight))
     if profile.rerank_threshold is not None:  # a confident cut: unjudged tail candidates go too

@@ -106,10 +106,12 @@ def blend(judged: Sequence[float | None], fused: Sequence[float], weight: float)
     if weight >= 1:
         return list(judged)
     best = max(fused, default=0.0) or 1.0
-    return [None if s is None else weight * s + (1 - weight) * f / best for s, f in zip(judged, fused)]
+    return [None if s is None else weight * s + (1 - weight) * f / best for s, f in zip(judged, fused, strict=True)]
 
 
 def rerank_order(candidates: Sequence[int], scores: Sequence[float | None]) -> list[tuple[int, float | None]]:
     """Candidates by reranker score, best first; unscored ones after, in their incoming order."""
-    scored = sorted(((c, s) for c, s in zip(candidates, scores) if s is not None), key=lambda pair: pair[1], reverse=True)
-    return scored + [(c, None) for c, s in zip(candidates, scores) if s is None]
+    scored = sorted(
+        ((c, s) for c, s in zip(candidates, scores, strict=True) if s is not None), key=lambda pair: pair[1], reverse=True
+    )
+    return scored + [(c, None) for c, s in zip(candidates, scores, strict=True) if s is None]

@@ -52,7 +52,7 @@ def save_uploads(files: list[UploadFile], folder: Path, max_bytes: int) -> list[
     folder.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, Path]] = []
     try:
-        for upload, name in zip(files, names):
+        for upload, name in zip(files, names, strict=True):
             temporary = folder / f".{name}.{uuid.uuid4().hex}.part"
             staged.append((temporary, folder / name))
             _copy_limited(upload, temporary, name, max_bytes)

@@ -69,7 +69,7 @@ class ChunkBatch:
         """The ids of the chunks ``vectors`` holds, row for row."""
         if self.embedded is None:
             return list(chunk_ids)
-        return [chunk_id for chunk_id, has_vector in zip(chunk_ids, self.embedded) if has_vector]
+        return [chunk_id for chunk_id, has_vector in zip(chunk_ids, self.embedded, strict=True) if has_vector]
 
 
 class SparseIndex(Protocol):
@@ -157,7 +157,7 @@ def insert_chunk_rows(session: Session, kb_id: int, file_id: int, batch: ChunkBa
             "char_end": chunk.char_end,
             "language": language,
         }
-        for chunk, language in zip(batch.chunks, batch.languages)
+        for chunk, language in zip(batch.chunks, batch.languages, strict=True)
     ]
     return list(session.scalars(insert(ChunkRow).returning(ChunkRow.id, sort_by_parameter_order=True), rows))
 

@@ -105,7 +105,7 @@ class PostgresBm25Index:
     def add(self, session: Session, kb_id: int, chunk_ids: list[int], terms: list[list[str]]) -> None:
         documents: list[dict[str, Any]] = []
         postings: list[dict[str, Any]] = []
-        for chunk_id, tokens in zip(chunk_ids, terms):
+        for chunk_id, tokens in zip(chunk_ids, terms, strict=True):
             tokens = _terms(tokens)
             documents.append({"chunk_id": chunk_id, "kb_id": kb_id, "length": len(tokens), "tokens": json.dumps(tokens)})
             postings += [
@@ -149,7 +149,7 @@ class PostgresBm25Index:
             text("SELECT term, count(*) FROM sparse_posting WHERE kb_id = :kb AND term = ANY(:terms) GROUP BY term"),
             {"kb": kb_id, "terms": _terms(unique)},
         )
-        found = {term: df for term, df in rows}
+        found = dict(rows)
         return inverse_document_frequency(total, {term: found.get(term[:MAX_TERM_CHARS], 0) for term in unique})
 
     def terms(self, session: Session, kb_id: int, chunk_ids: list[int]) -> dict[int, list[str]]:
@@ -218,7 +218,8 @@ class PgVectorIndex:
                 )
             )
         session.execute(
-            table_of(ChunkVectorRow).insert(), [{"chunk_id": c, "kb_id": kb_id, "vector": v} for c, v in zip(chunk_ids, vectors)]
+            table_of(ChunkVectorRow).insert(),
+            [{"chunk_id": c, "kb_id": kb_id, "vector": v} for c, v in zip(chunk_ids, vectors, strict=True)],
         )
 
     def delete(self, session: Session, kb_id: int, chunk_ids: list[int]) -> None:

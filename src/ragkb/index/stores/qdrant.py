@@ -341,7 +341,7 @@ class QdrantStore(CatalogStore):
     def _upsert(self, kb_id: int, file_id: int, chunk_ids: list[int], batch: ChunkBatch) -> None:
         if not self.collections.exists(kb_id):
             self.collections.create(kb_id, None if batch.vectors is None else batch.vectors.shape[1])
-        dense = {} if batch.vectors is None else dict(zip(batch.vector_ids(chunk_ids), batch.vectors))
+        dense = {} if batch.vectors is None else dict(zip(batch.vector_ids(chunk_ids), batch.vectors, strict=True))
         points = [
             models.PointStruct(
                 id=chunk_id,
@@ -349,7 +349,7 @@ class QdrantStore(CatalogStore):
                 | ({DENSE: np.asarray(dense[chunk_id], dtype=np.float32).tolist()} if chunk_id in dense else {}),
                 payload={"file_id": file_id, "tokens": tokens},
             )
-            for chunk_id, tokens in zip(chunk_ids, batch.terms)
+            for chunk_id, tokens in zip(chunk_ids, batch.terms, strict=True)
         ]
         for start in range(0, len(points), UPSERT_BATCH):
             self.collections.client.upsert(self.collections.name(kb_id), points[start : start + UPSERT_BATCH], wait=True)

@@ -52,7 +52,7 @@ class SqliteFtsIndex:
 
     def add(self, session: Session, kb_id: int, chunk_ids: list[int], terms: list[list[str]]) -> None:
         self._upgrade(session, kb_id)
-        self._insert(session, kb_id, [(chunk_id, " ".join(tokens)) for chunk_id, tokens in zip(chunk_ids, terms)])
+        self._insert(session, kb_id, [(chunk_id, " ".join(tokens)) for chunk_id, tokens in zip(chunk_ids, terms, strict=True)])
 
     def _insert(self, session: Session, kb_id: int, rows: list[tuple[int, str]]) -> None:
         if rows:

@@ -69,7 +69,7 @@ def load_docx(path: Path) -> ParsedDocument:
         above.append(" ".join(text.split()))
         rank = _style_rank(item)
         if rank is None:
-            plain.extend(text.splitlines() + [""])
+            plain.extend([*text.splitlines(), ""])
         else:
             flush()
             blocks.append(Block(" ".join(text.split()), "heading", rank))

@@ -74,7 +74,9 @@ def get_job(job_id: str, request: Request, caller: Caller) -> dict:
     """Progress of an ingestion job: files done of total, then the report."""
     job = app_state(request).jobs.get(job_id)
     if job is None:
-        raise HTTPException(404, f"no job {job_id} (the server keeps the last {KEEP_FINISHED} finished jobs); check the file list")
+        raise HTTPException(
+            404, f"no job {job_id} (the server keeps the last {KEEP_FINISHED} finished jobs); check the file list"
+        )
     require_kb(caller, job.kb)
     return job_paths(job.kb, request).body(job.model_dump(mode="json"))
 
