@@ -10,7 +10,6 @@ zero divisor gives a result whose ``error`` says which, never an exception.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -21,7 +20,7 @@ from pydantic import BaseModel
 
 from ragkb.tables.metrics import metric
 from ragkb.tables.numbers import Rounding, format_amount, format_number, format_percent
-from ragkb.tables.text import fold, has_chinese, latin_word
+from ragkb.tables.text import find_named, longest_first
 
 Period = Literal["this", "last"]
 ResultUnit = Literal["%", "ratio", "元", "元/股"]
@@ -376,26 +375,13 @@ class FormulaMention:
 
 @lru_cache(maxsize=1)
 def _names_longest_first() -> list[tuple[str, Formula]]:
-    pairs = [(fold(name).lower(), each) for each in FORMULAS for name in each.names]
-    return sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
+    return longest_first((name, each) for each in FORMULAS for name in each.names)
 
 
 def find_formulas(text: str) -> list[FormulaMention]:
     """The formulas ``text`` names, in order; the longest name wins where names overlap
     (毛利率 is not 毛利; 期末净资产收益率 is not 净资产收益率)."""
-    folded = fold(text).lower()
-    occupied: list[tuple[int, int]] = []
-    found: list[FormulaMention] = []
-    for name, each in _names_longest_first():
-        pattern = re.escape(name) if has_chinese(name) else latin_word(name)
-        for match in re.finditer(pattern, folded):
-            start, end = match.span()
-            if any(start < other_end and other_start < end for other_start, other_end in occupied):
-                continue
-            occupied.append((start, end))
-            found.append(FormulaMention(each, match.group(0), start, end))
-    found.sort(key=lambda mention: mention.start)
-    return found
+    return [FormulaMention(*mention) for mention in find_named(text, _names_longest_first())]
 
 
 class OperandValue(BaseModel):

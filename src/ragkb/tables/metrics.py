@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Literal
 
 from ragkb.tables.statements import StatementKind
-from ragkb.tables.text import fold, has_chinese, latin_word, similarity
+from ragkb.tables.text import find_named, fold, has_chinese, longest_first, similarity
 
 MetricUnit = Literal["元", "元/股", "%", "股"]
 
@@ -416,23 +416,10 @@ class MetricMention:
 
 @lru_cache(maxsize=1)
 def _names_longest_first() -> list[tuple[str, Metric]]:
-    pairs = [(fold(name).lower(), each) for each in METRICS for name in each.names]
-    return sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
+    return longest_first((name, each) for each in METRICS for name in each.names)
 
 
 def find_metrics(text: str) -> list[MetricMention]:
     """The metrics ``text`` names, in order, longest name first where names overlap
     ("归属于上市公司股东的净利润" is one metric, not also 净利润). English names match whole words."""
-    folded = fold(text).lower()
-    occupied: list[tuple[int, int]] = []
-    found: list[MetricMention] = []
-    for name, each in _names_longest_first():
-        pattern = re.escape(name) if has_chinese(name) else latin_word(name)
-        for match in re.finditer(pattern, folded):
-            start, end = match.span()
-            if any(start < other_end and other_start < end for other_start, other_end in occupied):
-                continue
-            occupied.append((start, end))
-            found.append(MetricMention(each, match.group(0), start, end))
-    found.sort(key=lambda mention: mention.start)
-    return found
+    return [MetricMention(*mention) for mention in find_named(text, _names_longest_first())]

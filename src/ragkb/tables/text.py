@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import TypeVar
 
 import jieba
 
@@ -15,6 +17,8 @@ jieba.setLogLevel(logging.WARNING)
 _SPACES = re.compile(r"\s+")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _NOT_WORD = re.compile(r"[\W_]+")
+
+T = TypeVar("T")
 
 
 def fold(text: str) -> str:
@@ -31,6 +35,26 @@ def latin_word(phrase: str) -> str:
     """A pattern for ``phrase`` as whole words: no letter or digit right before or after it, while
     Chinese may touch it ("与ROE相比")."""
     return rf"(?<![a-z0-9&]){re.escape(phrase)}(?![a-z0-9&])"
+
+
+def longest_first(named: Iterable[tuple[str, T]]) -> list[tuple[str, T]]:
+    """(folded lower-case name, item) pairs, longest name first: the order :func:`find_named` wants."""
+    return sorted(((fold(name).lower(), item) for name, item in named), key=lambda pair: len(pair[0]), reverse=True)
+
+
+def find_named(text: str, names: list[tuple[str, T]]) -> list[tuple[T, str, int, int]]:
+    """Where ``text`` names the items (``names`` from :func:`longest_first`): (item, the words as
+    written, start, end) in the folded text, in order. The longest name wins where names overlap
+    (毛利率 is not 毛利); English names match whole words only."""
+    folded = fold(text).lower()
+    found: list[tuple[T, str, int, int]] = []
+    for name, item in names:
+        pattern = re.escape(name) if has_chinese(name) else latin_word(name)
+        for match in re.finditer(pattern, folded):
+            start, end = match.span()
+            if not any(start < other_end and other_start < end for _, _, other_start, other_end in found):
+                found.append((item, match.group(0), start, end))
+    return sorted(found, key=lambda mention: mention[2])
 
 
 def squeeze(text: str) -> str:
