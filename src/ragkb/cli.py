@@ -7,7 +7,7 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -534,7 +534,8 @@ def eval_retrieval(
                 tasks[stage] = progress.add_task(stage, total=total)
             progress.update(tasks[stage], completed=done)
 
-        results = evaluate(dataset, settings, mode_list, progress=advance, profiles=profile_list)
+        checked = cast(list[SearchMode], mode_list)  # each one of the three, as checked above
+        results = evaluate(dataset, settings, checked, progress=advance, profiles=profile_list)
     folder = out or Settings().home / "eval" / dataset.name
     files = {
         "per_query": str(write_per_query(results, dataset, folder / "per-query.jsonl")),

@@ -12,6 +12,7 @@ from ragkb.answer.prompts import REFUSALS, Prompt, build_prompt, load_template
 from ragkb.answer.stream import AnswerEvent, FinalEvent, QueryEvent, TokenEvent, final_answer
 from ragkb.answer.table_cells import TableAnswer, renumbered
 from ragkb.answer.tables import KBTables, TableAnswerer
+from ragkb.errors import RagkbError
 from ragkb.index.language import detect_language
 from ragkb.index.tokenize import tokenize
 from ragkb.kb import KnowledgeBase
@@ -162,14 +163,19 @@ class Answerer:
 
     def prompt(self, question: str, query: str, hits: list[SearchHit], history: list[dict[str, str]]) -> Prompt:
         """The generator's messages: the sources that fit its window and the history's share of it."""
-        window = self.generator.context_window
-        sources = [evidence(query, hit) for hit in hits] if self.generator.evidence_only else hits
+        generator = self.generator
+        if generator is None:
+            raise RagkbError(
+                "the extractive answerer writes no prompt; give the Answerer an LLM generator (e.g. llamacpp:smollm2)"
+            )
+        window = generator.context_window
+        sources = [evidence(query, hit) for hit in hits] if generator.evidence_only else hits
         return build_prompt(
             question,
             sources,
             detect_language(question),
             self.kb.app_settings.home,
-            self.generator.count_tokens,
+            generator.count_tokens,
             budget=window - self.max_answer_tokens,
             history=self._trim_history(history, int(window * HISTORY_SHARE)),
         )

@@ -161,6 +161,7 @@ class TableStore:
         )
         known: dict[str, Company] = {}
         for name, short, code in rows:
+            assert name is not None  # the query leaves tables without a company out
             company = known.setdefault(name, Company(name=name))
             if short and short not in company.short_names:
                 company.short_names.append(short)

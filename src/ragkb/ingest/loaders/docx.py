@@ -15,7 +15,7 @@ from pathlib import Path
 import docx
 from docx.document import Document
 from docx.oxml.ns import qn
-from docx.styles.style import BaseStyle
+from docx.styles.style import ParagraphStyle
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml.etree import _Element
@@ -93,7 +93,7 @@ def _style_rank(paragraph: Paragraph) -> int | None:
     own = _outline_level(paragraph._p.pPr)
     if own is not None:
         return _outline_rank(own)
-    style: BaseStyle | None = paragraph.style
+    style: ParagraphStyle | None = paragraph.style
     seen: set[str] = set()
     while style is not None and style.style_id not in seen:
         seen.add(style.style_id)

@@ -42,7 +42,7 @@ def markdown_table(rows: Iterable[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
-def table_blocks(rows: list[list[object]], page: int | None = None) -> list[Block]:
+def table_blocks(rows: Sequence[Sequence[object]], page: int | None = None) -> list[Block]:
     """The first non-empty row as header, then the rest in groups that each repeat it."""
     rows = [row for row in rows if any(cell_text(value) for value in row)]
     if not rows:
@@ -77,7 +77,7 @@ def load_csv(path: Path) -> ParsedDocument:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:_SNIFF_CHARS], delimiters=",;\t|")
     except csv.Error:  # one column, or too irregular to guess: plain commas
         dialect = csv.excel
-    rows: list[list[object]] = list(csv.reader(io.StringIO(text, newline=""), dialect))
+    rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
     return ParsedDocument(table_blocks(rows), loader="csv", tables=_tables(rows, path.stem))
 
 
@@ -98,6 +98,6 @@ def load_xlsx(path: Path) -> ParsedDocument:
     return ParsedDocument(blocks, loader="xlsx", tables=extracted)
 
 
-def _tables(rows: list[list[object]], title: str) -> list[ExtractedTable]:
+def _tables(rows: Sequence[Sequence[object]], title: str) -> list[ExtractedTable]:
     table = extracted_table([[cell_text(value) for value in row] for row in rows], title=title)
     return [table] if table else []

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ragkb.answer.stream import AnswerEvent, FinalEvent, TokenEvent, final_answer
 from ragkb.answer.table_cells import sources_text
 from ragkb.config import DEFAULT_EMBEDDER
-from ragkb.index.embedders import create_embedder
+from ragkb.index.embedders import Embedder, create_embedder
 from ragkb.kb import KnowledgeBase
 from ragkb.llms import create_generator, estimate_tokens
 from ragkb.models import Answer
@@ -167,12 +167,12 @@ def _raw_chat(body: ChatRequest, request: Request) -> dict | StreamingResponse:
     if generator is None:
         raise HTTPException(400, f"model '{spec}' answers only from a knowledge base; use model kb:<name> (see GET /v1/models)")
     messages = [{"role": m.role, "content": m.text} for m in body.messages]
-    options = {"max_tokens": body.max_tokens or DEFAULT_MAX_TOKENS, "temperature": body.temperature or 0.1}
+    max_tokens, temperature = body.max_tokens or DEFAULT_MAX_TOKENS, body.temperature or 0.1
     prompt = "\n".join(m["content"] for m in messages)
 
     def generate() -> Generator[TokenEvent, None, None]:
         with asking.generation_slot(spec):
-            for piece in generator.stream(messages, **options):
+            for piece in generator.stream(messages, max_tokens=max_tokens, temperature=temperature):
                 yield TokenEvent(text=piece)
 
     if not body.stream:
@@ -201,10 +201,9 @@ def embeddings(body: EmbeddingRequest, request: Request, caller: Caller) -> dict
         raise HTTPException(400, "input must be a non-empty text or a list of non-empty texts")
     if body.model.startswith(KB_PREFIX):
         kb = authorized_kb(body.model.removeprefix(KB_PREFIX), request, caller)
-        embedder = kb.embedder
-        if embedder is None:
+        if kb.embedder is None:
             raise HTTPException(400, f"knowledge base '{kb.name}' has no embedder (embedder = none)")
-        embedder = embedder.inner
+        embedder: Embedder | None = kb.embedder.inner
     else:
         known = {kb.settings.embedder for kb in KnowledgeBase.list(settings=settings) if caller.allows(kb.name)}
         served = (known | {DEFAULT_EMBEDDER}) - {"none"}
@@ -214,6 +213,7 @@ def embeddings(body: EmbeddingRequest, request: Request, caller: Caller) -> dict
                 f"embedder '{body.model}' is not served; use kb:<name>, ollama:M, openai:M or one of: {', '.join(sorted(served))}",
             )
         embedder = create_embedder(body.model, settings)
+    assert embedder is not None  # only for "none", which is not served
     vectors = embedder.embed(texts)
     data = [{"object": "embedding", "index": i, "embedding": vector.tolist()} for i, vector in enumerate(vectors)]
     tokens = sum(estimate_tokens(text) for text in texts)
