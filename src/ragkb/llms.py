@@ -248,7 +248,5 @@ def create_generator(spec: str, settings: Settings) -> Generator | None:
     """The generator a spec names; ``None`` for ``extractive`` (answer without an LLM)."""
     if spec == "extractive":
         return None
-    backend, _, model = spec.partition(":")
-    if backend not in GENERATORS or not model:
-        raise GENERATORS.unknown(spec)
-    return GENERATORS.get(backend)(model, settings)
+    factory, model = GENERATORS.from_spec(spec)
+    return factory(model, settings)

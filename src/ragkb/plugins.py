@@ -74,6 +74,13 @@ class Registry(Generic[T]):
         """The error for ``name`` (callers that reject a malformed spec before asking use it too)."""
         return UnknownPlugin(f"unknown {self.noun} '{name}'; {self.usage} {', '.join(self.names())}")
 
+    def from_spec(self, spec: str) -> tuple[T, str]:
+        """The factory a ``<name>:<argument>`` spec names, and the argument (a model, a URL's rest)."""
+        name, _, argument = spec.partition(":")
+        if name not in self or not argument:
+            raise self.unknown(spec)
+        return self.get(name), argument
+
     def _points(self) -> dict[str, EntryPoint]:
         if self._entry_points is None:
             self._entry_points = {point.name: point for point in entry_points(group=self.group)}

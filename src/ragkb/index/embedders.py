@@ -196,10 +196,8 @@ def create_embedder(spec: str, settings: Settings) -> Embedder | None:
     """Build the embedder a spec names; ``none`` means sparse-only (no dense index)."""
     if spec == "none":
         return None
-    backend, _, model = spec.partition(":")
-    if backend not in EMBEDDERS or not model:
-        raise EMBEDDERS.unknown(spec)
-    return EMBEDDERS.get(backend)(model, settings)
+    factory, model = EMBEDDERS.from_spec(spec)
+    return factory(model, settings)
 
 
 def text_hash(text: str) -> str:
