@@ -7,7 +7,7 @@ import pytest
 from llm_servers import chat_server
 from support import write
 
-from ragkb import KnowledgeBase, Settings
+from ragkb import KBSettings, KnowledgeBase, Settings
 from ragkb.answer.answering import Answerer, echoes_instructions, is_refusal
 from ragkb.answer.chat import Conversation
 from ragkb.answer.citations import resolve
@@ -118,6 +118,12 @@ def test_citations_to_numbers_not_in_the_context_are_dropped():
     assert [c.number for c in resolved.citations] == [1] and "[4]" not in resolved.text and "[9]" not in resolved.text
     inferred = resolve("Claims are due within 30 days.", hits)
     assert inferred.citations[0].inferred and inferred.text.endswith("[1]")
+
+
+def test_the_extractive_answerer_writes_no_prompt(settings):
+    kb = KnowledgeBase.create("quotes", kb_settings=KBSettings(embedder="none"), settings=settings)
+    with pytest.raises(RagkbError, match="writes no prompt"):
+        Answerer(kb, "extractive").prompt("question?", "question?", [], [])
 
 
 def test_prompt_fits_the_token_budget(home):

@@ -62,6 +62,13 @@ def test_settings_persist_with_the_kb(settings):
     assert (reopened.settings.language, reopened.settings.chunk_size, reopened.settings.chunk_overlap) == ("zh", 300, 30)
 
 
+def test_updating_a_kb_another_process_deleted_says_it_is_gone(settings):
+    kept = KnowledgeBase.create("gone", kb_settings=KBSettings(embedder="none"), settings=settings)
+    KnowledgeBase.open("gone", settings=settings).delete()
+    with pytest.raises(KnowledgeBaseNotFound):
+        kept.update(description="too late")
+
+
 def test_search_results_carry_file_section_and_scores(settings, docs):
     kb = KnowledgeBase.create("notes", settings=settings)
     report = kb.add([docs])
