@@ -149,7 +149,7 @@ class PostgresBm25Index:
             text("SELECT term, count(*) FROM sparse_posting WHERE kb_id = :kb AND term = ANY(:terms) GROUP BY term"),
             {"kb": kb_id, "terms": _terms(unique)},
         )
-        found: dict[str, int] = dict(rows.tuples().all())  # dict(rows) would take the Result for a mapping (it has keys())
+        found: dict[str, int] = dict(rows.all())  # not dict(rows): a Result has keys(), dict() would take it for a mapping
         return inverse_document_frequency(total, {term: found.get(term[:MAX_TERM_CHARS], 0) for term in unique})
 
     def terms(self, session: Session, kb_id: int, chunk_ids: list[int]) -> dict[int, list[str]]:
