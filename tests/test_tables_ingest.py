@@ -133,6 +133,44 @@ def test_a_table_split_over_two_pages_is_one_table_with_a_wrapped_label(tmp_path
     assert table.title == "3、合并利润表" and table.unit == "单位：元"
 
 
+def test_a_table_ruled_only_above_under_its_header_and_below(tmp_path: Path) -> None:
+    """三线表: no cell boxes, only three rules; a wrapped label's numbers sit between its two lines."""
+    document = pymupdf.open()
+    page = document.new_page()
+    page.insert_text((LEFT, 60), "合并资产负债表", fontname="china-s", fontsize=11)
+    page.insert_text((LEFT, 80), "单位：元", fontname="china-s", fontsize=9)
+    rows = [
+        ("货币资金", "378,238,750.13", "365,280,270.48"),
+        ("流动资产：", "", ""),
+        ("应收账款", "(1,234.56)", "232,279,090.01"),
+    ]
+    rules = [90.0, 110.0]
+    y = 110.0
+    wrapped = "一年内到期的非流动资产及其他各项需要特别说明的资产"
+    for label, *values in [*rows[:2], (wrapped, "12,000.00", "11,000.00"), rows[2]]:
+        if label == wrapped:
+            page.insert_text((LEFT, y + 12), label[:14], fontname="china-s", fontsize=9)
+            page.insert_text((LEFT, y + 23), label[14:], fontname="china-s", fontsize=9)
+            baseline, y = y + 17.5, y + 29
+        else:
+            baseline, y = y + 12.5, y + 18
+            page.insert_text((LEFT, baseline), label, fontname="china-s", fontsize=9)
+        for right, value in zip((380, 520), values, strict=True):
+            if value:
+                page.insert_text((right - pymupdf.get_text_length(value, fontsize=9), baseline), value, fontsize=9)
+    rules.append(y + 2)
+    for x, header in ((LEFT, "项目"), (280, "2022年12月31日"), (420, "2021年12月31日")):
+        page.insert_text((x, 104), header, fontname="china-s", fontsize=9)
+    for rule in rules:
+        page.draw_line((LEFT - 4, rule), (530, rule), width=0.5)
+    page.insert_text((LEFT, y + 30), "法定代表人：王明", fontname="china-s", fontsize=9)
+    document.save(tmp_path / "rules.pdf")
+    [table] = load(tmp_path / "rules.pdf").tables
+    assert table.header == ["项目", "2022年12月31日", "2021年12月31日"]
+    assert table.rows == [list(rows[0]), list(rows[1]), [wrapped, "12,000.00", "11,000.00"], list(rows[2])]
+    assert (table.title, table.unit) == ("合并资产负债表", "单位：元")
+
+
 def test_running_header_and_footer_stay_out_of_chunks_and_tables(tmp_path: Path, settings: Settings) -> None:
     path = statement_pdf(tmp_path / "report.pdf")
     document = load(path)

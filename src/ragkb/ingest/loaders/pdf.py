@@ -29,7 +29,8 @@ import pymupdf
 from ragkb.errors import LoaderError
 from ragkb.ingest.furniture import Key, line_key, running_keys
 from ragkb.ingest.headings import blocks_from_lines, first_word, join_wrapped, looks_like_title, normalize_levels, starts_item
-from ragkb.ingest.loaders.pdf_tables import Char, find_tables, page_chars
+from ragkb.ingest.loaders.pdf_tables import find_tables
+from ragkb.ingest.loaders.pdf_text import Char, PageTable, page_chars
 from ragkb.ingest.loaders.tabular import markdown_table
 from ragkb.ingest.tables import CAPTION_LINES, MAX_TITLE_CHARS, append_continuation, continues, extracted_table
 from ragkb.models import Block, ExtractedTable, ParsedDocument
@@ -70,6 +71,11 @@ class _Segment:
 class _Page:
     rect: pymupdf.Rect
     blocks: list[list[_Line]]
+    tables: list[PageTable]
+
+    def in_table(self, line: _Line) -> bool:
+        center = (line.box.tl + line.box.br) / 2
+        return any(center in table.rect for table in self.tables)
 
 
 def load_pdf(path: Path) -> ParsedDocument:
@@ -83,7 +89,7 @@ def load_pdf(path: Path) -> ParsedDocument:
         running = running_keys([{key for line in _page_lines(page) if (key := _key(line, page)) is not None} for page in read])
         furniture: list[Block] = []
         pages = []
-        for number, (page, content) in enumerate(zip(document, read), start=1):
+        for number, (page, content) in enumerate(zip(document, read, strict=True), start=1):
             for line in _page_lines(content):
                 key = _key(line, content)
                 if key in running:
@@ -105,7 +111,7 @@ def load_pdf(path: Path) -> ParsedDocument:
 
 
 def _read(page: pymupdf.Page) -> _Page:
-    """The page's text lines, block by block, from one ``rawdict`` extraction."""
+    """The page's text lines, block by block, from one ``rawdict`` extraction, and its tables."""
     blocks = []
     for block in page.get_text("rawdict", flags=pymupdf.TEXTFLAGS_TEXT)["blocks"]:
         lines = []
@@ -117,7 +123,7 @@ def _read(page: pymupdf.Page) -> _Page:
                 lines.append(_Line(text, _size(spans), _bold(spans), pymupdf.Rect(line["bbox"]), chars))
         if lines:
             blocks.append(lines)
-    return _Page(page.rect, blocks)
+    return _Page(page.rect, blocks, find_tables(page, [char for lines in blocks for line in lines for char in line.chars]))
 
 
 def _page_lines(page: _Page) -> list[_Line]:
@@ -125,21 +131,23 @@ def _page_lines(page: _Page) -> list[_Line]:
 
 
 def _key(line: _Line, page: _Page) -> Key | None:
+    """Where the line would sit as a running header or footer; a table's first row, repeated at
+    the top of each page the table goes on, is none."""
+    if page.in_table(line):
+        return None
     return line_key(line.text, line.box.y0, line.box.y1, page.rect.y0, page.rect.y1)
 
 
 def _segments(page: pymupdf.Page, content: _Page, running: set[Key]) -> list[_Segment]:
     """Tables and text blocks of the page, top to bottom, without its running headers and footers."""
     blocks = [[line for line in block if _key(line, content) not in running] for block in content.blocks]
-    tables = find_tables(page, [char for block in blocks for line in block for char in line.chars])
-    segments = [_Segment(table.rect.y0, table.rect.x0, rows=table.rows) for table in tables]
+    segments = [_Segment(table.rect.y0, table.rect.x0, rows=table.rows) for table in content.tables]
     top_margin = page.rect.y0 + MARGIN_SHARE * page.rect.height
     bottom_margin = page.rect.y1 - MARGIN_SHARE * page.rect.height
     for block in blocks:
         lines = []
         for line in block:
-            center = (line.box.tl + line.box.br) / 2
-            if any(center in table.rect for table in tables):
+            if content.in_table(line):
                 continue
             if (line.box.y1 < top_margin or line.box.y0 > bottom_margin) and _PAGE_NUMBER.search(line.text):
                 continue
