@@ -272,6 +272,17 @@ def test_deleting_a_file_or_the_kb_removes_its_table_rows(tmp_path: Path, store_
     assert _table_rows(kb) == (0, 0)
 
 
+def test_a_migrated_kb_keeps_its_table_store(tmp_path: Path, settings: Settings) -> None:
+    kb = KnowledgeBase.create("office", kb_settings=KBSettings(embedder="none"), settings=settings)
+    kb.add(_office_files(tmp_path))
+    with kb.catalog.session() as session:
+        before = [cell.model_dump(exclude={"table_id"}) for cell in TableStore().cells(session, kb.id)]
+    moved = kb.migrate(f"sqlite:///{tmp_path / 'other.db'}")
+    with moved.catalog.session() as session:
+        after = [cell.model_dump(exclude={"table_id"}) for cell in TableStore().cells(session, moved.id)]
+    assert len(before) == 16 and after == before
+
+
 def _downgrade_to_0004(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:

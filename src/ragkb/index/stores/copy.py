@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 from sqlalchemy import select
 
-from ragkb.catalog.schema import Base, ChatSessionRow, ChunkRow, FileRow, KnowledgeBaseRow, MessageRow
+from ragkb.catalog.schema import Base, ChatSessionRow, ChunkRow, DocTableRow, FileRow, KnowledgeBaseRow, MessageRow, TableCellRow
 from ragkb.errors import RagkbError
 from ragkb.index.stores.base import ChunkBatch, Store
 from ragkb.models import Chunk
@@ -102,6 +102,7 @@ def _copy_files(
             row = FileRow(**{**_columns(file, "kb_id"), "kb_id": new_id})
             session.add(row)
             session.flush()
+            _copy_tables(read, session, file.id, new_id, row.id)
             if not chunks:
                 continue
             missing = [chunk.id for chunk in chunks if chunk.id not in terms]
@@ -119,6 +120,17 @@ def _copy_files(
             )
             target.write_chunks(session, new_id, row.id, batch)
         target.bump_revision(session, new_id)
+
+
+def _copy_tables(read, session, file_id: int, kb_id: int, new_file_id: int) -> None:
+    """Copy a file's rows of the table store (:mod:`ragkb.index.tables`)."""
+    for table in read.scalars(select(DocTableRow).where(DocTableRow.file_id == file_id).order_by(DocTableRow.table_index)):
+        copy = DocTableRow(**{**_columns(table, "kb_id", "file_id"), "kb_id": kb_id, "file_id": new_file_id})
+        session.add(copy)
+        session.flush()
+        cells = read.scalars(select(TableCellRow).where(TableCellRow.table_id == table.id).order_by(TableCellRow.id))
+        owner = {"table_id": copy.id, "kb_id": kb_id, "file_id": new_file_id}
+        session.add_all(TableCellRow(**{**_columns(cell, *owner), **owner}) for cell in cells)
 
 
 def _stack(rows: list[np.ndarray], dimension: int | None) -> np.ndarray | None:
