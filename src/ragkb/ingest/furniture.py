@@ -6,19 +6,21 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import Literal
 
 MARGIN_SHARE = 0.12  # top and bottom share of the page where running lines live
 MIN_PAGES = 3
 PAGE_SHARE = 0.5  # a running line is on at least this share of the pages
 _DIGITS = re.compile(r"\d+")
 
-Key = tuple[str, int, str]
+Key = tuple[Literal["header", "footer"], int, str]
 """("header" | "footer", the line's top in steps of 4 points, its text with numbers as #)."""
 
 
 def line_key(text: str, top: float, bottom: float, page_top: float, page_bottom: float) -> Key | None:
     """Where a line would sit as furniture, or ``None`` when it is not in a margin."""
     margin = MARGIN_SHARE * (page_bottom - page_top)
+    kind: Literal["header", "footer"]
     if bottom <= page_top + margin:
         kind = "header"
     elif top >= page_bottom - margin:

@@ -17,7 +17,7 @@ from statistics import median
 
 import pymupdf
 
-from ragkb.ingest.loaders.pdf_text import NUMBER, Char, PageTable, cell_text, lines, text_of, words
+from ragkb.ingest.loaders.pdf_text import NUMBER, Char, PageTable, cell_text, corners, lines, text_of, words
 
 Rule = tuple[float, float, float]
 """A horizontal rule: its y and the x where it starts and ends."""
@@ -66,7 +66,7 @@ def _bands(rules: list[Rule], chars: list[Char]) -> list[tuple[pymupdf.Rect, lis
     for upper, lower in pairwise(merged):
         if abs(upper[1] - lower[1]) < SAME_EXTENT and abs(upper[2] - lower[2]) < SAME_EXTENT:
             rect = pymupdf.Rect(min(upper[1], lower[1]), upper[0], max(upper[2], lower[2]), lower[0])
-            bands.append((rect, [char for char in chars if char.inside(*rect)]))
+            bands.append((rect, [char for char in chars if char.inside(corners(rect))]))
     return bands
 
 

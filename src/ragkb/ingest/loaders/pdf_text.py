@@ -10,6 +10,7 @@ right, and their baselines agree whatever the font.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pymupdf
@@ -29,8 +30,14 @@ class Char:
     cx: float  # the centre of its glyph
     cy: float
 
-    def inside(self, x0: float, y0: float, x1: float, y1: float) -> bool:
+    def inside(self, box: Sequence[float]) -> bool:
+        """Whether its centre lies in ``box`` (x0, y0, x1, y1; see :func:`corners`)."""
+        x0, y0, x1, y1 = box
         return x0 <= self.cx < x1 and y0 <= self.cy < y1
+
+
+def corners(rect: pymupdf.Rect) -> tuple[float, float, float, float]:
+    return rect.x0, rect.y0, rect.x1, rect.y1
 
 
 def page_chars(text: dict) -> list[Char]:
