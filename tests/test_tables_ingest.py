@@ -345,3 +345,13 @@ def test_doc_layout_json(tmp_path: Path, cli_env: dict[str, str]) -> None:
         ["ragkb", "doc", "layout", str(tmp_path / "none.pdf")], env=cli_env, capture_output=True, text=True, check=False
     )
     assert missing.returncode != 0 and "none.pdf" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_a_line_that_is_all_its_pages_hold_is_content_not_furniture():
+    from ragkb.ingest.furniture import running_keys
+
+    header = ("header", 18, "Acme annual report #")
+    only = ("header", 18, "Chapter #: the calibration value is #.")
+    with_body = [{header}] * 4
+    assert running_keys(with_body, [30] * 4) == {header}
+    assert running_keys([{only}] * 4, [1] * 4) == set()

@@ -30,8 +30,17 @@ def line_key(text: str, top: float, bottom: float, page_top: float, page_bottom:
     return kind, round(top / 4), _DIGITS.sub("#", " ".join(text.split()))
 
 
-def running_keys(pages: Sequence[set[Key]]) -> set[Key]:
-    """The keys found on at least :data:`PAGE_SHARE` of ``pages`` (and on :data:`MIN_PAGES`)."""
+def running_keys(pages: Sequence[set[Key]], line_counts: Sequence[int]) -> set[Key]:
+    """The keys found on at least :data:`PAGE_SHARE` of ``pages`` (and on :data:`MIN_PAGES`), except
+    those that are most of the pages they are on: a line that is all its pages hold (one line of
+    content a page, at the same place) is the content, not the furniture around it.
+    ``line_counts``: how many lines each page has in all."""
     counts: Counter[Key] = Counter(key for keys in pages for key in keys)
     needed = max(MIN_PAGES, PAGE_SHARE * len(pages))
-    return {key for key, count in counts.items() if count >= needed}
+    candidates = {key for key, count in counts.items() if count >= needed}
+    alone: Counter[Key] = Counter()
+    for keys, lines in zip(pages, line_counts, strict=True):
+        running_here = keys & candidates
+        if lines <= len(running_here):
+            alone.update(running_here)
+    return {key for key in candidates if alone[key] < PAGE_SHARE * counts[key]}

@@ -86,7 +86,10 @@ def load_pdf(path: Path) -> ParsedDocument:
                 "(e.g. qpdf --password=PASSWORD --decrypt in.pdf out.pdf) and add the decrypted copy"
             )
         read = [_read(page) for page in document]
-        running = running_keys([{key for line in _page_lines(page) if (key := _key(line, page)) is not None} for page in read])
+        running = running_keys(
+            [{key for line in _page_lines(page) if (key := _key(line, page)) is not None} for page in read],
+            [len(_page_lines(page)) for page in read],
+        )
         furniture: list[Block] = []
         pages = []
         for number, (page, content) in enumerate(zip(document, read, strict=True), start=1):
