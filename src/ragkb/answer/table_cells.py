@@ -166,17 +166,7 @@ def cite(cell: Cell, number: int, language: str) -> Citation:
         section=[table_name(cell, language)],
         quote=f"{cell.row_label} | {cell.column_header}: {printed_text(cell)}",
         chunk_id=None,
-        cell=CitedCell(
-            row_label=cell.row_label,
-            column_header=cell.column_header,
-            raw_text=cell.raw_text,
-            value=cell.value,
-            unit=cell.unit,
-            metric=cell.metric,
-            year=cell.year,
-            scope=cell.scope,
-            company=cell.company,
-        ),
+        cell=CitedCell.model_validate(cell, from_attributes=True),
     )
 
 
