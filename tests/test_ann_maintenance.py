@@ -186,5 +186,18 @@ def test_ids_another_kb_freed_are_found_and_the_graph_is_rebuilt_in_the_backgrou
         assert time.monotonic() < deadline, "the graph was not rebuilt"
         time.sleep(0.05)
     assert all(name.startswith("ragkb-hnsw") for name in saves)
-    for chunk_id in corpus.files["reused"]:
-        assert nearest(corpus, chunk_id) == chunk_id
+    # The rebuilt graph is saved, then swapped in for searches: wait for the swap, not only the save.
+    while [nearest(corpus, c) for c in corpus.files["reused"]] != list(corpus.files["reused"]):
+        assert time.monotonic() < deadline, "the reused ids are still not found after the rebuild"
+        time.sleep(0.05)
+
+
+def test_every_vector_of_a_built_graph_is_found(corpus: Corpus) -> None:
+    """usearch inserting on several threads left some entries unreachable in about a third of the
+    builds (graph_files.INSERT_THREADS): each build here must find every vector as its own nearest."""
+    for _ in range(5):
+        for path in corpus.files_on_disk():
+            path.unlink()
+        fresh = corpus.open()  # no graph file: builds it
+        lost = [c for c in corpus.vectors if nearest(corpus, c, store=fresh) != c]
+        assert lost == []

@@ -45,7 +45,16 @@ from sqlalchemy.orm import Session
 
 from ragkb.catalog import Catalog
 from ragkb.catalog.schema import ChunkVectorRow, DeletedVectorRow, KnowledgeBaseRow
-from ragkb.index.graph_files import FORMAT, GARBAGE, Generation, GraphFiles, GraphState, MemoryFiles, new_index
+from ragkb.index.graph_files import (
+    FORMAT,
+    GARBAGE,
+    INSERT_THREADS,
+    Generation,
+    GraphFiles,
+    GraphState,
+    MemoryFiles,
+    new_index,
+)
 from ragkb.index.stores.base import existing_chunk_ids
 
 log = logging.getLogger("ragkb.index")
@@ -303,7 +312,7 @@ class HnswGraph:
             state.garbage -= revived
             index.remove(np.arange(revived, dtype=np.uint64) + np.uint64(GARBAGE + state.garbage))
         if fresh.any():
-            index.add(keys[fresh], vectors[fresh])
+            index.add(keys[fresh], vectors[fresh], threads=INSERT_THREADS)
         if deleted:
             state.log_seq = max(seq for seq, _ in deleted)
         # The highest id the graph holds, not the highest it ever held: SQLite gives the ids of
@@ -322,7 +331,7 @@ class HnswGraph:
         ).all()
         keys, vectors = _decode(rows)
         index = new_index(vectors.shape[1])
-        index.add(keys, vectors)
+        index.add(keys, vectors, threads=INSERT_THREADS)
         state = GraphState(FORMAT, kb_created, vectors.shape[1], int(keys[-1]), int(log_seq), revision)
         return Generation(index, state, None)
 
