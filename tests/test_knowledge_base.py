@@ -205,3 +205,18 @@ def test_a_kb_from_before_the_tokenizer_change_is_upgraded_by_the_next_write(set
     with sqlite3.connect(settings.home / "ragkb.db") as db:
         assert "categories" in db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
     assert index_counts(settings.home, "kb")["chunks"] == 2  # every old row kept, in step with the chunks
+
+
+def test_set_profile_changes_starts_from_another_or_resets_to_the_builtin(settings):
+    from ragkb.profiles import builtin_profiles
+
+    kb = KnowledgeBase.create("profiles", kb_settings=KBSettings(embedder="none"), settings=settings)
+    mine = kb.set_profile("mine", {"mmr_lambda": 0.7}, base="accurate")
+    assert mine.mmr_lambda == 0.7 and mine.coverage == builtin_profiles()["accurate"].coverage
+    kb.set_profile("default", {"coverage": 0.9})
+    assert KnowledgeBase.open("profiles", settings=settings).settings.profiles["default"].coverage == 0.9
+    assert kb.set_profile("default", reset=True) == builtin_profiles()["default"]
+    with pytest.raises(RagkbError, match="not a built-in profile"):
+        kb.set_profile("mine", reset=True)
+    with pytest.raises(RagkbError, match="no retrieval profile 'nope' to start from"):
+        kb.set_profile("other", base="nope")

@@ -170,21 +170,10 @@ def kb_profile(
     """List a knowledge base's retrieval profiles, or create/change one (used by search/ask --profile).
 
     A KB keeps the built-in profiles of the ragkb version that created it; ``--reset`` takes this version's."""
-    from ragkb.profiles import RetrievalProfile, builtin_profiles
-
     kb = KnowledgeBase.open(name)
-    profiles = dict(kb.settings.profiles)
     if profile is not None:
-        if reset and profile not in builtin_profiles():
-            raise RagkbError(f"'{profile}' is not a built-in profile; --reset works for {', '.join(builtin_profiles())}")
-        start = builtin_profiles()[profile] if reset else profiles.get(profile) if base is None else None
-        start = start or profiles.get(base or "default") or RetrievalProfile()
-        if base is not None and base not in profiles:
-            raise RagkbError(
-                f"no retrieval profile '{base}' to start from; this knowledge base has: {', '.join(sorted(profiles))}"
-            )
-        profiles[profile] = RetrievalProfile.model_validate({**start.model_dump(), **parse_assignments(set_)})
-        kb.update(settings={"profiles": {key: value.model_dump() for key, value in profiles.items()}})
+        kb.set_profile(profile, parse_assignments(set_), base=base, reset=reset)
+    profiles = kb.settings.profiles
     if as_json:
         print_json({key: value.model_dump() for key, value in profiles.items()})
         return
@@ -618,14 +607,10 @@ def serve(
     from ragkb.config import Settings
     from ragkb.server import create_app
     from ragkb.server.app import KEEP_ALIVE_S
-    from ragkb.server.auth import is_loopback
-    from ragkb.server.keys import KeyStore
+    from ragkb.server.auth import check_bind
 
     settings = Settings()
-    if not is_loopback(host) and host != "localhost" and not allow_no_auth and not KeyStore.for_settings(settings).configured():
-        raise RagkbError(
-            f"refusing to serve {host} without API keys; create one (ragkb keys create NAME --all-kbs) or pass --allow-no-auth"
-        )
+    check_bind(host, settings, allow_no_auth=allow_no_auth)
     err_console.print(f"ragkb serving http://{host}:{port}/ (API docs: /docs)", highlight=False)
     uvicorn.run(
         create_app(settings, allow_no_auth=allow_no_auth),

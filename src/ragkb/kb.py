@@ -34,7 +34,7 @@ from ragkb.models import (
     SessionSummary,
 )
 from ragkb.names import check_name, storable
-from ragkb.profiles import SearchMode, SearchOptions
+from ragkb.profiles import RetrievalProfile, SearchMode, SearchOptions, builtin_profiles
 from ragkb.retrieve.filters import set_tags
 from ragkb.retrieve.hits import load_chunk
 from ragkb.retrieve.pipeline import Searcher
@@ -308,6 +308,25 @@ class KnowledgeBase:
                 row.description = description
         self._use(self.context.with_settings(settings=new_settings))
         self.description = self.description if description is None else description
+
+    def set_profile(
+        self, name: str, changes: dict | None = None, *, base: str | None = None, reset: bool = False
+    ) -> RetrievalProfile:
+        """Create or change the retrieval profile ``name``: the profile as it is (or ``base``, or
+        ``default``), this version's built-in one with ``reset``, then ``changes`` (field → value)."""
+        profiles = dict(self.settings.profiles)
+        builtins_now = builtin_profiles()
+        if reset and name not in builtins_now:
+            raise RagkbError(f"'{name}' is not a built-in profile; --reset works for {', '.join(builtins_now)}")
+        if base is not None and base not in profiles:
+            raise RagkbError(
+                f"no retrieval profile '{base}' to start from; this knowledge base has: {', '.join(sorted(profiles))}"
+            )
+        start = builtins_now[name] if reset else profiles.get(name) if base is None else None
+        start = start or profiles.get(base or "default") or RetrievalProfile()
+        profiles[name] = RetrievalProfile.model_validate({**start.model_dump(), **(changes or {})})
+        self.update(settings={"profiles": {key: value.model_dump() for key, value in profiles.items()}})
+        return profiles[name]
 
     # --- conversations ---------------------------------------------------------------------
 

@@ -13,9 +13,11 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ragkb.config import Settings
+from ragkb.errors import RagkbError
 from ragkb.kb import KnowledgeBase
 from ragkb.server.deps import app_state
-from ragkb.server.keys import ApiKey
+from ragkb.server.keys import ApiKey, KeyStore
 
 LOCAL = ApiKey(name="(local)", kbs=None)
 """The caller when no key is configured: loopback clients may use everything."""
@@ -24,10 +26,24 @@ bearer = HTTPBearer(auto_error=False, description="an API key from: ragkb keys c
 
 
 def is_loopback(host: str | None) -> bool:
+    """Whether an address (or the name localhost) is this machine's loopback."""
+    if host == "localhost":
+        return True
     try:
         return host is not None and ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def check_bind(host: str, settings: Settings, *, allow_no_auth: bool) -> None:
+    """The bind policy: a server that other machines can reach needs API keys, unless the user said
+    ``--allow-no-auth``. (:func:`authenticate` holds the same line per request: without keys only
+    loopback clients are answered.)"""
+    if is_loopback(host) or allow_no_auth or KeyStore.for_settings(settings).configured():
+        return
+    raise RagkbError(
+        f"refusing to serve {host} without API keys; create one (ragkb keys create NAME --all-kbs) or pass --allow-no-auth"
+    )
 
 
 def authenticate(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> ApiKey:
