@@ -500,7 +500,7 @@ def eval_retrieval(
     for each search mode and retrieval profile, side by side; save per-query results and a plot."""
     from ragkb.config import Settings
     from ragkb.eval.beir import load_beir
-    from ragkb.eval.report import plot_metrics, write_per_query
+    from ragkb.eval.report import retrieval_report
     from ragkb.eval.retrieval import evaluate
 
     mode_list = [m.strip() for m in modes.split(",") if m.strip()]
@@ -525,20 +525,8 @@ def eval_retrieval(
 
         checked = cast(list[SearchMode], mode_list)  # each one of the three, as checked above
         results = evaluate(dataset, settings, checked, progress=advance, profiles=profile_list)
-    folder = out or Settings().home / "eval" / dataset.name
-    files = {
-        "per_query": str(write_per_query(results, dataset, folder / "per-query.jsonl")),
-        "plot": str(plot_metrics(results, f"{dataset.name}: {len(dataset.queries)} queries", folder / "metrics.png")),
-    }
-    summary = {
-        "dataset": dataset.name,
-        "documents": len(dataset.corpus),
-        "queries": len(dataset.queries),
-        "kb_settings": settings.model_dump(),
-        "results": {r.name: r.summary() for r in results if r.kind == "mode"},
-        "profiles": {r.name: r.summary() for r in results if r.kind == "profile"},
-        "files": files,
-    }
+    summary = retrieval_report(results, dataset, settings, out or Settings().home / "eval" / dataset.name)
+    files = summary["files"]
     if as_json:
         print_json(summary)
         return

@@ -7,6 +7,7 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
+from ragkb.config import KBSettings
 from ragkb.eval.beir import BeirDataset
 from ragkb.eval.retrieval import RunResult
 from ragkb.extras import require
@@ -62,3 +63,21 @@ def plot_metrics(results: Sequence[RunResult], title: str, path: Path) -> Path:
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
+
+
+def retrieval_report(results: Sequence[RunResult], dataset: BeirDataset, settings: KBSettings, folder: Path) -> dict:
+    """What ``ragkb eval retrieval`` reports: each mode's and profile's metrics, with the per-query
+    JSONL and the plot written to ``folder``."""
+    files = {
+        "per_query": str(write_per_query(results, dataset, folder / "per-query.jsonl")),
+        "plot": str(plot_metrics(results, f"{dataset.name}: {len(dataset.queries)} queries", folder / "metrics.png")),
+    }
+    return {
+        "dataset": dataset.name,
+        "documents": len(dataset.corpus),
+        "queries": len(dataset.queries),
+        "kb_settings": settings.model_dump(),
+        "results": {r.name: r.summary() for r in results if r.kind == "mode"},
+        "profiles": {r.name: r.summary() for r in results if r.kind == "profile"},
+        "files": files,
+    }
