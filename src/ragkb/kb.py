@@ -275,13 +275,15 @@ class KnowledgeBase:
             return load_chunk(session, self.id, chunk_id)
 
     def stats(self) -> dict:
+        """Counts of files, failed files and chunks, read in one statement: one snapshot, so a reader
+        never counts a file without its chunks while another process ingests (three statements did,
+        under PostgreSQL's read committed)."""
+        files = select(func.count()).select_from(FileRow).where(FileRow.kb_id == self.id)
+        failed = files.where(FileRow.status == "failed")
+        chunks = select(func.count()).select_from(ChunkRow).where(ChunkRow.kb_id == self.id)
         with self.catalog.session() as session:
-            files = session.scalar(select(func.count()).select_from(FileRow).where(FileRow.kb_id == self.id))
-            failed = session.scalar(
-                select(func.count()).select_from(FileRow).where(FileRow.kb_id == self.id, FileRow.status == "failed")
-            )
-            chunks = session.scalar(select(func.count()).select_from(ChunkRow).where(ChunkRow.kb_id == self.id))
-        return {"files": files, "failed_files": failed, "chunks": chunks}
+            counts = session.execute(select(files.scalar_subquery(), failed.scalar_subquery(), chunks.scalar_subquery())).one()
+        return {"files": counts[0], "failed_files": counts[1], "chunks": counts[2]}
 
     def info(self) -> KBInfo:
         """The KB's name, description, settings and counts of files, failed files and chunks."""
