@@ -397,3 +397,82 @@ def test_numbers_are_read_in_the_gold_unit_first_number_first() -> None:
     assert first_number("增长率 12.5%，营业收入 100 元", "元") == 100.0  # a percentage is no amount
     assert first_number("3 家公司2022年净利润为负", "家") == 3.0
     assert first_number("无", "%") is None
+
+
+# --- execution accuracy of NL2SQL (ragkb eval sql) --------------------------------------------
+
+TOP_TWO = "SELECT f.short_name FROM financials f WHERE f.year = 2022 ORDER BY f.revenue DESC LIMIT 2"
+NET_LOSS = "SELECT COUNT(*) FROM financials f WHERE f.year = 2022 AND f.net_profit < 0"
+SQL_QA = [
+    {"id": "s1", "question": "2022年营业收入最高的两家公司是？", "split": "test", "subtype": "top_k", "gold_sql": TOP_TWO},
+    {"id": "s2", "question": "2022年净利润为负的公司有几家？", "split": "test", "subtype": "count", "gold_sql": NET_LOSS},
+    {"id": "s3", "question": "星海科技的法定代表人是谁？", "split": "test", "answers": ["星董事长"]},  # no gold_sql: not scored
+]
+
+
+def _companies_jsonl(path: Path, xinghai_revenue_2022: float) -> Path:
+    """The true figures, as bench/annual_reports writes them (consolidated, per year, in 元)."""
+    figures = {
+        ("星海科技股份有限公司", "星海科技", "002715"): ([2794348935.91, xinghai_revenue_2022], [280000000.0, 300000000.0]),
+        ("岱川物流股份有限公司", "岱川物流", "002139"): ([900000000.0, 884193573.96], [10000000.0, -21765312.72]),
+        ("锦澜智能股份有限公司", "锦澜智能", "600931"): ([913065948.89, 1233000000.0], [120000000.0, 150000000.0]),
+        ("Bluecrest Software Inc.", "Bluecrest", "300888"): ([5032531908.15, 5924288081.99], [550000000.0, 600000000.0]),
+    }
+    lines = [
+        json.dumps({"full_name": full, "short_name": short, "stock_code": code, "years": [2021, 2022],
+                    "consolidated": {"revenue": revenue, "net_profit": profit}}, ensure_ascii=False)
+        for (full, short, code), (revenue, profit) in figures.items()
+    ]  # fmt: skip
+    return write(path, "\n".join(lines))
+
+
+def _eval_sql(reports: KnowledgeBase, tmp_path: Path, reply: str, truth_revenue: float) -> dict:
+    from ragkb.eval.sql import load_sql_questions, score
+    from ragkb.llms import create_generator
+
+    qa = write(tmp_path / "qa.jsonl", "\n".join(json.dumps(row, ensure_ascii=False) for row in SQL_QA))
+    truth = _companies_jsonl(tmp_path / "companies.jsonl", truth_revenue)
+    with chat_server(reply) as (url, requests):
+        settings = Settings(home=reports.app_settings.home, openai_base_url=f"{url}/v1")
+        generator = create_generator("openai:sql-model", settings)
+        assert generator is not None
+        result = score(reports, load_sql_questions(qa, "test"), generator, truth)
+    assert len(requests) == 2 and "CREATE TABLE financials" in requests[0]["body"]["messages"][0]["content"]
+    return result
+
+
+def test_eval_sql_scores_by_the_result_not_the_text_of_the_sql(reports: KnowledgeBase, tmp_path: Path) -> None:
+    same_rows = "SELECT short_name FROM financials WHERE year=2022 ORDER BY revenue DESC LIMIT 2;"
+    result = _eval_sql(reports, tmp_path, same_rows, 3137792366.09)
+    top, loss = result["questions"]
+    assert top["correct"] and top["read_right"] and top["correct_end_to_end"] and top["linked"]
+    assert not loss["correct"] and not loss["executed"] and loss["error"] == "no such column: revenue"  # not shown to the model
+    assert result["summary"]["execution_accuracy"] == {"right": 1, "of": 2, "rate": 0.5}
+    assert result["summary"]["by_subtype"] == {"count": {"questions": 1, "correct": 0}, "top_k": {"questions": 1, "correct": 1}}
+
+
+def test_eval_sql_counts_extra_columns_unsafe_sql_and_a_misread_figure_as_wrong(reports: KnowledgeBase, tmp_path: Path) -> None:
+    extra_column = _eval_sql(reports, tmp_path, GOOD_SQL, 3137792366.09)["questions"][0]
+    assert extra_column["executed"] and not extra_column["correct"]  # name and revenue: not the gold's rows
+
+    deleting = _eval_sql(reports, tmp_path, "DELETE FROM financials", 3137792366.09)["questions"][0]
+    assert not deleting["executed"] and not deleting["correct"] and "not a SELECT" in deleting["error"]
+
+    # had the report printed another figure, the gold SQL would rank differently on the true table
+    misread = _eval_sql(reports, tmp_path, TOP_TWO, 6_000_000_000.0)["questions"][0]
+    assert misread["correct"] and misread["read_right"] is False and misread["correct_end_to_end"] is False
+
+
+def test_cli_eval_sql_prints_json_and_says_what_to_do_without_a_model(
+    reports: KnowledgeBase, cli_env: dict, tmp_path: Path
+) -> None:
+    qa = write(tmp_path / "qa.jsonl", "\n".join(json.dumps(row, ensure_ascii=False) for row in SQL_QA))
+    command = ["ragkb", "eval", "sql", str(qa), "--kb", "reports"]
+    refused = subprocess.run([*command, "-g", "extractive"], env=cli_env, capture_output=True, text=True)
+    assert refused.returncode != 0 and "give a model with -g" in refused.stderr
+    with chat_server(NET_LOSS) as (url, _):
+        env = cli_env | {"RAGKB_OPENAI_BASE_URL": f"{url}/v1"}
+        out = subprocess.run([*command, "-g", "openai:m", "--json"], env=env, capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout)
+    assert [q["correct"] for q in result["questions"]] == [False, True]
+    assert result["summary"]["read_right"]["of"] == 0  # no companies.jsonl beside this QA file

@@ -3,7 +3,10 @@
 A question is only asked when its answer is clear from the printed figures: no company within 2 %
 of a threshold, a gap of at least 1 % after the k-th company, no growth rate within 0.5 % of zero.
 The gold answer is a list of short names (``gold_list``; ordered for top-k) or a number, and the
-evidence lists the cells of every company that the answer depends on.
+evidence lists the cells of every company that the answer depends on. Each question also has
+``gold_sql``: the SELECT that answers it over ``financials`` (a row per company and year, a column
+per metric id, amounts in 元; the table ragkb's NL2SQL writes for), for execution accuracy
+(``ragkb eval sql``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,22 @@ ZERO = Decimal(0)
 
 
 @dataclass
+class Spec:
+    """What each company contributes: ``combine`` over ``metrics``, and the same as SQL over the
+    ``financials`` row ``f`` (and ``p``, the row of the year before, when ``joins_last_year``)."""
+
+    metrics: list[tuple[str, int]]
+    combine: Callable[..., Decimal | None]
+    sql: str
+    joins_last_year: bool = False
+
+    def source(self, year: int) -> str:
+        """The FROM and WHERE of a query over the companies' rows of ``year``."""
+        join = " JOIN financials p ON p.company = f.company AND p.year = f.year - 1" if self.joins_last_year else ""
+        return f"FROM financials f{join} WHERE f.year = {year}"
+
+
+@dataclass
 class Figure:
     asker: Asker
     value: Decimal
@@ -33,27 +52,27 @@ class Figure:
         return self.asker.c.short_name
 
 
-def _figures(askers: list[Asker], metrics: list[tuple[str, int]], combine: Callable[..., Decimal | None]) -> list[Figure] | None:
-    """Each company's value of ``combine`` over its metrics (None if one company lacks one)."""
+def _figures(askers: list[Asker], spec: Spec) -> list[Figure] | None:
+    """Each company's value of the spec (None if one company lacks one of its metrics)."""
     figures = []
     for asker in askers:
         try:
-            operands = [asker.operand(metric, year) for metric, year in metrics]
+            operands = [asker.operand(metric, year) for metric, year in spec.metrics]
         except LookupError:
             return None
-        value = combine(*(exact for exact, _, _ in operands))
+        value = spec.combine(*(exact for exact, _, _ in operands))
         if value is None:
             return None
         figures.append(Figure(asker, value, [e for _, _, ev in operands for e in ev]))
     return figures
 
 
-def _single(metric: str, year: int) -> tuple[list[tuple[str, int]], Callable[..., Decimal]]:
-    return [(metric, year)], lambda value: value
+def _single(metric: str, year: int) -> Spec:
+    return Spec([(metric, year)], lambda value: value, f"f.{metric}")
 
 
-def _share(a: str, b: str, year: int) -> tuple[list[tuple[str, int]], Callable[..., Decimal | None]]:
-    return [(a, year), (b, year)], lambda x, y: Decimal(x) * 100 / Decimal(y) if y else None
+def _share(a: str, b: str, year: int) -> Spec:
+    return Spec([(a, year), (b, year)], lambda x, y: Decimal(x) * 100 / Decimal(y) if y else None, f"f.{a} * 100.0 / f.{b}")
 
 
 def _listing(figures: list[Figure], lang: str) -> str:
@@ -74,7 +93,9 @@ class Statistics:
     def scope(self, lang: str) -> str:
         return f"在全部{self.n}家公司中，" if lang == "zh" else f"Among all {self.n} companies, "
 
-    def listed(self, subtype: str, lang: str, question: str, chosen: list[Figure], figures: list[Figure], year: int) -> Question:
+    def listed(
+        self, subtype: str, lang: str, question: str, chosen: list[Figure], figures: list[Figure], year: int, sql: str
+    ) -> Question:
         answer = _listing(chosen, lang) if chosen else ("没有" if lang == "zh" else "None")
         return Question(
             self.scope(lang) + question,
@@ -86,63 +107,66 @@ class Statistics:
             _evidence(figures),
             year=year,
             gold_list=[f.name for f in chosen],
-            extra={"gold_codes": [f.asker.c.code for f in chosen]},
+            extra={"gold_codes": [f.asker.c.code for f in chosen], "gold_sql": sql},
         )
 
     def threshold(
-        self, subtype: str, lang: str, spec: tuple, year: int, candidates: list[tuple[Decimal, str]], template: str
+        self, subtype: str, lang: str, spec: Spec, year: int, candidates: list[tuple[Decimal, str]], template: str
     ) -> Question | None:
-        figures = _figures(self.askers, *spec)
+        figures = _figures(self.askers, spec)
         if not figures:
             return None
         low = 1 if self.n < 6 else 2
-        best: tuple[int, list[Figure], str] | None = None
+        best: tuple[int, list[Figure], str, Decimal] | None = None
         for limit, words in candidates:
             above = sorted((f for f in figures if f.value > limit), key=lambda f: -f.value)
             clear = all(abs(f.value - limit) >= abs(limit) * Decimal("0.02") for f in figures)
             distance = abs(len(above) - max(low, self.n // 5))  # a short list: about a fifth of the companies
             if clear and low <= len(above) <= self.n - low and (best is None or distance < best[0]):
-                best = (distance, above, words)
+                best = (distance, above, words, limit)
         if best is None:
             return None
-        return self.listed(subtype, lang, template.format(y=year, x=best[2]), best[1], figures, year)
+        _, above, words, limit = best
+        sql = f"SELECT f.short_name {spec.source(year)} AND {spec.sql} > {limit:f}"
+        return self.listed(subtype, lang, template.format(y=year, x=words), above, figures, year, sql)
 
-    def top(
-        self, subtype: str, lang: str, spec: tuple, year: int, k: int, template: str, lowest: bool = False
-    ) -> Question | None:
-        figures = _figures(self.askers, *spec)
+    def top(self, subtype: str, lang: str, spec: Spec, year: int, k: int, template: str, lowest: bool = False) -> Question | None:
+        figures = _figures(self.askers, spec)
         if not figures or len(figures) <= k:
             return None
         ranked = sorted(figures, key=lambda f: f.value if lowest else -f.value)
         gaps = [abs(a.value - b.value) for a, b in itertools.pairwise(ranked[: k + 1])]
         if min(gaps) < abs(ranked[k].value) * Decimal("0.01") or min(gaps) == 0:
             return None  # a near tie would make the order depend on rounding
-        return self.listed(subtype, lang, template.format(y=year, k=k), ranked[:k], figures, year)
+        sql = f"SELECT f.short_name {spec.source(year)} ORDER BY {spec.sql} {'ASC' if lowest else 'DESC'} LIMIT {k}"
+        return self.listed(subtype, lang, template.format(y=year, k=k), ranked[:k], figures, year, sql)
 
     def count(
         self,
         subtype: str,
         lang: str,
-        spec: tuple,
+        spec: Spec,
         year: int,
-        test: Callable[[Decimal], bool],
+        sign: str,
         template: str,
         margin: Callable[[Decimal], bool] = lambda v: True,
     ) -> Question | None:
-        figures = _figures(self.askers, *spec)
+        """How many companies' value is below (``sign`` "<") or above (">") zero."""
+        figures = _figures(self.askers, spec)
         if not figures or not all(margin(f.value) for f in figures):
             return None
-        chosen = sorted((f for f in figures if test(f.value)), key=lambda f: -f.value)
+        chosen = sorted((f for f in figures if (f.value < 0 if sign == "<" else f.value > 0)), key=lambda f: -f.value)
         if not chosen:
             return None  # "none" is a poor test of counting
-        question = self.listed(subtype, lang, template.format(y=year, p=year - 1), chosen, figures, year)
+        sql = f"SELECT COUNT(*) {spec.source(year)} AND {spec.sql} {sign} 0"
+        question = self.listed(subtype, lang, template.format(y=year, p=year - 1), chosen, figures, year, sql)
         question.answer = f"{len(chosen)}家：{question.answer}" if lang == "zh" else f"{len(chosen)}: {question.answer}"
         question.answers = [f"{len(chosen)}家"] if lang == "zh" else [f"{len(chosen)} companies"]
         question.value, question.unit, question.tolerance = Decimal(len(chosen)), "家", Decimal(0)
         return question
 
-    def total(self, subtype: str, lang: str, spec: tuple, year: int, template: str, mean: bool = False) -> Question | None:
-        figures = _figures(self.askers, *spec)
+    def total(self, subtype: str, lang: str, spec: Spec, year: int, template: str, mean: bool = False) -> Question | None:
+        figures = _figures(self.askers, spec)
         if not figures:
             return None
         values = [f.value for f in figures]
@@ -150,6 +174,7 @@ class Statistics:
         exact = sum(values, ZERO) / len(values) if mean else sum(values, ZERO) / (YI if lang == "zh" else YI * 10)
         value = exact.quantize(TWO, rounding=ROUND_HALF_UP)
         answer = {"%": f"{value}%", "亿元": f"{value}亿元", "RMB billion": f"RMB {value} billion"}[unit]
+        total = f"AVG({spec.sql})" if mean else f"SUM({spec.sql}) / {YI if lang == 'zh' else YI * 10}.0"
         return Question(
             self.scope(lang) + template.format(y=year),
             "statistics",
@@ -162,6 +187,7 @@ class Statistics:
             value=value,
             unit=unit,
             tolerance=TWO,
+            extra={"gold_sql": f"SELECT ROUND({total}, 2) {spec.source(year)}"},
         )
 
     def all(self) -> list[Question]:
@@ -218,7 +244,7 @@ class Statistics:
                 "zh",
                 _growth("revenue", THIS),
                 THIS,
-                lambda v: v < 0,
+                "<",
                 "{y}年营业收入同比下降的公司有几家？",
                 lambda v: abs(v) >= Decimal("0.5"),
             ),
@@ -227,7 +253,7 @@ class Statistics:
                 "zh",
                 _single("np_parent", THIS),
                 THIS,
-                lambda v: v < 0,
+                "<",
                 "{y}年归属于上市公司股东的净利润为负（亏损）的公司有几家？",
             ),
             self.count(
@@ -235,7 +261,7 @@ class Statistics:
                 "en",
                 _single("net_profit", LAST),
                 LAST,
-                lambda v: v < 0,
+                "<",
                 "how many companies reported a net loss in {y}?",
             ),
             self.count(
@@ -243,7 +269,7 @@ class Statistics:
                 "zh",
                 _growth("np_parent", THIS),
                 THIS,
-                lambda v: v > 0,
+                ">",
                 "与{p}年相比，{y}年归属于上市公司股东的净利润增加的公司有几家？",
                 lambda v: abs(v) >= Decimal("0.5"),
             ),
@@ -270,15 +296,16 @@ class Statistics:
 
     def filtered_top(self) -> Question | None:
         """营业收入超过 X 的公司中研发费用率最高的: a filter, then a ranking."""
-        revenue = _figures(self.askers, *_single("revenue", THIS))
-        rd = _figures(self.askers, *_share("rd_expenses", "revenue", THIS))
+        share = _share("rd_expenses", "revenue", THIS)
+        revenue = _figures(self.askers, _single("revenue", THIS))
+        rd = _figures(self.askers, share)
         if not revenue or not rd:
             return None
         for n in (50, 30, 20, 10, 5, 3, 2, 1):
             limit = YI * n
             if any(abs(f.value - limit) < limit * Decimal("0.02") for f in revenue):
                 continue
-            kept = [r for f, r in zip(revenue, rd) if f.value > limit]
+            kept = [r for f, r in zip(revenue, rd, strict=True) if f.value > limit]
             if not 2 <= len(kept) <= max(2, self.n // 2):
                 continue
             ranked = sorted(kept, key=lambda f: -f.value)
@@ -291,20 +318,30 @@ class Statistics:
                 ranked[:1],
                 revenue + rd,
                 THIS,
+                f"SELECT f.short_name {share.source(THIS)} AND f.revenue > {limit:f} ORDER BY {share.sql} DESC LIMIT 1",
             )
         return None
 
 
-def _gross(year: int) -> tuple[list[tuple[str, int]], Callable[..., Decimal | None]]:
-    return [("revenue", year), ("cost_of_sales", year)], lambda r, c: (r - c) * 100 / r if r else None
+def _gross(year: int) -> Spec:
+    return Spec(
+        [("revenue", year), ("cost_of_sales", year)],
+        lambda r, c: (r - c) * 100 / r if r else None,
+        "(f.revenue - f.cost_of_sales) * 100.0 / f.revenue",
+    )
 
 
-def _quotient(a: str, b: str, year: int) -> tuple[list[tuple[str, int]], Callable[..., Decimal | None]]:
-    return [(a, year), (b, year)], lambda x, y: Decimal(x) / Decimal(y) if y else None
+def _quotient(a: str, b: str, year: int) -> Spec:
+    return Spec([(a, year), (b, year)], lambda x, y: Decimal(x) / Decimal(y) if y else None, f"f.{a} * 1.0 / f.{b}")
 
 
-def _growth(metric: str, year: int) -> tuple[list[tuple[str, int]], Callable[..., Decimal | None]]:
-    return [(metric, year), (metric, year - 1)], lambda now, before: ratio(now - before, abs(before), 4, 100) if before else None
+def _growth(metric: str, year: int) -> Spec:
+    return Spec(
+        [(metric, year), (metric, year - 1)],
+        lambda now, before: ratio(now - before, abs(before), 4, 100) if before else None,
+        f"(f.{metric} - p.{metric}) * 100.0 / ABS(p.{metric})",
+        joins_last_year=True,
+    )
 
 
 def statistics_questions(reports: list[Report], rng: random.Random) -> list[Question]:

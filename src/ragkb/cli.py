@@ -578,6 +578,41 @@ def eval_answers(
     console.print(table)
 
 
+@eval_app.command("sql")
+def eval_sql(
+    qa_file: Annotated[Path, typer.Argument(help="JSONL with gold_sql on its statistics questions (datasets/annual-reports)")],
+    kb: KBOption,
+    generator: Annotated[str, typer.Option("--generator", "-g", help="the model that writes SQL, e.g. openai:MODEL")],
+    split: Annotated[str | None, typer.Option(help="only the questions of this split (dev or test)")] = None,
+    truth: Annotated[
+        Path | None, typer.Option(help="true figures (companies.jsonl); default: the one beside the QA file, if any")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Execution accuracy of the generator's NL2SQL: its SQL's result against the gold SQL's, on the KB's table."""
+    from ragkb.config import Settings
+    from ragkb.eval.sql import load_sql_questions, score
+    from ragkb.llms import create_generator
+
+    questions = load_sql_questions(qa_file, split)
+    model = create_generator(generator, Settings())
+    if model is None:
+        raise RagkbError("the extractive answerer writes no SQL; give a model with -g, e.g. -g openai:MODEL")
+    beside = qa_file.parent / "companies.jsonl"
+    truth = truth or (beside if beside.is_file() else None)
+    with progress_bar(hidden=as_json) as progress:
+        task = progress.add_task("writing SQL", total=len(questions))
+        result = score(KnowledgeBase.open(kb), questions, model, truth, lambda done, total: progress.update(task, completed=done))
+    if as_json:
+        print_json(result)
+        return
+    table = Table("measure", "right", "rate", title=f"{qa_file.name}: SQL by {model.name}")
+    for name, value in result["summary"].items():
+        if isinstance(value, dict) and "right" in value:
+            table.add_row(name, f"{value['right']}/{value['of']}", "n/a" if value["rate"] is None else f"{value['rate']:.3f}")
+    console.print(table)
+
+
 # --- HTTP server and its API keys -------------------------------------------------------------
 
 

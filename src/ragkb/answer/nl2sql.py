@@ -7,7 +7,8 @@ for the question in a private in-memory SQLite database from the KB's table stor
 consolidated cell :func:`ragkb.answer.table_cells.pick` chooses), and the model's SQL runs there
 through :mod:`ragkb.answer.sql_guard`: one read-only SELECT, time and row limits. Anything that
 goes wrong (the server, the SQL, no rows where some were expected) gives ``None``, and the
-templates answer instead.
+templates answer instead. ``ragkb eval sql`` (:mod:`ragkb.eval.sql`) scores :func:`write_sql` by
+execution accuracy: its SQL's result against a gold SQL's, both run on the same table.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from contextlib import closing
 from decimal import Decimal
 from functools import lru_cache
 
-from ragkb.answer.sql_guard import UnsafeSQL, check_select, run_select
+from ragkb.answer.sql_guard import Result, UnsafeSQL, check_select, run_select
 from ragkb.answer.table_cells import Cell, Citations, TableAnswer, TableSource, pick
 from ragkb.answer.table_text import display_name
 from ragkb.errors import RagkbError
@@ -92,35 +93,55 @@ Answer with the SQL only, no explanation.
 Question: {question}"""
 
 
-class _Figures:
-    """The question's ``financials`` table in a private in-memory database, and the cell behind
-    each value (company, metric, year) for the citations."""
+FinancialsRow = tuple[object, ...]
+"""company, short_name, stock_code, year, then one value (``float | None``) per metric column."""
 
-    def __init__(self, source: TableSource, known: list[Company], metric_ids: list[str]):
+
+class Financials:
+    """A ``financials`` table in a private in-memory database, and the cell behind each value
+    (company, metric, year) for the citations when it was read from a KB's table store."""
+
+    def __init__(self, metric_ids: list[str], rows: list[FinancialsRow]):
         self.metric_ids = metric_ids
         self.cells: dict[tuple[str, str, int], Cell] = {}
         self.names: dict[str, str] = {}
-        by_company: dict[str, list[Cell]] = {}
-        for cell in source.cells(metrics=metric_ids):
-            by_company.setdefault(cell.company or cell.file, []).append(cell)
-        rows = []
-        for company, cells in by_company.items():
-            found = next((c for c in known if c.name == company), None)
-            short = display_name(company, known)
-            self.names.update({name: company for name in (company, short, found.code if found else None) if name})
-            for year in sorted({cell.year for cell in cells if cell.year is not None}):
-                values = []
-                for metric_id in metric_ids:
-                    picked = pick(cells, metric_id, year)
-                    if picked is not None:
-                        self.cells[(company, metric_id, year)] = picked
-                    values.append(picked.value if picked is not None else None)
-                rows.append((company, short, found.code if found else None, year, *values))
         self.connection = sqlite3.connect(":memory:", check_same_thread=False)
         columns = ", ".join(f"{metric_id} REAL" for metric_id in metric_ids)
         self.connection.execute(f"CREATE TABLE {TABLE} (company TEXT, short_name TEXT, stock_code TEXT, year INTEGER, {columns})")
         marks = ", ".join("?" for _ in range(4 + len(metric_ids)))
         self.connection.executemany(f"INSERT INTO {TABLE} VALUES ({marks})", rows)
+
+    @classmethod
+    def from_store(cls, source: TableSource, known: list[Company], metric_ids: list[str]) -> Financials:
+        """The table of the KB's consolidated cells: a row per company and year it reports."""
+        cells_of: dict[tuple[str, str, int], Cell] = {}
+        names: dict[str, str] = {}
+        by_company: dict[str, list[Cell]] = {}
+        for cell in source.cells(metrics=metric_ids):
+            by_company.setdefault(cell.company or cell.file, []).append(cell)
+        rows: list[FinancialsRow] = []
+        for company, cells in by_company.items():
+            found = next((c for c in known if c.name == company), None)
+            short = display_name(company, known)
+            names.update({name: company for name in (company, short, found.code if found else None) if name})
+            for year in sorted({cell.year for cell in cells if cell.year is not None}):
+                values: list[float | None] = []
+                for metric_id in metric_ids:
+                    picked = pick(cells, metric_id, year)
+                    if picked is not None:
+                        cells_of[(company, metric_id, year)] = picked
+                    values.append(picked.value if picked is not None else None)
+                rows.append((company, short, found.code if found else None, year, *values))
+        table = cls(metric_ids, rows)
+        table.cells, table.names = cells_of, names
+        return table
+
+    def run(self, sql: str) -> Result:
+        """``sql`` run through the guard: one read-only SELECT of this table, time and row limits."""
+        return run_select(self.connection, sql, frozenset({TABLE}), timeout_s=TIMEOUT_S, row_limit=ROW_LIMIT)
+
+    def close(self) -> None:
+        self.connection.close()
 
     def cited(self, sql: str, rows: list[tuple], years: list[int]) -> list[Cell]:
         """The cells behind the result: of the companies in its rows, the metrics and years its SQL names."""
@@ -138,17 +159,23 @@ def extract_sql(reply: str) -> str:
     return (text[start.start() :] if start else text).strip()
 
 
+def write_sql(analysis: QuestionAnalysis, metric_ids: list[str], generator: Generator) -> str:
+    """The model's SELECT for the question over a ``financials`` table of ``metric_ids``; raises
+    :class:`RagkbError` (the server failed) or :class:`UnsafeSQL` (its reply is not one SELECT)."""
+    prompt = PROMPT.format(schema=schema(metric_ids), question=analysis.question)
+    reply = "".join(generator.stream([{"role": "user", "content": prompt}], max_tokens=MAX_SQL_TOKENS, temperature=0.0))
+    return check_select(extract_sql(reply))
+
+
 def answer(analysis: QuestionAnalysis, source: TableSource, known: list[Company], generator: Generator) -> TableAnswer | None:
     metric_ids = relevant_metrics(analysis)
     if not metric_ids:
         return None
-    figures = _Figures(source, known, metric_ids)
-    prompt = PROMPT.format(schema=schema(metric_ids), question=analysis.question)
-    with closing(figures.connection):
+    figures = Financials.from_store(source, known, metric_ids)
+    with closing(figures):
         try:
-            reply = "".join(generator.stream([{"role": "user", "content": prompt}], max_tokens=MAX_SQL_TOKENS, temperature=0.0))
-            sql = check_select(extract_sql(reply))
-            result = run_select(figures.connection, sql, frozenset({TABLE}), timeout_s=TIMEOUT_S, row_limit=ROW_LIMIT)
+            sql = write_sql(analysis, metric_ids, generator)
+            result = figures.run(sql)
         except (RagkbError, UnsafeSQL, sqlite3.Error):
             return None
     if not result.rows or not result.columns:
