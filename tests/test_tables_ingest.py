@@ -209,6 +209,22 @@ def test_pdf_tables_land_in_the_store_with_metrics_years_and_values(tmp_path: Pa
     assert next(cell for cell in last_year if cell.row_label == "研发费用").page == 2
 
 
+def test_a_file_read_by_an_older_reader_is_read_again_and_gets_its_tables(tmp_path: Path, settings: Settings) -> None:
+    kb = KnowledgeBase.create("reports", settings=settings)
+    pdf = statement_pdf(tmp_path / "report.pdf")
+    kb.add([pdf])
+    with kb.catalog.session() as session:  # the KB as the version before the table store left it
+        session.execute(text("DELETE FROM table_cell"))
+        session.execute(text("DELETE FROM doc_table"))
+        session.execute(text("UPDATE knowledge_file SET splitter = 'recursive-heading-v1:800/100'"))
+    assert kb.add([pdf]).updated == [str(pdf.resolve())]
+    with kb.catalog.session() as session:
+        assert [cell.raw_text for cell in TableStore().cells(session, kb.id, metrics=["revenue"], years=[2022])] == [
+            "1,232,616,571.99"
+        ]
+    assert kb.add([pdf]).skipped == [str(pdf.resolve())]  # read by this version: unchanged
+
+
 def _office_files(folder: Path) -> list[Path]:
     table = [["项目", "2022年", "2021年"], ["营业收入", "1,000.50", "900.00"], ["净利润", "(20.00)", "15.00"]]
     document = docx.Document()

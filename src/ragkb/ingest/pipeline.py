@@ -23,6 +23,11 @@ from ragkb.ingest.writer import FileState, IndexWriter
 from ragkb.models import Chunk, FailedFile, IngestReport
 
 BATCH_CHUNKS = 256
+READER = "reader-2"
+"""What the loaders read, versioned: bumped when a change makes them read the same file
+differently (reader-2: tables as rows, units, running headers out of chunks). It is part of a
+file's recorded splitter, so the next ``add`` reads again a file read by an older version instead of
+skipping it as unchanged; KBs indexed before the table store get their tables that way."""
 
 ProgressCallback = Callable[[int, int, str], None]
 """Called with (files done, files in total, the file just finished)."""
@@ -51,7 +56,7 @@ class Ingestor:
         """Catalogued files at the start of the run."""
         settings = self.ctx.settings
         self.chunk_size, self.chunk_overlap = settings.chunk_size, settings.chunk_overlap
-        self.splitter = splitter_id(self.chunk_size, self.chunk_overlap)
+        self.splitter = f"{splitter_id(self.chunk_size, self.chunk_overlap)} {READER}"
 
     def run(self, sources: Iterable[Source | tuple[str, str]], total: int) -> IngestReport:
         self.known = self.writer.file_states()
