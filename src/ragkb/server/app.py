@@ -17,7 +17,7 @@ from ragkb.server.deps import AppState
 from ragkb.server.guards import BodyLimit, NoFraming, OriginGuard
 from ragkb.server.jobs import JobManager
 from ragkb.server.keys import KeyStore
-from ragkb.server.routers import answers, files, kbs, openai_compat
+from ragkb.server.routers import answers, files, kbs, models_api, openai_compat
 from ragkb.server.uploads import adopt_legacy_uploads
 
 WEB_FOLDER = Path(__file__).resolve().parent.parent / "web"
@@ -52,8 +52,9 @@ def create_app(settings: Settings | None = None, *, allow_no_auth: bool = False)
         allow_no_auth=allow_no_auth,
     )
     errors.install(app)
-    for module in (kbs, files, answers, openai_compat):
+    for module in (kbs, files, answers, openai_compat, models_api):
         app.include_router(module.router)
+    app.include_router(models_api.cohere_v2)
     # Each add_middleware wraps the ones before it: a request meets NoFraming, CatchAll, CORS, OriginGuard, BodyLimit.
     app.add_middleware(BodyLimit, max_upload_mb=settings.max_upload_mb)
     app.add_middleware(OriginGuard, allowed_origins=settings.cors_origin_list, allowed_hosts=settings.allowed_host_list)

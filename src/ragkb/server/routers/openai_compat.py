@@ -11,7 +11,6 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Generator
-from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
@@ -19,8 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ragkb.answer.stream import AnswerEvent, FinalEvent, TokenEvent, final_answer
 from ragkb.answer.table_cells import sources_text
-from ragkb.config import DEFAULT_EMBEDDER
-from ragkb.index.embedders import Embedder, create_embedder
 from ragkb.kb import KnowledgeBase
 from ragkb.llms import create_generator, estimate_tokens
 from ragkb.models import Answer
@@ -55,12 +52,6 @@ class ChatRequest(BaseModel):
     stream: bool = False
     max_tokens: int | None = Field(None, ge=1, le=8192)
     temperature: float | None = Field(None, ge=0, le=2)
-
-
-class EmbeddingRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    model: str = Field(description="kb:<name> (that knowledge base's embedder) or an embedder spec")
-    input: str | Annotated[list[str], Field(max_length=2048)] = Field(description="a text or a list of up to 2048 texts")
 
 
 def _model(model_id: str) -> dict:
@@ -190,31 +181,3 @@ def _raw_chat(body: ChatRequest, request: Request) -> dict | StreamingResponse:
         yield "data: [DONE]\n\n"
 
     return StreamingResponse(chunks(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-
-
-@router.post("/embeddings")
-def embeddings(body: EmbeddingRequest, request: Request, caller: Caller) -> dict:
-    """Vectors from a knowledge base's embedder (``kb:<name>``) or from an embedder spec."""
-    settings = app_state(request).settings
-    texts = [body.input] if isinstance(body.input, str) else body.input
-    if not texts or not all(text.strip() for text in texts):
-        raise HTTPException(400, "input must be a non-empty text or a list of non-empty texts")
-    if body.model.startswith(KB_PREFIX):
-        kb = authorized_kb(body.model.removeprefix(KB_PREFIX), request, caller)
-        if kb.embedder is None:
-            raise HTTPException(400, f"knowledge base '{kb.name}' has no embedder (embedder = none)")
-        embedder: Embedder | None = kb.embedder.inner
-    else:
-        known = {kb.settings.embedder for kb in KnowledgeBase.list(settings=settings) if caller.allows(kb.name)}
-        served = (known | {DEFAULT_EMBEDDER}) - {"none"}
-        if body.model not in served and body.model.split(":", 1)[0] not in ("ollama", "openai"):
-            raise HTTPException(
-                400,
-                f"embedder '{body.model}' is not served; use kb:<name>, ollama:M, openai:M or one of: {', '.join(sorted(served))}",
-            )
-        embedder = create_embedder(body.model, settings)
-    assert embedder is not None  # only for "none", which is not served
-    vectors = embedder.embed(texts)
-    data = [{"object": "embedding", "index": i, "embedding": vector.tolist()} for i, vector in enumerate(vectors)]
-    tokens = sum(estimate_tokens(text) for text in texts)
-    return {"object": "list", "data": data, "model": body.model, "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
