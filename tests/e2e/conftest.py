@@ -3,16 +3,13 @@ answers) driven through Debian's Chromium by Playwright. Screenshots go to tests
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
-from serving import ragkb_executable, running_server
+from serving import Server, running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -53,17 +50,22 @@ class UI:
         page.fill("#kb-embedder", embedder)
         page.click("#kb-form button[type=submit]")
         expect(page.locator(".kb-item[aria-current=true]")).to_contain_text(name)
+        expect(page.locator("#chat-title")).to_contain_text(f"{name} · ")  # its new chat is open
 
     def upload(self, *paths: Path) -> None:
         """Choose files in the upload box and wait until their ingestion job has finished."""
         self.page.evaluate(TASK_STATE_RECORDER)
         self.page.set_input_files("#file-input", [str(p) for p in paths])
-        expect(self.page.locator(".task").first).to_have_attribute("data-state", re.compile("done|failed"))
+        expect(self.page.locator(".task").first).to_have_attribute("data-state", re.compile("done|partial|failed"))
 
     def task_states(self) -> list[str]:
         """The states the last upload went through (uploading, queued, running, done/failed)."""
         states = self.page.evaluate("window.taskStates")
         return [state for i, state in enumerate(states) if i == 0 or states[i - 1] != state]
+
+    def new_chat(self) -> None:
+        self.page.click("#new-chat")
+        expect(self.page.locator(".messages > .empty")).to_be_visible()
 
     def ask(self, question: str):
         """Ask and wait for the complete answer; returns the answer's message element."""
@@ -73,21 +75,6 @@ class UI:
         expect(answer).not_to_have_attribute("aria-busy", "true")
         expect(answer).not_to_have_class(re.compile("streaming"))
         return answer
-
-
-class Server:
-    def __init__(self, url: str, home: Path):
-        self.url = url
-        self.home = home
-        self.env = {**os.environ, "RAGKB_HOME": str(home)}
-
-    def request(self, method: str, path: str, **kwargs) -> httpx.Response:
-        return httpx.request(method, self.url + path, timeout=60, **kwargs)
-
-    def ragkb(self, *args: str) -> str:
-        """Run the ragkb CLI on this server's home; returns its output."""
-        command = [ragkb_executable(), *args]
-        return subprocess.run(command, env=self.env, capture_output=True, text=True, check=True).stdout
 
 
 @pytest.fixture(scope="module")
@@ -120,13 +107,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 @pytest.fixture
 def open_ui(browser, server: Server, request: pytest.FixtureRequest) -> Iterator[Callable]:
-    """``open_ui(locale="en-US")`` opens the web UI in a fresh browser context and waits until it
-    has loaded (unless ``wait_until_ready=False``); confirm() dialogs are accepted. JavaScript errors in the page fail the test, and a
-    failing test leaves a screenshot of each page in tests/e2e/artifacts/."""
+    """``open_ui(locale="en-US")`` opens the web UI in a fresh browser context (1440×900 unless
+    ``width``/``height`` say otherwise; ``color_scheme`` light or dark) and waits until it has loaded
+    (unless ``wait_until_ready=False``); confirm() dialogs are accepted. JavaScript errors in the page
+    fail the test, and a failing test leaves a screenshot of each page in tests/e2e/artifacts/."""
     contexts, errors = [], []
 
-    def open_page(locale: str = "en-US", *, wait_until_ready: bool = True):
-        context = browser.new_context(locale=locale, viewport={"width": 1440, "height": 900})
+    def open_page(
+        locale: str = "en-US",
+        *,
+        wait_until_ready: bool = True,
+        width: int = 1440,
+        height: int = 900,
+        color_scheme: str = "light",
+    ):
+        viewport = {"width": width, "height": height}
+        context = browser.new_context(locale=locale, viewport=viewport, color_scheme=color_scheme)
         context.set_default_timeout(UI_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
@@ -146,11 +142,11 @@ def open_ui(browser, server: Server, request: pytest.FixtureRequest) -> Iterator
     assert not errors, f"JavaScript errors in the page: {errors}"
 
 
-def shoot(page, name: str) -> Path:
-    """Save a full-page screenshot under tests/e2e/artifacts/ (git-ignored)."""
+def shoot(page, name: str, *, full_page: bool = True) -> Path:
+    """Save a screenshot (of the whole page, or what the viewport shows) under tests/e2e/artifacts/ (git-ignored)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

@@ -47,6 +47,23 @@ def wait_until_up(process: subprocess.Popen, url: str, log: Path) -> None:
     )
 
 
+class Server:
+    """A running ``ragkb serve``: its URL, its home, HTTP requests to it and its CLI."""
+
+    def __init__(self, url: str, home: Path):
+        self.url = url
+        self.home = home
+        self.env = {**os.environ, "RAGKB_HOME": str(home)}
+
+    def request(self, method: str, path: str, **kwargs) -> httpx.Response:
+        return httpx.request(method, self.url + path, timeout=60, **kwargs)
+
+    def ragkb(self, *args: str) -> str:
+        """Run the ragkb CLI on this server's home; returns its output."""
+        command = [ragkb_executable(), *args]
+        return subprocess.run(command, env=self.env, capture_output=True, text=True, check=True).stdout
+
+
 @contextmanager
 def running_server(home: Path, **environment: str) -> Iterator[str]:
     """``ragkb serve`` on a free loopback port with ``RAGKB_HOME=home`` (and ``environment``);

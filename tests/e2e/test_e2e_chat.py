@@ -139,14 +139,15 @@ def test_a_file_that_cannot_be_read_is_listed_with_its_error(open_ui, server, tm
     ui.upload(broken, make_notes(tmp_path / "office-notes.md"))
 
     error = next(f["error"] for f in server.request("GET", "/api/kbs/damaged/files").json() if f["name"] == "broken.pdf")
-    assert error
+    reason = error.removeprefix("broken.pdf: ")  # shown beside the file's name, not after it again
+    assert reason
     task = page.locator(".task").first
-    expect(task).to_have_attribute("data-state", "done")
+    expect(task).to_have_attribute("data-state", "partial")
     expect(task).to_contain_text("1 added")
     expect(task).to_contain_text("1 failed")
-    expect(task.locator(".error-text")).to_contain_text(error)
+    expect(task.locator(".error-text")).to_have_text(f"broken.pdf {reason}")
     expect(page.locator('.file[data-name="broken.pdf"] .badge')).to_have_text("failed")
-    expect(page.locator('.file[data-name="broken.pdf"] .error-text')).to_have_text(error)
+    expect(page.locator('.file[data-name="broken.pdf"] .error-text')).to_have_text(reason)
     expect(page.locator('.file[data-name="office-notes.md"] .badge')).to_have_text("indexed")
     expect(page.locator("#kb-info .kb-stats")).to_have_text("2 files · 1 chunk · 1 failed")
 

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ragkb import __version__
 from ragkb.config import Settings
-from ragkb.server import errors
+from ragkb.server import docs, errors
 from ragkb.server.deps import AppState
 from ragkb.server.guards import BodyLimit, NoFraming, OriginGuard
 from ragkb.server.jobs import JobManager
@@ -44,6 +44,8 @@ def create_app(settings: Settings | None = None, *, allow_no_auth: bool = False)
         version=__version__,
         description="Knowledge-base question answering with cited sources. See docs/api.md.",
         lifespan=lifespan,
+        docs_url=None,  # docs.install serves Swagger UI from the package instead of a CDN
+        redoc_url=None,
     )
     app.state.ragkb = AppState(
         settings=settings,
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None, *, allow_no_auth: bool = False)
         allow_no_auth=allow_no_auth,
     )
     errors.install(app)
+    docs.install(app)
     for module in (kbs, files, answers, openai_compat, models_api):
         app.include_router(module.router)
     app.include_router(models_api.cohere_v2)

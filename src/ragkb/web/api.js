@@ -16,7 +16,8 @@ export class ApiError extends Error {
 
 let keyProvider = null;
 
-/** `provider(detail)` resolves to a new key, or null when the user gives up. */
+/** `provider(message)` resolves to a new key, or null when the user gives up; `message` says why in
+ * words for people (no key yet, or the one sent was refused), not the API's text for programs. */
 export function setKeyProvider(provider) {
   keyProvider = provider;
 }
@@ -53,17 +54,18 @@ export function detailOf(status, text) {
 /** Run `attempt()` (which resolves to {status, text?}) again with a new key while the server answers 401. */
 async function authorized(attempt) {
   for (;;) {
+    const sent = Boolean(apiKey());
     const result = await attempt();
     if (result.status !== 401) return result;
-    const detail = detailOf(401, await result.text());
-    const key = keyProvider ? await keyProvider(detail) : null;
-    if (!key) throw new ApiError(401, detail);
+    const message = t(sent ? "key.rejected" : "key.prompt");
+    const key = keyProvider ? await keyProvider(message) : null;
+    if (!key) throw new ApiError(401, message);
     setApiKey(key);
   }
 }
 
-async function send(method, path, { json, headers = {} } = {}) {
-  const init = { method, headers: { ...headers } };
+async function send(method, path, { json, headers = {}, signal } = {}) {
+  const init = { method, headers: { ...headers }, signal };
   if (json !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(json);
@@ -72,7 +74,7 @@ async function send(method, path, { json, headers = {} } = {}) {
   try {
     response = await authorized(() => fetch(path, { ...init, headers: { ...init.headers, ...authHeaders() } }));
   } catch (error) {
-    if (error instanceof ApiError) throw error;
+    if (error instanceof ApiError || error.name === "AbortError") throw error;
     throw new ApiError(0, t("error.network"));
   }
   if (!response.ok) throw new ApiError(response.status, detailOf(response.status, await response.text()));
@@ -125,12 +127,14 @@ export async function followJob(jobId, onUpdate, intervalMs = 400) {
 
 /**
  * Ask with `stream: true` and follow the SSE answer: `on.meta({query, session})`, `on.token(text)`
- * for each piece, then resolves to the final Answer. An `error` event rejects with its detail.
+ * for each piece, then resolves to the final Answer. An `error` event rejects with its detail;
+ * aborting `signal` closes the stream (the server stops generating) and rejects with an AbortError.
  */
-export async function askStream(kb, body, on) {
+export async function askStream(kb, body, on, signal) {
   const response = await send("POST", `/api/kbs/${enc(kb)}/ask`, {
     json: { ...body, stream: true },
     headers: { Accept: "text/event-stream" },
+    signal,
   });
   if (!(response.headers.get("Content-Type") || "").startsWith("text/event-stream")) return response.json();
   for await (const { event, data } of readEvents(response.body)) {

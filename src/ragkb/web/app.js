@@ -132,9 +132,13 @@ async function deleteKb(name) {
   await selectKb(state.kbs[0]?.name ?? null);
 }
 
-function openCitation(citation) {
+const narrow = window.matchMedia("(max-width: 640px)");
+
+/** Show a citation's source; on a narrow screen the panel is below the chat, so scroll to it. */
+function openCitation(citation, button) {
   showTab("source");
-  source.show(state.kb, citation);
+  source.show(state.kb, citation, button);
+  if (narrow.matches) $(".panel").scrollIntoView({ behavior: "smooth", block: "start" });
 }
 
 async function start() {

@@ -1,10 +1,14 @@
-// The conversation: history of a session, streamed answers, [n] markers that open their source.
+// The conversation: history of a session, streamed answers rendered as Markdown with [n] markers
+// that open their source, stop / regenerate / copy, and the analysis of a table answer.
 
+import { analysisView } from "./analysis.js";
 import * as api from "./api.js";
 import { h, fill } from "./dom.js";
 import { sourceLabel, t } from "./i18n.js";
+import { renderMarkdown } from "./markdown.js";
 
-const MARKER = /\[(\d{1,3})\]/g;
+const ANSWER_FIELDS = ["citations", "refused", "generator", "fallback_from", "dropped_citations", "computations", "analysis", "route", "sql"];
+const COPIED_MS = 2000;
 
 /** A new session name such as chat-20250131-1425-k3f9 (the server creates it with its first question). */
 export function newSessionName(now = new Date()) {
@@ -14,8 +18,31 @@ export function newSessionName(now = new Date()) {
   return `chat-${date}-${pad(now.getHours())}${pad(now.getMinutes())}-${suffix}`;
 }
 
+const byNumber = (citations) => [...(citations || [])].sort((a, b) => a.number - b.number);
+
+/** An answer as it is copied: its text, then its sources one a line as "[n] file · page · section". */
+export function answerAsText(message) {
+  const sources = byNumber(message.citations).map((c) => `[${c.number}] ${sourceLabel(c)}`);
+  return sources.length ? `${message.content}\n\n${t("chat.sources")}:\n${sources.join("\n")}` : message.content;
+}
+
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return;
+  } catch {
+    // no clipboard API outside a secure context (http:// on a LAN address): the selection way below
+  }
+  const area = h("textarea", { style: "position: fixed; opacity: 0", "aria-hidden": "true" }, text);
+  document.body.append(area);
+  area.select();
+  const copied = document.execCommand("copy");
+  area.remove();
+  if (!copied) throw new Error(t("chat.copyFailed"));
+}
+
 export class Chat {
-  /** `onCite(citation)` opens a source; `onAnswered(session)` follows a stored turn. */
+  /** `onCite(citation, button)` opens a source; `onAnswered(session)` follows a stored turn. */
   constructor(root, { onCite, onError, onAnswered }) {
     this.list = root.querySelector("#messages");
     this.title = root.querySelector("#chat-title");
@@ -27,9 +54,11 @@ export class Chat {
     this.session = null;
     this.messages = [];
     this.busy = false;
+    this.controller = null;
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
-      this.submit();
+      if (this.busy) this.stop();
+      else this.submit();
     });
     this.input.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -41,6 +70,7 @@ export class Chat {
 
   /** Show session `session` of `kb`; its history is loaded when the server already has it. */
   async open(kb, session, stored) {
+    this.stop();
     Object.assign(this, { kb, session, messages: [] });
     const opening = (this.opening = Symbol("open"));
     this.render();
@@ -58,8 +88,9 @@ export class Chat {
   render() {
     this.title.textContent = this.kb ? `${this.kb} · ${this.session || t("chat.newSession")}` : t("app.title");
     this.input.disabled = !this.kb;
-    this.button.disabled = !this.kb || this.busy;
-    this.button.textContent = t(this.busy ? "chat.answering" : "chat.send");
+    this.button.disabled = !this.kb;
+    this.button.textContent = t(this.busy ? "chat.stop" : "chat.send");
+    this.button.classList.toggle("stop", this.busy);
     if (!this.kb) return fill(this.list, h("p", { class: "empty" }, t("chat.noKb")));
     if (!this.messages.length) return fill(this.list, h("p", { class: "empty" }, t("chat.empty")));
     fill(this.list, this.messages.map((m) => this.renderMessage(m)));
@@ -68,6 +99,13 @@ export class Chat {
 
   scrollToEnd() {
     this.list.scrollTop = this.list.scrollHeight;
+  }
+
+  /** Render `message` again in place (during and after its answer). */
+  rerender(message) {
+    const index = this.messages.indexOf(message);
+    if (index >= 0) this.list.children[index]?.replaceWith(this.renderMessage(message));
+    this.scrollToEnd();
   }
 
   renderMessage(m) {
@@ -80,7 +118,7 @@ export class Chat {
         rewritten && h("div", { class: "msg-meta" }, t("chat.searchedFor", { query: m.query })),
       );
     }
-    const citations = m.citations || [];
+    const citations = byNumber(m.citations);
     const classes = ["msg", "assistant", m.refused && "refused", m.error && "failed", m.streaming && "streaming"];
     return h(
       "div",
@@ -91,6 +129,7 @@ export class Chat {
         h("div", { class: "answer-text" }, this.answerBody(m.content || "", citations)),
         m.streaming && h("span", { class: "cursor", "aria-hidden": "true" }),
         m.error && h("p", { class: "error-text" }, m.error),
+        analysisView({ ...m, citations }, (c) => this.citeButton(c, `[${c.number}]`, "cite")),
         citations.length > 0 &&
           h(
             "div",
@@ -100,17 +139,39 @@ export class Chat {
               "ol",
               {},
               citations.map((c) =>
-                h("li", {}, this.citeButton(c, `[${c.number}]`, "cite"), " ", this.citeButton(c, sourceLabel(c), "source-link")),
+                h("li", { dataset: { number: c.number } }, this.citeButton(c, `[${c.number}]`, "cite"), this.citeButton(c, sourceLabel(c), "source-link")),
               ),
             ),
           ),
       ),
-      m.generator && h("div", { class: "msg-meta" }, this.generatorNote(m)),
+      !m.streaming && this.actions(m),
+      (m.generator || m.stopped) && h("div", { class: "msg-meta" }, this.generatorNote(m)),
     );
   }
 
+  /** Copy (the answer with its sources) and, for the last answer, regenerate. */
+  actions(m) {
+    const last = this.messages[this.messages.length - 1] === m;
+    const copy = h("button", { type: "button", class: "small action-copy", onclick: () => this.copy(m, copy) }, t("chat.copy"));
+    const regenerate = h("button", { type: "button", class: "small action-regenerate", onclick: () => this.regenerate(m) }, t("chat.regenerate"));
+    const buttons = [m.content && copy, last && !this.busy && regenerate].filter(Boolean);
+    return buttons.length ? h("div", { class: "msg-actions" }, buttons) : null;
+  }
+
+  async copy(m, button) {
+    try {
+      await copyText(answerAsText(m));
+    } catch (error) {
+      return this.onError(error);
+    }
+    button.textContent = t("chat.copied");
+    setTimeout(() => (button.textContent = t("chat.copy")), COPIED_MS);
+  }
+
   generatorNote(m) {
-    const notes = [t("chat.answeredBy", { generator: m.generator })];
+    const notes = [];
+    if (m.stopped) notes.push(t("chat.stopped"));
+    if (m.generator) notes.push(t("chat.answeredBy", { generator: m.generator }));
     if (m.computations && m.computations.length) notes.push(t("chat.computed"));
     if (m.fallback_from != null) notes.push(t("chat.fallback"));
     if (m.dropped_citations) notes.push(t("chat.dropped", { count: m.dropped_citations }));
@@ -118,68 +179,91 @@ export class Chat {
   }
 
   citeButton(citation, label, cls) {
-    return h(
+    const button = h(
       "button",
-      { type: "button", class: cls, title: sourceLabel(citation), dataset: { number: citation.number }, onclick: () => this.onCite(citation) },
+      { type: "button", class: cls, title: sourceLabel(citation), dataset: { number: citation.number }, onclick: () => this.cite(citation, button) },
       label,
     );
+    return button;
   }
 
-  /** The answer with each [n] that has a citation turned into a button; other text stays text. */
+  /** Mark the cited source in its answer's list and open it. */
+  cite(citation, button) {
+    const message = button.closest(".msg");
+    for (const item of message?.querySelectorAll(".sources li") ?? []) item.classList.toggle("current", item.dataset.number === String(citation.number));
+    this.onCite(citation, button);
+  }
+
+  /** The answer as Markdown, each [n] that has a citation a button; other markers stay text. */
   answerBody(text, citations) {
-    const byNumber = new Map(citations.map((c) => [c.number, c]));
-    const parts = [];
-    let last = 0;
-    for (const match of text.matchAll(MARKER)) {
-      const citation = byNumber.get(Number(match[1]));
-      if (!citation) continue;
-      parts.push(text.slice(last, match.index), this.citeButton(citation, match[0], "cite"));
-      last = match.index + match[0].length;
-    }
-    parts.push(text.slice(last));
-    return parts;
+    const numbered = new Map(citations.map((c) => [c.number, c]));
+    return renderMarkdown(text, (number, marker) => {
+      const citation = numbered.get(number);
+      return citation ? this.citeButton(citation, marker, "cite") : null;
+    });
   }
 
-  async submit() {
+  submit() {
     const question = this.input.value.trim();
     if (!question || this.busy || !this.kb) return;
+    this.input.value = "";
+    const asked = { role: "user", content: question };
+    this.messages.push(asked);
+    return this.answer(asked);
+  }
+
+  /** Answer the question of `reply` again, in its place. */
+  regenerate(reply) {
+    const index = this.messages.indexOf(reply);
+    const asked = this.messages[index - 1];
+    if (this.busy || index < 1 || asked.role !== "user") return;
+    this.messages.splice(index, 1);
+    return this.answer(asked);
+  }
+
+  /** Stop the answer being streamed: the request is aborted, which stops the server's generation. */
+  stop() {
+    this.controller?.abort();
+  }
+
+  async answer(asked) {
     if (!this.session) this.session = newSessionName();
     const { kb, session } = this;
-    const asked = { role: "user", content: question };
     const reply = { role: "assistant", content: "", streaming: true };
-    this.messages.push(asked, reply);
-    this.input.value = "";
+    this.messages.push(reply);
+    const controller = (this.controller = new AbortController());
     this.busy = true;
     this.render();
-    const rerender = (message) => {
-      const index = this.messages.indexOf(message);
-      if (index >= 0) this.list.children[index]?.replaceWith(this.renderMessage(message));
-      this.scrollToEnd();
-    };
     try {
-      const answer = await api.askStream(kb, { question, session }, {
+      const handlers = {
         meta: ({ query }) => {
           asked.query = query;
-          rerender(asked);
+          this.rerender(asked);
         },
         token: (piece) => {
           reply.content += piece;
           const index = this.messages.indexOf(reply);
           const text = index >= 0 && this.list.children[index]?.querySelector(".answer-text");
-          if (text) text.textContent = reply.content;
+          if (text) fill(text, this.answerBody(reply.content, []));
           this.scrollToEnd();
         },
-      });
-      Object.assign(reply, { content: answer.answer, citations: answer.citations, refused: answer.refused });
-      Object.assign(reply, { generator: answer.generator, fallback_from: answer.fallback_from, dropped_citations: answer.dropped_citations });
-      Object.assign(reply, { computations: answer.computations });
+      };
+      const answer = await api.askStream(kb, { question: asked.content, session }, handlers, controller.signal);
+      reply.content = answer.answer;
+      for (const field of ANSWER_FIELDS) reply[field] = answer[field];
       this.onAnswered(session);
     } catch (error) {
-      reply.error = error.detail || String(error);
-      this.onError(error);
+      if (error.name === "AbortError") reply.stopped = true;
+      else {
+        reply.error = error.detail || String(error);
+        this.onError(error);
+      }
     } finally {
       reply.streaming = false;
-      this.busy = false;
+      if (this.controller === controller) {
+        this.controller = null;
+        this.busy = false;
+      }
       this.render();
     }
   }

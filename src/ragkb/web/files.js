@@ -1,5 +1,7 @@
 // The files panel of one knowledge base: its summary, uploads (upload progress, then the
-// ingestion job's progress and report) and its files with status, errors, re-index and delete.
+// ingestion job's progress and report: failed when no file could be indexed, partial when some
+// could not) and its files with status, errors, re-index and delete; files still being uploaded or
+// indexed are listed as such.
 
 import * as api from "./api.js";
 import { h, fill } from "./dom.js";
@@ -7,6 +9,22 @@ import { baseName, formatBytes, t } from "./i18n.js";
 
 const LANGUAGE_NAMES = { auto: "kb.languageAuto", zh: "kb.languageZh", en: "kb.languageEn" };
 const percent = (part, whole) => (whole ? Math.round((100 * part) / whole) : 0);
+
+/** A file's error without its own name in front ("a.pdf: cannot parse…" shown beside a.pdf). */
+export function errorWithoutName(error, name) {
+  const text = String(error || "");
+  return text.startsWith(`${name}: `) ? text.slice(name.length + 2) : text;
+}
+
+/** done, partial (some files failed) or failed (every file that was tried failed). */
+export function reportState(report) {
+  const count = (key) => report?.[key]?.length ?? 0;
+  const failed = count("failed");
+  if (!failed) return "done";
+  return count("added") + count("updated") + count("skipped") ? "partial" : "failed";
+}
+
+const active = (task) => !task.error && task.job?.state !== "done" && task.job?.state !== "failed";
 
 export class FilesPanel {
   /** `onChanged()` follows any change of the KB's files; `onDeleteKb()` asks to delete the KB. */
@@ -62,9 +80,28 @@ export class FilesPanel {
     this.uploadBox.hidden = !this.name;
     this.renderInfo();
     this.renderTasks();
+  }
+
+  /** The KB's files, with those of uploads and re-indexes still under way marked as pending. */
+  renderList() {
     if (!this.name) return fill(this.list);
-    if (!this.files.length) return fill(this.list, h("li", { class: "empty" }, t("files.none")));
-    fill(this.list, this.files.map((f) => this.renderFile(f)));
+    const pending = new Set(this.tasks.filter((task) => task.kb === this.name && active(task)).flatMap((task) => task.files));
+    const listed = new Set(this.files.map((f) => f.name));
+    const waiting = [...pending].filter((name) => !listed.has(name));
+    if (!this.files.length && !waiting.length) return fill(this.list, h("li", { class: "empty" }, t("files.none")));
+    fill(
+      this.list,
+      this.files.map((f) => this.renderFile(f, pending.has(f.name))),
+      waiting.map((name) => this.renderPending(name)),
+    );
+  }
+
+  renderPending(name) {
+    return h(
+      "li",
+      { class: "file status-pending", dataset: { name } },
+      h("div", { class: "file-main" }, h("span", { class: "file-name" }, name), h("span", { class: "badge pending" }, t("files.status.pending"))),
+    );
   }
 
   renderInfo() {
@@ -93,7 +130,7 @@ export class FilesPanel {
     );
   }
 
-  renderFile(file) {
+  renderFile(file, pending = false) {
     const meta = [t("count.chunks", { count: file.chunks }), formatBytes(file.size), file.loader && file.loader, file.version && `v${file.version}`];
     return h(
       "li",
@@ -102,10 +139,10 @@ export class FilesPanel {
         "div",
         { class: "file-main" },
         h("span", { class: "file-name", title: file.path }, file.name),
-        h("span", { class: `badge ${file.status}` }, t(`files.status.${file.status}`)),
+        pending ? h("span", { class: "badge pending" }, t("files.status.pending")) : h("span", { class: `badge ${file.status}` }, t(`files.status.${file.status}`)),
       ),
       h("div", { class: "file-meta muted small" }, meta.filter(Boolean).join(" · ")),
-      file.error && h("p", { class: "error-text small" }, file.error),
+      file.error && h("p", { class: "error-text small" }, errorWithoutName(file.error, file.name)),
       h(
         "div",
         { class: "file-actions" },
@@ -117,6 +154,7 @@ export class FilesPanel {
 
   renderTasks() {
     fill(this.tasksList, this.tasks.filter((task) => task.kb === this.name).map((task) => this.renderTask(task)));
+    this.renderList();
   }
 
   renderTask(task) {
@@ -133,19 +171,19 @@ export class FilesPanel {
       body = [h("div", {}, progress), bar(job.done, job.total)];
     } else if (job.state === "failed") body = [h("p", { class: "error-text" }, job.error || t("tasks.failed")), dismiss];
     else body = [this.renderReport(job.report), dismiss];
-    const state = task.error || job?.state === "failed" ? "failed" : job?.state || "uploading";
+    let state = task.error || job?.state === "failed" ? "failed" : job?.state || "uploading";
+    if (state === "done") state = reportState(job.report);
     return h("li", { class: `task ${state}`, dataset: { state } }, title, body);
   }
 
   renderReport(report) {
-    const count = (value) => (Array.isArray(value) ? value.length : Number(value) || 0);
-    const counts = Object.fromEntries(["added", "updated", "skipped", "failed"].map((key) => [key, count(report?.[key])]));
-    return h(
-      "div",
-      { class: "report" },
-      h("div", {}, t("tasks.done", counts)),
-      (report?.failed || []).map((f) => h("p", { class: "error-text small" }, `${baseName(f.path)}: ${f.error}`)),
-    );
+    const counts = Object.fromEntries(["added", "updated", "skipped", "failed"].map((key) => [key, report?.[key]?.length ?? 0]));
+    const summary = reportState(report) === "failed" ? t("tasks.allFailed", { count: counts.failed }) : t("tasks.done", counts);
+    const failure = (f) => {
+      const name = baseName(f.path);
+      return h("p", { class: "error-text small" }, h("strong", {}, name), " ", errorWithoutName(f.error, name));
+    };
+    return h("div", { class: "report" }, h("div", {}, summary), (report?.failed || []).map(failure));
   }
 
   dismiss(task) {
@@ -156,7 +194,8 @@ export class FilesPanel {
   /** Upload `files` to the current KB and follow the ingestion job it starts. */
   async upload(files) {
     const names = files.map((f) => f.name);
-    const task = { kb: this.name, title: "tasks.uploadTitle", params: { count: files.length, names: names.join(", ") }, loaded: 0, total: 1 };
+    const params = { count: files.length, names: names.join(", ") };
+    const task = { kb: this.name, title: "tasks.uploadTitle", params, files: names, loaded: 0, total: 1 };
     this.tasks.unshift(task);
     this.renderTasks();
     try {
@@ -176,17 +215,21 @@ export class FilesPanel {
   async follow(task, jobId) {
     task.job = { state: "queued" };
     this.renderTasks();
-    await api.followJob(jobId, (job) => {
+    const finished = await api.followJob(jobId, (job) => {
+      if (job.state === "done" || job.state === "failed") return; // shown once the list has its files
       task.job = job;
       this.renderTasks();
     });
     if (task.kb === this.name) await this.reload();
+    task.job = finished;
+    this.renderTasks();
     this.onChanged(task.kb);
   }
 
   async reindex(file) {
-    const task = { kb: this.name, title: "tasks.reindexTitle", params: { name: file.name } };
+    const task = { kb: this.name, title: "tasks.reindexTitle", params: { name: file.name }, files: [file.name] };
     this.tasks.unshift(task);
+    this.renderTasks();
     try {
       const accepted = await api.post(`/api/kbs/${api.enc(task.kb)}/files/${api.enc(file.id)}/reindex`);
       await this.follow(task, accepted.job_id);

@@ -1,6 +1,7 @@
 // The source panel: where a citation comes from (file, page, section) and its whole passage,
 // fetched from GET /api/kbs/{kb}/chunks/{chunk_id}, with the quoted sentence highlighted; for a
-// table cell (a computed answer's number): its table, row, column and text as printed.
+// table cell (a computed answer's number): its table, row, column and text as printed. On a narrow
+// screen the panel is below the chat: a link leads back to the [n] that opened it.
 
 import * as api from "./api.js";
 import { h, fill } from "./dom.js";
@@ -21,11 +22,12 @@ export class SourcePanel {
     this.citation = null;
     this.hit = null;
     this.failure = null;
+    this.origin = null;
   }
 
-  /** Show `citation` of knowledge base `kb` and load its full passage. */
-  async show(kb, citation) {
-    Object.assign(this, { citation, hit: null, failure: null });
+  /** Show `citation` of knowledge base `kb` and load its full passage; `origin`: the [n] clicked. */
+  async show(kb, citation, origin = null) {
+    Object.assign(this, { citation, hit: null, failure: null, origin });
     this.render();
     if (citation.cell) return; // a table cell: all there is to show came with the answer
     try {
@@ -39,53 +41,59 @@ export class SourcePanel {
   }
 
   clear() {
-    Object.assign(this, { citation: null, hit: null, failure: null });
+    Object.assign(this, { citation: null, hit: null, failure: null, origin: null });
     this.render();
+  }
+
+  backLink() {
+    const origin = this.origin;
+    if (!origin?.isConnected) return null;
+    return h("button", { type: "button", class: "link small back-to-answer", onclick: () => origin.scrollIntoView({ block: "center" }) }, t("source.back"));
+  }
+
+  /** The panel: the way back, "[n] file", the fields (file, page, then `fields`), then `body`. */
+  layout(c, fields, body) {
+    const field = (label, value, cls) => [h("dt", {}, label), h("dd", { class: cls }, value)];
+    fill(
+      this.root,
+      this.backLink(),
+      h("h3", { class: "source-title" }, `[${c.number}] ${baseName(c.file)}`),
+      h(
+        "dl",
+        { class: "source-fields" },
+        field(t("source.file"), c.file, "source-file"),
+        field(t("source.page"), c.page ?? "—", "source-page"),
+        fields.filter(Boolean).map(([label, value, cls]) => field(label, value, cls)),
+      ),
+      body,
+    );
   }
 
   render() {
     const c = this.citation;
     if (!c) return fill(this.root, h("p", { class: "empty" }, t("source.none")));
-    const field = (label, value, cls) => [h("dt", {}, label), h("dd", { class: cls }, value)];
-    if (c.cell) return this.renderCell(c, field);
+    if (c.cell) {
+      const fields = [
+        [t("source.table"), c.section.join(" › ") || "—", "source-section"],
+        [t("source.row"), c.cell.row_label, "source-row"],
+        [t("source.column"), c.cell.column_header, "source-column"],
+      ];
+      return this.layout(c, fields, [h("h4", {}, t("source.printed")), h("blockquote", { class: "source-quote" }, c.cell.raw_text)]);
+    }
     const section = c.section && c.section.length ? c.section.join(" › ") : t("source.noSection");
     const passage = this.hit
       ? h("div", { class: "passage" }, highlighted(this.hit.text, c.quote))
       : h("p", { class: this.failure ? "error-text" : "muted" }, this.failure || t("source.loading"));
-    fill(
-      this.root,
-      h("h3", { class: "source-title" }, `[${c.number}] ${baseName(c.file)}`),
-      h(
-        "dl",
-        { class: "source-fields" },
-        field(t("source.file"), c.file, "source-file"),
-        field(t("source.page"), c.page ?? "—", "source-page"),
-        field(t("source.section"), section, "source-section"),
-        this.hit && field(t("source.position"), t("source.chars", { start: this.hit.char_start, end: this.hit.char_end })),
-      ),
+    const fields = [
+      [t("source.section"), section, "source-section"],
+      this.hit && [t("source.position"), t("source.chars", { start: this.hit.char_start, end: this.hit.char_end })],
+    ];
+    this.layout(c, fields, [
       c.inferred && h("p", { class: "muted" }, t("source.inferred")),
       h("h4", {}, t("source.quote")),
       h("blockquote", { class: "source-quote" }, c.quote),
       h("h4", {}, t("source.passage")),
       passage,
-    );
-  }
-
-  renderCell(c, field) {
-    fill(
-      this.root,
-      h("h3", { class: "source-title" }, `[${c.number}] ${baseName(c.file)}`),
-      h(
-        "dl",
-        { class: "source-fields" },
-        field(t("source.file"), c.file, "source-file"),
-        field(t("source.page"), c.page ?? "—", "source-page"),
-        field(t("source.table"), c.section.join(" › ") || "—", "source-section"),
-        field(t("source.row"), c.cell.row_label, "source-row"),
-        field(t("source.column"), c.cell.column_header, "source-column"),
-      ),
-      h("h4", {}, t("source.printed")),
-      h("blockquote", { class: "source-quote" }, c.cell.raw_text),
-    );
+    ]);
   }
 }
