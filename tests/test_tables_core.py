@@ -137,6 +137,11 @@ def test_formatted_amounts_read_back_the_same(value):
         ("in thousands", "thousands", "", "1000"),
         ("Unit: HK$'000", "HK$'000", "HKD", "1000"),
         ("单位：美元", "美元", "USD", "1"),
+        ("Unit: RMB10,000", "万元", "元", "10000"),  # English reports in the Chinese scales
+        ("R&D investment (RMB10,000)", "万元", "元", "10000"),
+        ("In RMB ten thousand", "万元", "元", "10000"),
+        ("Unit: 10,000 yuan", "万元", "元", "10000"),
+        ("Unit: RMB100 million", "亿元", "元", "100000000"),
     ],
 )
 def test_units_of_headers_and_unit_lines(text, symbol, base, scale):
@@ -145,7 +150,22 @@ def test_units_of_headers_and_unit_lines(text, symbol, base, scale):
     assert (unit.symbol, unit.base, unit.scale) == (symbol, base, D(scale))
 
 
-@pytest.mark.parametrize("text", ["2022年", "本期发生额", "上年同期数", "多元化经营", "元旦", "股本", "项目", "附注", "", None])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2022年",
+        "本期发生额",
+        "上年同期数",
+        "多元化经营",
+        "元旦",
+        "股本",
+        "项目",
+        "附注",
+        "a fine of RMB 10,000 was paid",
+        "",
+        None,
+    ],
+)
 def test_texts_without_a_unit(text):
     assert find_unit(text) is None
 
@@ -243,7 +263,7 @@ def test_small_numbers(word, number):
         ("减：营业成本", "operating_cost", "normalized"),
         ("Less: Cost of sales", "operating_cost", "normalized"),
         ("销售费用", "selling_expenses", "exact"),
-        ("研发投入金额（元）", "rd_expenses", "normalized"),
+        ("研发投入金额（元）", "rd_investment", "normalized"),  # expensed and capitalised R&D, not 研发费用
         ("研发投入占营业收入比例（%）", "rd_ratio", "normalized"),
         ("其中：利息费用", "interest_expense", "normalized"),
         ("四、净利润（净亏损以“－”号填列）", "net_profit", "normalized"),
@@ -292,6 +312,8 @@ def test_row_labels_match_their_metric(label, metric_id, how):
         "其他应收款",
         "持续经营净利润",
         "少数股东权益",
+        "研发投入资本化的金额（元）",  # not 研发投入金额
+        "Add: Cash and cash equivalents at the beginning of the year",  # not at the end
         "营业利润率",
         "应付职工薪酬",
         "综合收益总额",
@@ -662,7 +684,7 @@ QUESTIONS = [
     ("星海科技的法定代表人是谁？", "lookup_text", "text", None, ["星海科技股份有限公司"], [], []),
     ("公司的电子信箱是什么？", "lookup_text", "text", None, [], [], []),
     ("2022年星海科技的营业收入是多少元？", "lookup_table", "table", 2022, ["星海科技股份有限公司"], ["revenue"], []),
-    ("2021年的研发投入是多少？", "lookup_table", "table", 2021, [], ["rd_expenses"], []),
+    ("2021年的研发投入是多少？", "lookup_table", "table", 2021, [], ["rd_investment"], []),
     ("688123的2022年加权平均净资产收益率是多少？", "lookup_table", "table", 2022, ["星海科技股份有限公司"], ["roe_weighted"], []),
     ("在2022年的财务数据中，星海科技的销售费用率是多少？保留两位小数", "calculation", "table", 2022, ["星海科技股份有限公司"], [], ["selling_expense_ratio"]),
     ("2020年营业收入增长率是多少？", "calculation", "table", 2020, [], ["revenue"], ["growth:revenue"]),
@@ -679,8 +701,8 @@ QUESTIONS = [
     ("2022年各公司的平均毛利率是多少？", "statistics", "statistics", 2022, [], [], ["gross_margin"]),
     ("公司的主营业务是什么？", "summary", "text", None, [], [], []),
     ("请简述星海科技的发展战略", "summary", "text", None, ["星海科技股份有限公司"], [], []),
-    ("什么是流动比率？", "knowledge", "text", None, [], [], ["current_ratio"]),
-    ("速动比率怎么计算？", "knowledge", "text", None, [], [], ["quick_ratio"]),
+    ("什么是流动比率？", "knowledge", "both", None, [], [], ["current_ratio"]),  # the text, then the formula library
+    ("速动比率怎么计算？", "knowledge", "both", None, [], [], ["quick_ratio"]),
     ("什么是非经常性损益？", "knowledge", "text", None, [], [], []),
     ("What was Northwind Technology's operating revenue in 2022?", "lookup_table", "table", 2022, ["Northwind Technology Co., Ltd."], ["revenue"], []),
     ("What is the selling expense ratio of Northwind in FY2022? Round to 2 decimal places.", "calculation", "table", 2022, ["Northwind Technology Co., Ltd."], [], ["selling_expense_ratio"]),
@@ -688,11 +710,11 @@ QUESTIONS = [
     ("Did net profit attributable to owners of the parent increase or decrease in 2022 compared with 2021?", "comparison", "table", 2022, [], ["net_profit_parent"], ["change:net_profit_parent"]),
     ("Which three companies had the highest revenue in 2021?", "statistics", "statistics", 2021, [], ["revenue"], []),
     ("How many companies had net profit above RMB 100 million in 2021?", "statistics", "statistics", 2021, [], ["net_profit"], []),
-    ("What is a current ratio?", "knowledge", "text", None, [], [], ["current_ratio"]),
+    ("What is a current ratio?", "knowledge", "both", None, [], [], ["current_ratio"]),
     ("What is the current ratio?", "calculation", "table", None, [], [], ["current_ratio"]),  # its value
     ("营业收入", "lookup_table", "table", None, [], ["revenue"], []),
     ("2022年营业收入是否超过1亿元？", "lookup_table", "table", 2022, [], ["revenue"], []),  # one company's figure
-    ("How is the quick ratio calculated?", "knowledge", "text", None, [], [], ["quick_ratio"]),
+    ("How is the quick ratio calculated?", "knowledge", "both", None, [], [], ["quick_ratio"]),
     ("What is the company's main business?", "summary", "text", None, [], [], []),
     ("Who is the legal representative of Northwind Technology?", "lookup_text", "text", None, ["Northwind Technology Co., Ltd."], [], []),
 ]  # fmt: skip
@@ -753,6 +775,30 @@ def test_statistics_shapes(question, shape, k, order, threshold, aggregate):
 )
 def test_comparison_direction(question, direction):
     assert analyze(question, KNOWN).comparison == direction
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "metrics", "loss", "shape"),
+    [
+        ("哪些公司2022年亏损？", "statistics", ["net_profit"], "net_profit", "list"),
+        (
+            "Among all 32 companies, how many companies reported a net loss in 2021?",
+            "statistics",
+            ["net_profit"],
+            "net_profit",
+            "count",
+        ),
+        ("2022年亏损的公司中营业收入最高的是哪家？", "statistics", ["net_profit", "revenue"], "net_profit", "top_k"),
+        ("2022年归属于上市公司股东的净利润亏损的公司有哪些", "statistics", ["net_profit_parent"], "net_profit_parent", "list"),
+        ("星海科技2022年是否亏损？", "lookup_table", ["net_profit"], "net_profit", None),
+        ("Did Northwind make a loss in 2022?", "lookup_table", ["net_profit"], "net_profit", None),
+        ("星海科技2022年的非经常性损益是多少？", "lookup_text", [], None, None),  # 损益 is no loss
+    ],
+)
+def test_a_loss_is_asked_of_net_profit(question, kind, metrics, loss, shape):
+    found = analyze(question, KNOWN)
+    assert (found.type, [m.id for m in found.metrics], found.loss) == (kind, metrics, loss)
+    assert (found.statistics.shape if found.statistics else None) == shape
 
 
 def test_relative_years_are_counted_from_the_year_asked():

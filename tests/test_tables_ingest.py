@@ -22,8 +22,12 @@ from support import write
 from ragkb import KnowledgeBase
 from ragkb.catalog.migrate import upgrade_schema
 from ragkb.config import KBSettings, Settings
+from ragkb.index.table_cells import table_cells
 from ragkb.index.tables import TableStore
 from ragkb.ingest.loaders import load
+from ragkb.ingest.report import report_company, report_year
+from ragkb.models import Block, ExtractedTable, ParsedDocument
+from ragkb.tables.companies import Company
 from ragkb.tables.numbers import parse_number
 
 COMPANY = "星海科技股份有限公司"
@@ -371,3 +375,115 @@ def test_a_line_that_is_all_its_pages_hold_is_content_not_furniture():
     with_body = [{header}] * 4
     assert running_keys(with_body, [30] * 4) == {header}
     assert running_keys([{only}] * 4, [1] * 4) == set()
+
+
+# --- reading misses seen on the annual-report set ------------------------------------------------
+
+
+def _grid(page: pymupdf.Page, top: float, rows: list[tuple[str, ...]], widths: tuple[float, ...] = WIDTHS) -> float:
+    """A ruled table in Helvetica from ``top``; returns its bottom."""
+    for cells in rows:
+        x = LEFT
+        for cell, width in zip(cells, widths, strict=True):
+            page.draw_rect(pymupdf.Rect(x, top, x + width, top + 18), color=(0, 0, 0), width=0.5)
+            left = x + 4 if x == LEFT else x + width - 4 - pymupdf.get_text_length(cell, fontsize=8)
+            page.insert_text((left, top + 12), cell, fontsize=8)
+            x += width
+        top += 18
+    return top
+
+
+def _lines(page: pymupdf.Page, top: float, texts: list[str]) -> float:
+    """Lines of text, a heading (bold) first."""
+    for number, line in enumerate(texts):
+        top += 16
+        page.insert_text((LEFT, top), line, fontsize=9, fontname="hebo" if number == 0 else "helv")
+    return top + 6
+
+
+def test_an_english_statement_in_ten_thousands_under_a_long_title(tmp_path: Path) -> None:
+    """The unit line "Unit: RMB10,000" scales the values; a title longer than other titles still
+    names its statement; a table's caption is the text between it and the table above."""
+    document = pymupdf.open()
+    page = document.new_page()
+    top = _lines(page, 40, ["V. Key Financial Indicators by Quarter", "Unit: RMB"])
+    top = _grid(page, top, [("", "Q1", "Q2"), ("Operating revenue", "1,373,090.00", "1,358,686.00")])
+    top = _lines(page, top, ["VI. Non-recurring Gains and Losses"])
+    top = _grid(page, top, [("Item", "Amount in 2022", "Amount in 2021"), ("Government grants", "1,612.98", "2,865.87")])
+    title = "4. Income Statement of the Parent Company"
+    assert len(title) > 40
+    top = _lines(page, top, [title, "Prepared by: Bluecrest Software Inc.", "Unit: RMB10,000"])
+    _grid(page, top, [("Item", "2022", "2021"), ("I. Total operating revenue", "230,307.42", "235,755.00")])
+    document.save(tmp_path / "en.pdf")
+    quarters, gains, statement = load(tmp_path / "en.pdf").tables
+    assert (quarters.title, quarters.unit) == ("V. Key Financial Indicators by Quarter", "Unit: RMB")
+    assert (gains.title, gains.unit) == ("VI. Non-recurring Gains and Losses", "")  # not the quarterly table's
+    assert (statement.title, statement.unit) == (title, "Unit: RMB10,000")
+    revenue = [cell for cell in table_cells(statement, 2022) if cell.metric == "revenue"]
+    assert [(cell.year, cell.value, cell.unit) for cell in revenue] == [(2022, 2303074200.0, "元"), (2021, 2357550000.0, "元")]
+
+
+def test_a_rule_table_whose_labels_mostly_wrap(tmp_path: Path) -> None:
+    """三线表 where most labels wrap onto two or three lines, each row's numbers on its middle line:
+    the gaps between a label's lines are most of the gaps, and are still no rows."""
+    document = pymupdf.open()
+    page = document.new_page()
+    size, line, pad = 8.5, 8.5 * 1.3, 3.5
+    rows = [
+        (["Operating revenue (RMB)"], "1,920,179,969.47", "1,638,764,691.88"),
+        (["Net profit attributable to", "shareholders of the listed company", "(RMB)"], "116,233,872.00", "(14,321,707.42)"),
+        (["Net profit attributable to", "shareholders of the listed company after", "deducting non-recurring gains and", "losses (RMB)"], "106,186,973.08", "(22,857,043.07)"),
+        (["Net cash flows from operating", "activities (RMB)"], "160,416,249.43", "(62,203,850.31)"),
+        (["Basic earnings per share", "(RMB/share)"], "0.91", "(0.11)"),
+    ]  # fmt: skip
+    top = 100.0
+    page.draw_line((LEFT, top), (540, top), width=0.9)
+    page.insert_text((300, top + 12), "2022", fontsize=size)
+    page.insert_text((440, top + 12), "2021", fontsize=size)
+    top += line + 2 * pad
+    page.draw_line((LEFT, top), (540, top), width=0.5)
+    for labels, *values in rows:
+        height = len(labels) * line + 2 * pad
+        first = top + (height - len(labels) * line) / 2 + size
+        for number, label in enumerate(labels):
+            page.insert_text((LEFT + 3.5, first + number * line), label, fontsize=size)
+        middle = top + (height - line) / 2 + size
+        for right, value in zip((380, 520), values, strict=True):
+            page.insert_text((right - pymupdf.get_text_length(value, fontsize=size), middle), value, fontsize=size)
+        top += height
+    page.draw_line((LEFT, top), (540, top), width=0.9)
+    document.save(tmp_path / "rules.pdf")
+    [table] = load(tmp_path / "rules.pdf").tables
+    assert table.header == ["", "2022", "2021"]
+    assert table.rows == [[" ".join(labels), *values] for labels, *values in rows]
+
+
+def test_the_company_is_read_from_a_table_with_an_empty_column() -> None:
+    info = ExtractedTable(
+        ["Stock short name", "", "Westmere Materials"],
+        [["Stock code", "", "600534"], ["Company name", "", "Westmere Materials Holdings Ltd."]],
+        page=3,
+    )
+    document = ParsedDocument([Block("Westmere Materials Holdings Ltd. 2022 Annual Report", page=1)], "test", tables=[info])
+    company = report_company(document)
+    assert company is not None
+    assert (company.name, company.short_names, company.code) == (
+        "Westmere Materials Holdings Ltd.",
+        ["Westmere Materials"],
+        "600534",
+    )
+    assert report_year(document) == 2022
+    named_only = ParsedDocument([Block("Westmere Materials Holdings Ltd.", page=1)], "test")
+    assert report_company(named_only) == Company(name="Westmere Materials Holdings Ltd.")
+
+
+def test_a_row_names_no_metric_of_another_statement() -> None:
+    """A row "Minority interests" in a balance sheet is the minority's equity, not its share of profit."""
+    balance = ExtractedTable(
+        ["Item", "December 31, 2022"], [["Minority interests", "34,168,311.28"]], title="Consolidated Balance Sheet"
+    )
+    income = ExtractedTable(["Item", "2022"], [["Minority interests", "4,591,760.36"]], title="Consolidated Income Statement")
+    untitled = ExtractedTable(["Item", "2022"], [["Minority interests", "4,591,760.36"]])
+    assert [cell.metric for cell in table_cells(balance, 2022)] == [None]
+    assert [cell.metric for cell in table_cells(income, 2022)] == ["minority_profit"]
+    assert [cell.metric for cell in table_cells(untitled, 2022)] == ["minority_profit"]

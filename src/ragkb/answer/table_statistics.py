@@ -3,7 +3,8 @@
 Each company contributes one value: the metric or formula asked, evaluated on its consolidated
 cells of the year asked (:func:`ragkb.answer.table_cells.evaluate`). A threshold applies to the
 value it can measure (超过50亿元 to an amount, 超过10% to a ratio); "同比下降", "增加的公司" and "为负
-（亏损）" are conditions on the change from the year before or on the sign. With a language model
+（亏损）" are conditions on the change from the year before or on the sign (a loss is the
+profit's: :attr:`~ragkb.tables.question.QuestionAnalysis.loss`). With a language model
 server configured, :mod:`ragkb.answer.nl2sql` is tried first and these templates are its fallback.
 """
 
@@ -64,11 +65,14 @@ class _Row:
 
 
 def _target(analysis: QuestionAnalysis) -> Formula | None:
+    """What each company is ranked or listed by: the formula named, else the last metric named
+    other than the one a loss is asked of (亏损的公司中营业收入最高的: revenue)."""
     if analysis.formulas:
         return formula(analysis.formulas[0].id)
-    if not analysis.metrics:
+    ranked = [ref for ref in analysis.metrics if ref.id != analysis.loss] or analysis.metrics
+    if not ranked:
         return None
-    metric_id = analysis.metrics[-1].id
+    metric_id = ranked[-1].id
     return growth(metric_id) if _GROWTH.search(analysis.question) else measure(metric_id)
 
 
@@ -95,9 +99,12 @@ def _subject(analysis: QuestionAnalysis, target: Formula) -> Formula | None:
 
 
 def _trend(analysis: QuestionAnalysis, target: Formula) -> tuple[Formula | None, str | None]:
-    """A condition on the change from last year ("同比下降": ``<``) or on the sign ("亏损": ``neg``)."""
+    """A condition on the change from last year ("同比下降": ``<``) or on the sign: of the profit a
+    loss is asked of ("亏损": net profit below zero), or of the target ("为负": ``neg``)."""
     question = analysis.question
     base = target.operands[0].metric if len(target.operands) == 1 else None
+    if analysis.loss is not None:
+        return (None if analysis.loss == base else measure(analysis.loss)), "neg"
     if _NEGATIVE.search(question):
         return None, "neg"
     if base is not None and _DOWN.search(question):
@@ -157,15 +164,20 @@ def _passes(row: _Row, threshold: Threshold | None, condition: str | None) -> bo
     if threshold is not None and row.subject is not None and not _OPS[threshold.op](row.subject.value or 0.0, threshold.value):
         return False
     if condition == "neg":
-        return (row.value.value or 0.0) < 0
+        return ((row.trend or row.value).value or 0.0) < 0
     if condition and row.trend is not None:
         return _OPS[condition](row.trend.value or 0.0, 0.0)
     return True
 
 
 _CONDITIONS = {
-    "zh": {"neg": "为负", "<": "同比下降", ">": "同比增加"},
-    "en": {"neg": "negative", "<": "lower than the year before", ">": "higher than the year before"},
+    "zh": {"neg": "为负", "<": "同比下降", ">": "同比增加", "loss": "为负（亏损）"},
+    "en": {
+        "neg": "negative",
+        "<": "lower than the year before",
+        ">": "higher than the year before",
+        "loss": "below zero (a net loss)",
+    },
 }
 
 
@@ -178,7 +190,7 @@ class _Wording:
         self.analysis, self.known, self.target, self.subject = analysis, known, target, subject
         self.zh = analysis.language == "zh"
         self.language = analysis.language
-        self.condition = _CONDITIONS[self.language].get(condition or "", "")
+        self.condition = _CONDITIONS[self.language].get("loss" if analysis.loss else condition or "", "")
         self.citations = Citations(analysis.language)
         self.name = target.name(self.language)
         self.year = 0
@@ -192,12 +204,16 @@ class _Wording:
         return ("、" if self.zh else ", ").join(self._item(row) for row in rows)
 
     def _threshold(self) -> str:
-        """ "营业收入超过 50亿元" / "operating revenue above rmb 5 billion": the threshold asked, or ""."""
+        """ "营业收入超过 50亿元" / "operating revenue above rmb 5 billion": the threshold asked; or
+        "净利润为负（亏损）" when a loss is asked of another metric than the target; or ""."""
         threshold = self.analysis.statistics.threshold if self.analysis.statistics else None
-        if threshold is None or self.subject is None:
+        if threshold is not None and self.subject is not None:
+            name, condition = self.subject.name(self.language), threshold.text
+        elif self.analysis.loss is not None and self.analysis.loss != self.target.id:
+            name, condition = metric(self.analysis.loss).name(self.language), self.condition
+        else:
             return ""
-        name = self.subject.name(self.language)
-        return f"{name}{threshold.text}" if self.zh else f"{lower_first(name)} {threshold.text}"
+        return f"{name}{condition}" if self.zh else f"{lower_first(name)} {condition}"
 
     def text(self, year: int, kept: list[_Row], missing: int) -> TableAnswer:
         statistics = self.analysis.statistics
@@ -240,7 +256,8 @@ class _Wording:
             what = self._threshold() or f"{self.name}{self.condition}"
             return f"{len(rows)} 家公司{self.year}年{what}：{self._listing(rows) or '无'}。"
         what = self._threshold() or f"{lower_first(self.name)} {self.condition}".strip()
-        return f"{len(rows)} companies had {what} in {self.year}: {self._listing(rows) or 'none'}."
+        many = "company" if len(rows) == 1 else "companies"
+        return f"{len(rows)} {many} had {what} in {self.year}: {self._listing(rows) or 'none'}."
 
     def _aggregate(self, rows: list[_Row]) -> str:
         values = [Decimal(str(row.value.value)) for row in rows]

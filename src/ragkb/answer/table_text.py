@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ragkb.answer.table_cells import Cell, printed_text, value
 from ragkb.tables.companies import Company
-from ragkb.tables.formulas import Formula, Language, Ref, ResultUnit, format_result
+from ragkb.tables.formulas import Formula, Language, Op, Ref, ResultUnit, format_result
 from ragkb.tables.metrics import metric
 from ragkb.tables.numbers import Rounding, format_amount, format_number
 
@@ -20,6 +20,24 @@ def measure(metric_id: str) -> Formula:
     """A metric as a formula of one operand, so that statistics treat metrics and ratios alike."""
     measured = metric(metric_id)
     return Formula(metric_id, measured.zh, measured.en, Ref(metric_id), _RESULT_UNITS[measured.unit])
+
+
+def describe(chosen: Formula, language: Language) -> str:
+    """A formula as a definition: "流动比率是流动资产合计与流动负债合计之比：流动比率 = 流动资产合计 ÷
+    流动负债合计。" (a quotient of two figures is named as such first), "Gross margin = …"."""
+    definition = chosen.definition(language)
+    expression = chosen.expression
+    if (
+        isinstance(expression, Op)
+        and expression.symbol == "/"
+        and isinstance(expression.left, Ref)
+        and isinstance(expression.right, Ref)
+    ):
+        a, b = (ref.label(language, None) for ref in (expression.left, expression.right))
+        if language == "zh":
+            return f"{chosen.zh}是{a}与{b}之比：{definition}。"
+        return f"The {lower_first(chosen.en)} is the ratio of {lower_first(a)} to {lower_first(b)}: {definition}."
+    return f"{definition}。" if language == "zh" else f"{definition}."
 
 
 def lower_first(name: str) -> str:

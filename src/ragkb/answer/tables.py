@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from ragkb.answer import table_statistics
 from ragkb.answer.table_cells import Cell, Citations, TableAnswer, TableSource, evaluate, latest_year, pick
-from ragkb.answer.table_text import cell_value, display_name, lower_first, measure
+from ragkb.answer.table_text import cell_value, describe, display_name, lower_first, measure
 from ragkb.catalog.schema import DocTableRow
 from ragkb.index.tables import TableStore
 from ragkb.kb import KnowledgeBase
@@ -93,6 +93,8 @@ class TableAnswerer:
 
     def answer(self, analysis: QuestionAnalysis) -> TableAnswer | None:
         """The answer from the tables, or ``None`` when they do not answer the question for sure."""
+        if analysis.type == "knowledge":
+            return define(analysis, "both")
         if analysis.route == "text" or _PART_OF_YEAR.search(analysis.question):
             return None
         known = self.source.companies()
@@ -100,7 +102,7 @@ class TableAnswerer:
             return table_statistics.answer(analysis, self.source, known, self.generator)
         names = self._companies(analysis, known)
         if not names:
-            return None
+            return _which_company(analysis, known) if analysis.type == "calculation" else None
         scope: Scope = "parent" if classify_statement(analysis.question).scope == "parent" else "consolidated"
         ask = _Asking(analysis, self.source, known, scope)
         if analysis.type == "comparison":
@@ -119,6 +121,32 @@ class TableAnswerer:
         if len(known) > 1:
             return []
         return [known[0].name] if known else [None]
+
+
+def define(analysis: QuestionAnalysis, route: Route) -> TableAnswer | None:
+    """The definitions of the formulas the question names, from the formula library."""
+    lines = [describe(formula(ref.id), analysis.language) for ref in analysis.formulas]
+    return TableAnswer("\n".join(lines), route) if lines else None
+
+
+def _which_company(analysis: QuestionAnalysis, known: list[Company]) -> TableAnswer | None:
+    """A calculation asked of no company in a KB of several reports: the formula, and which
+    company and year to name so that it can be computed."""
+    defined = define(analysis, "table")
+    if defined is None:
+        return None
+    names = "、".join(display_name(company.name, known) for company in known[:_LISTED])
+    more = len(known) > _LISTED
+    if analysis.language == "zh":
+        ask = f"知识库中有 {len(known)} 家公司的报告（{names}{'等' if more else ''}），请指明公司和年度，以便按上式计算。"
+    else:
+        listed = ", ".join(display_name(company.name, known) for company in known[:_LISTED])
+        ask = f"The knowledge base holds the reports of {len(known)} companies ({listed}{', …' if more else ''}); name the company and the year to compute it."
+    defined.text = f"{defined.text}\n{ask}"
+    return defined
+
+
+_LISTED = 5
 
 
 _PERIOD_END = re.compile(r"期末|年末|period[-\s]end|year[-\s]end|at\s+the\s+end", re.IGNORECASE)
@@ -203,10 +231,13 @@ class _Asking:
             shown = cell_value(cell, self.analysis.rounding, self.analysis.language)
             marker = self.citations.marker(cell)
             who = self._who(company)
+            loss = None if metric_id != self.analysis.loss or cell.value is None else cell.value < 0
             if self.zh:
-                lines.append(f"{who}{year}年的{name}为 {shown}{marker}。")
+                verdict = "" if loss is None else "，亏损" if loss else "，未亏损"
+                lines.append(f"{who}{year}年的{name}为 {shown}{marker}{verdict}。")
             else:
-                lines.append(f"The {lower_first(name)} of {who or 'the company'} in {year} was {shown} {marker}.")
+                verdict = "" if loss is None else "; a net loss" if loss else "; no loss"
+                lines.append(f"The {lower_first(name)} of {who or 'the company'} in {year} was {shown} {marker}{verdict}.")
         return self._done(lines)
 
     def evaluate(self, chosen: Formula, company: str | None, year: int | None = None) -> tuple[Computation, list[Cell]]:

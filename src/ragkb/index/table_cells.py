@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass
 
 from ragkb.models import ExtractedTable
-from ragkb.tables.metrics import match_metric
+from ragkb.tables.metrics import Metric, match_metric
 from ragkb.tables.numbers import find_unit, first_unit, parse_number
+from ragkb.tables.statements import classify_statement
 from ragkb.tables.text import fold
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
@@ -69,17 +70,33 @@ def header_year(header: str, report_year: int | None) -> tuple[int | None, str |
     return year, {report_year: "this", report_year - 1: "last"}.get(year)
 
 
+_STATEMENTS = frozenset({"balance_sheet", "income_statement", "cash_flow"})
+
+
+def row_metric(label: str, statement: str | None) -> Metric | None:
+    """The metric a row label names in a table of ``statement``: none of another statement's
+    ("Minority interests" in a balance sheet is the minority's equity, not its share of profit)."""
+    found = match_metric(label) if label else None
+    if found is None:
+        return None
+    own = found.metric.statement
+    if statement in _STATEMENTS and own in _STATEMENTS and own != statement:
+        return None
+    return found.metric
+
+
 def table_cells(table: ExtractedTable, report_year: int | None) -> list[CellValues]:
     """Every non-empty cell right of the row label, body row by body row."""
     headers = list(table.header)
     table_unit = find_unit(table.unit) or find_unit(table.title)
+    statement = classify_statement(table.title).kind
     cells: list[CellValues] = []
     for row_index, row in enumerate(table.rows):
         if row_index and header_like(row) and not row[0].strip():
             headers = [text or old for text, old in zip(row, headers, strict=False)] + headers[len(row) :]
             continue
         label = row[0] if row else ""
-        found = match_metric(label) if label else None
+        found = row_metric(label, statement)
         page = table.row_pages[row_index] if row_index < len(table.row_pages) else table.page
         for column, raw in enumerate(row[1:], start=1):
             if not raw.strip():
@@ -93,7 +110,7 @@ def table_cells(table: ExtractedTable, report_year: int | None) -> list[CellValu
                     row_index=row_index,
                     column_index=column,
                     row_label=label,
-                    metric=found.metric.id if found else None,
+                    metric=found.id if found else None,
                     column_header=header,
                     year=year,
                     period=period,

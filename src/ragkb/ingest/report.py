@@ -24,7 +24,7 @@ _FIELDS = {
 _LABEL = r"公司(?:的)?(?:中文)?名称|股票简称|证券简称|股票代码|证券代码|Company name|Stock short name|Stock code"
 _INLINE = re.compile(rf"({_LABEL})\s*[:：]\s*(.+?)\s*(?=(?:{_LABEL})\s*[:：]|$)", re.IGNORECASE | re.MULTILINE)
 _LEGAL_NAME = re.compile(
-    r"(\S{2,40}?(?:股份有限公司|有限责任公司|有限公司))|([A-Z][\w&.,' -]{2,80}?(?:Co\.,? Ltd\.|Inc\.|Corporation|Limited))"
+    r"(\S{2,40}?(?:股份有限公司|有限责任公司|有限公司))|([A-Z][\w&.,' -]{2,80}?(?:Co\.,? Ltd\.|Ltd\.|Inc\.|Corporation|Limited))"
 )
 _REPORT_YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年\s*(?:年度|半年度)?报告|annual\s+report)", re.IGNORECASE)
 
@@ -35,8 +35,7 @@ def _pairs(document: ParsedDocument) -> Iterator[tuple[str, str]]:
         if table.page is not None and table.page > FIRST_PAGES:
             continue
         for row in [table.header, *table.rows]:
-            for label, value in pairwise(row):
-                yield label.strip(), value.strip()
+            yield from pairwise(cell.strip() for cell in row if cell.strip())  # a column left empty is no value
     for block in document.blocks:
         if block.page is not None and block.page > FIRST_PAGES:
             break

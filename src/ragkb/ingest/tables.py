@@ -3,6 +3,8 @@ which leading rows are column headers, and the header a table repeats where it g
 
 from __future__ import annotations
 
+import re
+
 from ragkb.index.table_cells import header_like
 from ragkb.models import ExtractedTable
 from ragkb.tables.numbers import find_unit
@@ -61,14 +63,27 @@ def append_continuation(previous: ExtractedTable, rows: list[list[str]], page: i
 
 CAPTION_LINES = 4
 MAX_TITLE_CHARS = 40
+MAX_STATEMENT_TITLE_CHARS = 80
+"""A line naming a statement may be longer than other titles ("IV. Key Accounting Data and
+Financial Indicators", "4. Income Statement of the Parent Company")."""
+
+
+_SHARE = re.compile(r"\d\s*%")
+
+
+def is_unit_line(text: str) -> bool:
+    """Whether ``text``, a line above a table, states the table's unit (单位：元, Unit: RMB10,000):
+    a short line with a unit, and no share in it (持股5%以上的股东 is a title)."""
+    return len(text) <= MAX_TITLE_CHARS * 2 and find_unit(text) is not None and not _SHARE.search(text)
 
 
 def caption(above: list[str]) -> tuple[str, str]:
     """A table's title and unit line from the texts just above it (nearest last): the unit line
-    is one that states a unit (单位：元); the title the nearest text naming a statement, else the
-    nearest short one."""
+    is one that states a unit (:func:`is_unit_line`); the title the nearest text naming a
+    statement, else the nearest short one."""
     texts = [text for text in above[-CAPTION_LINES:][::-1] if text.strip()]
-    unit = next((text for text in texts if find_unit(text) is not None and len(text) <= MAX_TITLE_CHARS * 2), "")
-    titles = [text for text in texts if text != unit and len(text) <= MAX_TITLE_CHARS]
-    title = next((text for text in titles if classify_statement(text).kind is not None), titles[0] if titles else "")
+    unit = next((text for text in texts if is_unit_line(text)), "")
+    titles = [text for text in texts if text != unit and len(text) <= MAX_STATEMENT_TITLE_CHARS]
+    short = [text for text in titles if len(text) <= MAX_TITLE_CHARS]
+    title = next((text for text in titles if classify_statement(text).kind is not None), short[0] if short else "")
     return title, unit

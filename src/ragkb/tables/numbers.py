@@ -108,6 +108,14 @@ _EN_THOUSANDS = re.compile(rf"{_EN_CURRENCY}\s*(?P<scale>'000,000|'000)", re.IGN
 _EN_SCALE_AFTER = re.compile(rf"{_EN_CURRENCY}\s*(?:in\s+)?(?P<scale>thousands?|millions?|billions?|mn|bn)\b", re.IGNORECASE)
 _EN_SCALE_BEFORE = re.compile(rf"\b(?P<scale>thousands?|millions?|billions?)\s+(?:of\s+)?{_EN_CURRENCY}", re.IGNORECASE)
 _EN_IN_SCALE = re.compile(r"\bin\s+(?P<scale>thousands|millions|billions)\b", re.IGNORECASE)
+_EN_MYRIAD = r"(?P<scale>10,?000|ten[\s-]+thousands?|100,?000,?000|100\s+millions?|hundred[\s-]+millions?)"
+_EN_UNIT_START = r"(?:\bunit\s*:\s*|\bin\s+|\(\s*|^\s*)"
+_EN_MYRIADS = (
+    re.compile(rf"{_EN_UNIT_START}{_EN_CURRENCY}\s*(?:in\s+)?{_EN_MYRIAD}\s*(?:\)|$)", re.IGNORECASE),
+    re.compile(rf"{_EN_UNIT_START}{_EN_MYRIAD}\s+(?:of\s+)?{_EN_CURRENCY}(?:\s+yuan)?\s*(?:\)|$)", re.IGNORECASE),
+)
+"""English units in the Chinese scales 万 and 亿 ("Unit: RMB10,000", "(in RMB ten thousand)", "Unit:
+10,000 yuan"), only as a whole unit line or bracket: "a fine of RMB 10,000" is an amount."""
 _EN_CURRENCY_ONLY = re.compile(rf"(?:\bunit\s*:\s*|\bcurrency\s*:\s*|\(\s*|^\s*){_EN_CURRENCY}\s*(?:\)|$|\b)", re.IGNORECASE)
 _PER_SHARE = re.compile(r"元\s*/\s*股|(?:RMB|yuan)\s*(?:per|/)\s*share", re.IGNORECASE)
 _POINTS = re.compile(r"百分点|percentage points?|\bppts?\b", re.IGNORECASE)
@@ -142,6 +150,10 @@ def find_unit(text: str | None) -> Unit | None:
     if shares:
         scale = shares["scale"] or ""
         return Unit(f"{scale}股", "股", _SCALES[scale])
+    for pattern in _EN_MYRIADS:
+        found = pattern.search(folded)
+        if found:
+            return _money("万" if re.match(r"10,?000$|ten", found["scale"], re.IGNORECASE) else "亿", found["currency"])
     for pattern in (_EN_THOUSANDS, _EN_SCALE_AFTER, _EN_SCALE_BEFORE):
         found = pattern.search(folded)
         if found:

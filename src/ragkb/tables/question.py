@@ -12,10 +12,12 @@ type                      example                                               
 ``comparison``            与2021年相比，2022年归母净利润是增加了还是减少了？      table
 ``statistics``            2021年净利润超过1亿元的公司有哪些？                     statistics
 ``summary``               公司的主营业务是什么？                                  text
-``knowledge``             什么是流动比率？                                        text
+``knowledge``             什么是流动比率？                                        both
 ========================  =====================================================  ==========
 
-A table question that also asks why (原因, why) goes both ways: ``both``.
+A table question that also asks why (原因, why) goes both ways: ``both``; so does a question asking
+what a formula is (the text answer, then the formula library's definition). A loss asked of (亏损,
+net loss) reads as net profit below zero: ``loss`` names the profit metric.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pydantic import BaseModel, Field
 
 from ragkb.tables.companies import Company, CompanyMention, find_companies
 from ragkb.tables.formulas import Formula, change, find_formulas, growth
-from ragkb.tables.metrics import Metric, find_metrics
+from ragkb.tables.metrics import Metric, find_metrics, metric
 from ragkb.tables.numbers import Quantity, Rounding, find_numbers, rounding_asked, small_number
 from ragkb.tables.text import fold, has_chinese
 from ragkb.tables.years import find_years
@@ -87,6 +89,9 @@ class QuestionAnalysis(BaseModel):
     rounding: Rounding = Field(default_factory=Rounding)
     comparison: Direction | None = None
     statistics: Statistics | None = None
+    loss: str | None = Field(
+        None, description="the profit metric a loss is asked of (亏损 / net loss: net profit below zero), by id"
+    )
 
 
 def _cue(*patterns: str) -> re.Pattern[str]:
@@ -170,6 +175,13 @@ _SUMMARY = _cue(
     r"summari[sz]e|\bsummary\b|\boverview\b|main\s+business|principal\s+(?:activities|business)|business\s+model|\bdescribe\b|\bstrategy\b|core\s+competitiveness|\brisks?\b|main\s+products",
 )
 _WHY = _cue(r"原因|为什么|为何|驱动因素|导致", r"\bwhy\b|\breasons?\b|\bexplain\b|\bdrivers?\b")
+_LOSS = _cue(
+    r"净亏损|亏损|亏本",
+    r"\bnet\s+loss(?:es)?\b|\bloss[-\s]making\b|\bin\s+the\s+red\b",
+    r"\b(?:made|make|makes|report(?:ed|s)?|post(?:ed|s)?|incur(?:red|s)?|suffer(?:ed|s)?|record(?:ed|s)?|had|has|have)\s+(?:a\s+)?loss(?:es)?\b",
+)
+"""A loss asked of ("哪些公司亏损", "which companies reported a net loss"): net profit below zero."""
+_PROFITS = ("net_profit", "net_profit_parent", "net_profit_deducted", "total_profit", "operating_profit")
 
 
 Named = tuple[int, int, Metric | Formula, str]
@@ -280,10 +292,24 @@ def _formulas(
     return chosen, calculation
 
 
+def _loss(named: list[Named], cues: str) -> tuple[list[Named], str | None]:
+    """The named metrics with the one a loss is asked of ("亏损" alone: net profit, added where
+    it is said), and that metric's id; ``None`` when the question asks no loss."""
+    found = _LOSS.search(cues)
+    if found is None:
+        return named, None
+    profit = next((item.id for item, _ in _named_metrics(named) if item.id in _PROFITS), None)
+    if profit is not None:
+        return named, profit
+    added: Named = (found.start(), found.end(), metric("net_profit"), found.group(0))
+    return sorted([*named, added], key=lambda item: item[0]), "net_profit"
+
+
 def analyze(question: str, companies: list[Company] | None = None) -> QuestionAnalysis:
     """Read ``question``; ``companies`` are those the knowledge base knows (for company mentions)."""
     language: Literal["zh", "en"] = "zh" if has_chinese(question) else "en"
     named, cues = _mentions(question)
+    named, loss = _loss(named, cues)
     years = find_years(question)
     mentioned = find_companies(question, companies or [])
     metrics = _named_metrics(named)
@@ -312,8 +338,8 @@ def analyze(question: str, companies: list[Company] | None = None) -> QuestionAn
     else:
         kind = "lookup_text"
     route: Route = _ROUTES.get(kind, "text")
-    if route == "table" and _WHY.search(cues):
-        route = "both"
+    if (route == "table" and _WHY.search(cues)) or (kind == "knowledge" and formulas):
+        route = "both"  # a formula's definition follows what the documents say of it
     unique = {formula.id: (formula, matched) for formula, matched in formulas}
     return QuestionAnalysis(
         question=question,
@@ -332,6 +358,7 @@ def analyze(question: str, companies: list[Company] | None = None) -> QuestionAn
         rounding=rounding_asked(question),
         comparison=direction,
         statistics=statistics,
+        loss=loss,
     )
 
 

@@ -32,9 +32,16 @@ from ragkb.ingest.headings import blocks_from_lines, first_word, join_wrapped, l
 from ragkb.ingest.loaders.pdf_tables import find_tables
 from ragkb.ingest.loaders.pdf_text import Char, PageTable, page_chars
 from ragkb.ingest.loaders.tabular import markdown_table
-from ragkb.ingest.tables import CAPTION_LINES, MAX_TITLE_CHARS, append_continuation, continues, extracted_table
+from ragkb.ingest.tables import (
+    CAPTION_LINES,
+    MAX_STATEMENT_TITLE_CHARS,
+    MAX_TITLE_CHARS,
+    append_continuation,
+    continues,
+    extracted_table,
+    is_unit_line,
+)
 from ragkb.models import Block, ExtractedTable, ParsedDocument
-from ragkb.tables.numbers import find_unit
 from ragkb.tables.statements import classify_statement
 
 HEADING_SCALE = 1.12  # a heading is at least this much larger than the body text...
@@ -184,16 +191,23 @@ def _document_tables(pages: list[list[_Segment]], heading_size: float) -> list[E
 
 
 def _caption(before: list[_Segment], heading_size: float) -> tuple[str, str]:
-    """The title and the unit line of a table, from the few lines above it on its page: the
-    nearest line naming a statement, else the nearest bold or large one, else the nearest short one."""
-    lines = [line for segment in before for line in segment.lines][-CAPTION_LINES:][::-1]
-    unit = next((line.text for line in lines if find_unit(line.text) is not None), "")
-    candidates = [line for line in lines if line.text != unit and len(line.text) <= MAX_TITLE_CHARS]
-    title = (
-        next((line for line in candidates if classify_statement(line.text).kind is not None), None)
-        or next((line for line in candidates if line.bold or line.size >= heading_size), None)
-        or next(iter(candidates), None)
-    )
+    """The title and the unit line of a table, from the few lines above it on its page and below
+    the table before it (whose caption they are): the nearest line that is a heading (bold or
+    large) or names a statement, else the nearest short one; the unit line, the nearest that states one."""
+    tables = [index for index, segment in enumerate(before) if segment.rows]
+    own = before[tables[-1] + 1 :] if tables else before
+    lines = [line for segment in own for line in segment.lines][-CAPTION_LINES:][::-1]
+    unit = next((line.text for line in lines if is_unit_line(line.text)), "")
+    candidates = [line for line in lines if line.text != unit and len(line.text) <= MAX_STATEMENT_TITLE_CHARS]
+    short = [line for line in candidates if len(line.text) <= MAX_TITLE_CHARS]
+    title = next(
+        (
+            line
+            for line in candidates
+            if classify_statement(line.text).kind is not None or (line in short and (line.bold or line.size >= heading_size))
+        ),
+        None,
+    ) or next(iter(short), None)
     return (title.text if title else ""), unit
 
 

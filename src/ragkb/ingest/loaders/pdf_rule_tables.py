@@ -28,6 +28,8 @@ COLUMN_GAP = 0.8  # a gap wider than this times the type size separates cells on
 EDGE_TOLERANCE = 4.0  # right edges of one column's numbers agree within this many points
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
 ROW_GAP_SHARE = 0.75  # a line starts a new row when the gap above it is this share of the usual pitch
+LINE_PITCH = 1.4  # a gap wider than this times the type size is more than a wrapped line's...
+PADDED_SHARE = 5  # ...and such gaps are the rows' when at least one gap in this many is one (not a few section breaks)
 
 
 def rule_tables(rules: list[Rule], chars: list[Char]) -> list[PageTable]:
@@ -112,16 +114,24 @@ def _grid(header: list[Char], body: list[Char]) -> list[list[str]]:
         centre = (word[0].x + word[-1].right) / 2
         return min(range(len(columns)), key=lambda number: abs(centres[number] - centre)) + 1
 
-    return [_row(group, column, len(columns) + 1) for group in _rows(header) + _rows(body)]
+    return [_row(group, column, len(columns) + 1) for group in _rows(header, header=True) + _rows(body)]
 
 
-def _rows(chars: list[Char]) -> list[list[list[Char]]]:
-    """The lines of a band grouped into rows by the gaps between their baselines."""
+def _rows(chars: list[Char], header: bool = False) -> list[list[list[Char]]]:
+    """The lines of a band grouped into rows by the gaps between their baselines. The row pitch is
+    the usual gap of those wider than a line of type: in a table where most labels wrap, most gaps
+    are a wrapped label's next line, so the median of all would split every wrapped row. In the
+    header, lines a line of type apart are one row (a column title wrapped in its cell)."""
     found = lines(chars)
     if not found:
         return []
     gaps = [below[0].baseline - above[0].baseline for above, below in pairwise(found)]
-    pitch = median(gaps) if gaps else 0.0
+    size = median(char.size for char in chars)
+    padded = [gap for gap in gaps if gap > LINE_PITCH * size]
+    if header:
+        pitch = LINE_PITCH * size / ROW_GAP_SHARE
+    else:
+        pitch = median(padded if len(padded) * PADDED_SHARE >= len(gaps) else gaps) if gaps else 0.0
     rows = [[found[0]]]
     for gap, line in zip(gaps, found[1:], strict=True):
         if gap >= ROW_GAP_SHARE * pitch:
