@@ -347,6 +347,11 @@ def search(
     for rank, hit in enumerate(hits, start=1):
         console.print(f"[bold]{rank}.[/] [cyan]{format_location(hit)}[/]  score {hit.score:.3f}", highlight=False)
         console.print("   " + hit.text.replace("\n", " ")[:300], highlight=False)
+    for page in result.web:  # web search (profile field web_search), beside the documents
+        console.print(f"[bold]web[/] [cyan]{escape(page.url)}[/]  {escape(page.title)}", highlight=False)
+        console.print("   " + escape(page.snippet[:300]), highlight=False)
+    for note in result.notes:
+        err_console.print(f"[yellow]{escape(note)}[/]", highlight=False)
 
 
 # --- answers --------------------------------------------------------------------------------
@@ -375,6 +380,8 @@ def show_answer(question: str, events: Iterator[AnswerEvent]) -> None:
     if replaced:
         console.print("[yellow](that answer cites no source; quoting the sources instead:)[/]")
         console.print(answer.answer, highlight=False)
+    for note in answer.notes:  # what failed without failing the answer (a web search)
+        err_console.print(f"[yellow]{escape(note)}[/]", highlight=False)
     if answer.dropped_citations:
         err_console.print(
             f"[yellow]{answer.dropped_citations} citation(s) dropped: not among the sources or not supported by them[/]"

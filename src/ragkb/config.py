@@ -110,6 +110,18 @@ class Settings(BaseSettings):
         "", description="HTTP server: comma-separated Host names answered on loopback besides 127.0.0.1, localhost, [::1]"
     )
     max_upload_mb: float = Field(200, gt=0, description="HTTP server: largest upload (all files of a request), in MiB")
+    # Web search (retrieve/web.py): a provider is asked only once its URL or key is set here, and only
+    # by a profile or request with web_search=<provider>.
+    searxng_url: str | None = Field(None, description="web search: a SearXNG instance's base URL (JSON format enabled)")
+    bing_api_key: str | None = Field(None, description="web search: a Bing Web Search v7 key")
+    bing_url: str = "https://api.bing.microsoft.com/v7.0/search"
+    brave_api_key: str | None = Field(None, description="web search: a Brave Search API key")
+    brave_url: str = "https://api.search.brave.com/res/v1/web/search"
+    tavily_api_key: str | None = Field(None, description="web search: a Tavily API key")
+    tavily_url: str = "https://api.tavily.com/search"
+    web_search_timeout: float = Field(
+        5.0, gt=0, le=60, description="seconds a web search may take; a slower one is left out of the answer, with a note"
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -98,7 +98,7 @@ FilePath = Annotated[
 
 def source_label(file: str, page: int | None, section: list[str]) -> str:
     """``name.pdf, p. 3, 第一章 > 第二条``: how a source is shown to the model and the user."""
-    label = Path(file).name
+    label = file if "://" in file else Path(file).name  # a web page keeps its whole URL
     if page:
         label += f", p. {page}"
     if section:
@@ -122,6 +122,16 @@ class Passage(BaseModel):
 class SearchHit(Passage):
     score: float
     scores: dict[str, float] = Field(default_factory=dict, description="each stage's score (sparse, dense, rerank, ...)")
+    url: str | None = Field(None, description="a web search result's page (then file is that URL and chunk_id 0: no chunk)")
+
+
+class WebResult(BaseModel):
+    """A page a web search engine returned for the query (profile field ``web_search``)."""
+
+    url: str
+    title: str
+    snippet: str = Field(description="the engine's text about the page: what an answer may quote and cite")
+    provider: str = Field(description="searxng | bing | brave | tavily")
 
 
 class SearchResult(BaseModel):
@@ -133,6 +143,10 @@ class SearchResult(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict, description="seconds per stage")
     dense_weight: float | None = Field(
         None, description="the embedder's share in the query's hybrid fusion (null: BM25 or the embedder alone ranked it)"
+    )
+    web: list[WebResult] = Field(default_factory=list, description="web search results, when the profile's web_search is on")
+    notes: list[str] = Field(
+        default_factory=list, description="what went wrong without failing the search, e.g. a web search that timed out"
     )
 
 
@@ -252,6 +266,7 @@ class Citation(BaseModel):
     chunk_id: int | None = Field(description="the passage cited; null for a table cell")
     cell: CitedCell | None = Field(None, description="the table cell cited, for a number read from a table")
     inferred: bool = Field(False, description="the answer had no marker there; ragkb matched the sentence to this source")
+    url: str | None = Field(None, description="the web page cited, for a web search result (file is that URL too)")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -278,6 +293,9 @@ class Answer(BaseModel):
     analysis: QuestionAnalysis | None = Field(None, description="what the question asks: type, entities, the route it calls for")
     computations: list[Computation] = Field(default_factory=list, description="formulas evaluated in code, with their operands")
     sql: str | None = Field(None, description="the SELECT a language model wrote for a statistics question, as it ran")
+    notes: list[str] = Field(
+        default_factory=list, description="what went wrong without failing the answer, e.g. a web search that timed out"
+    )
 
 
 def _as_utc(moment: datetime) -> datetime:

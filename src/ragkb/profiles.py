@@ -21,6 +21,7 @@ from ragkb.errors import RagkbError
 SearchMode = Literal["hybrid", "sparse", "dense"]
 RerankKind = Literal["off", "auto", "cross-encoder", "llm"]
 ContextKind = Literal["chunk", "window", "section"]
+WebSearchKind = Literal["off", "searxng", "bing", "brave", "tavily"]
 
 DEFAULT_RERANKER_FOLDER = "models/reranker"
 """Where ``rerank="cross-encoder"`` looks for a model, in the ragkb home, unless the profile names
@@ -135,6 +136,12 @@ class RetrievalProfile(BaseModel):
     context: ContextKind = Field("chunk", description="hand over the chunk, its neighbours (window) or its section")
     context_window: int = Field(1, ge=0, le=20, description="neighbouring chunks on each side, for context=window")
     context_max_chars: int = Field(2400, ge=100, le=100_000, description="longest expanded context per hit")
+    web_search: WebSearchKind = Field(
+        "off",
+        description="also search the web with this provider (its URL or key set: RAGKB_SEARXNG_URL, RAGKB_BING_API_KEY, "
+        "RAGKB_BRAVE_API_KEY, RAGKB_TAVILY_API_KEY); its results are cited by URL beside the documents",
+    )
+    web_results: int = Field(5, ge=1, le=20, description="how many web search results the answer may use")
 
     @property
     def needs_generator(self) -> bool:

@@ -19,6 +19,7 @@ from ragkb.kb import KnowledgeBase
 from ragkb.llms import create_generator
 from ragkb.models import Answer, SearchHit
 from ragkb.profiles import SearchOptions
+from ragkb.retrieve.web import web_hits
 from ragkb.tables.question import QuestionAnalysis
 
 MIN_TERM_COVERAGE = 0.5
@@ -132,14 +133,18 @@ class Answerer:
         languages = self.kb.embedder_languages
         weights = self.kb.term_weights(query)
         usable = [hit for hit in retrieved if relevant(query, hit, weights, languages)]
+        usable += [hit for hit in web_hits(result.web) if relevant(query, hit, weights, languages)]  # cited by URL
         timings["retrieval"] = time.perf_counter() - started
+
+        def final(answer: Answer) -> FinalEvent:  # with what went wrong on the way (a web search that timed out)
+            return FinalEvent(answer=answer.model_copy(update={"notes": result.notes}))
 
         language = detect_language(question)
         if not usable:
-            yield FinalEvent(answer=self._finish(question, query, REFUSALS[language], [], True, retrieved, timings))
+            yield final(self._finish(question, query, REFUSALS[language], [], True, retrieved, timings))
             return
         if self.generator is None or language not in self.generator.languages:
-            yield FinalEvent(answer=self._extractive(question, query, usable, retrieved, timings))
+            yield final(self._extractive(question, query, usable, retrieved, timings))
             return
 
         started = time.perf_counter()
@@ -159,7 +164,7 @@ class Answerer:
             # instructions (tiny models do): quote the sources instead.
             fallback = self._extractive(question, query, usable, retrieved, timings)
             answer = fallback.model_copy(update={"fallback_from": answer.answer})
-        yield FinalEvent(answer=answer)
+        yield final(answer)
 
     def prompt(self, question: str, query: str, hits: list[SearchHit], history: list[dict[str, str]]) -> Prompt:
         """The generator's messages: the sources that fit its window and the history's share of it."""

@@ -84,8 +84,9 @@ def resolve(answer: str, sources: list[SearchHit]) -> ResolvedAnswer:
                     page=hit.page,
                     section=hit.section,
                     quote=best_quote(hit, sentence),
-                    chunk_id=hit.chunk_id,
+                    chunk_id=None if hit.url else hit.chunk_id,
                     inferred=(sentence, number) in inferred_markers,
+                    url=hit.url,
                 )
     for sentence, number in inferred_markers:
         text = text.replace(sentence, f"{sentence} [{number}]", 1)

@@ -11,6 +11,7 @@
     rerank the best ``rerank_depth`` (cross-encoder or LLM), threshold
     MMR, min score, top k
     context expansion (neighbouring chunks or the whole section)
+    web search, when the profile asks for it: started first, run beside all of the above (retrieve/web.py)
 
 Each stage's seconds are in :attr:`SearchResult.timings`.
 """
@@ -45,6 +46,7 @@ from ragkb.retrieve.hits import load_hits
 from ragkb.retrieve.mmr import mmr
 from ragkb.retrieve.proximity import with_proximity
 from ragkb.retrieve.rerank import CrossEncoderReranker, LLMReranker, Reranker, blend, rerank_order
+from ragkb.retrieve.web import WebFound, start_web_search
 
 MMR_POOL = 50
 """MMR reorders at most this many of the best candidates (its cost grows with the square)."""
@@ -206,6 +208,7 @@ class Searcher:
             raise RagkbError("the query is empty; ask something")
         profile = options.resolve(ctx.settings.profiles)
         clock = _Stopwatch()
+        web = start_web_search(profile.web_search, query, profile.web_results, ctx.app_settings)  # beside the stages below
         generator = _LazyGenerator(options.generator or ctx.app_settings.generator, ctx.app_settings)
         queries, hyde = [query], None
         if profile.multi_query or profile.hyde:
@@ -274,7 +277,19 @@ class Searcher:
         if hyde is not None:
             queries.append(hyde)
         dense_weight = first.dense_weight if first.mode == "hybrid" else None
-        return SearchResult(hits=hits, profile=profile, queries=queries, timings=clock.timings, dense_weight=dense_weight)
+        found = WebFound()
+        if web is not None:
+            with clock.stage("web"):  # the wait left after the stages above
+                found = web.collect()
+        return SearchResult(
+            hits=hits,
+            profile=profile,
+            queries=queries,
+            timings=clock.timings,
+            dense_weight=dense_weight,
+            web=found.results,
+            notes=found.notes,
+        )
 
 
 def _rerank(session, reranker: Reranker, query, order, scores, profile, extra) -> tuple[list[int], dict[int, float]]:
