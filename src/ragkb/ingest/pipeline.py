@@ -23,9 +23,11 @@ from ragkb.ingest.writer import FileState, IndexWriter
 from ragkb.models import Chunk, FailedFile, IngestReport
 
 BATCH_CHUNKS = 256
-READER = "reader-2"
+READER = "reader-3"
 """What the loaders read, versioned: bumped when a change makes them read the same file
-differently (reader-2: tables as rows, units, running headers out of chunks). It is part of a
+differently (reader-2: tables as rows, units, running headers out of chunks; reader-3: English
+unit lines in 万/亿, longer statement titles, wrapped 三线表 rows, row metrics checked against
+their statement). It is part of a
 file's recorded splitter, so the next ``add`` reads again a file read by an older version instead of
 skipping it as unchanged; KBs indexed before the table store get their tables that way."""
 
