@@ -13,9 +13,11 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "en"
 
 LIST_RECORDER = """() => {
   window.fileLists = [];
-  new MutationObserver(() => window.fileLists.push(document.querySelector("#file-list").innerText))
-    .observe(document.querySelector("#file-list"), { childList: true, subtree: true, characterData: true });
+  new MutationObserver(() => {
+    if (document.querySelector("#tasks .task")) window.fileLists.push(document.querySelector("#file-list").innerText);
+  }).observe(document.querySelector("#file-list"), { childList: true, subtree: true, characterData: true });
 }"""
+"""Records what the file list shows from the start of an upload on."""
 
 
 def test_an_upload_where_every_file_failed_is_shown_as_failed(open_ui, server, screenshot, tmp_path):
@@ -55,6 +57,7 @@ def test_files_being_indexed_are_listed_as_such(open_ui, screenshot):
     ui = open_ui()
     page = ui.page
     ui.create_kb("incoming")
+    expect(page.locator("#kb-info .kb-stats")).to_have_text("0 files · 0 chunks · 0 failed")  # loaded
     expect(page.locator("#file-list")).to_have_text("No files yet.")
     held = []
     page.route("**/api/jobs/*", lambda route: held.append(route))  # the job's progress waits for the test
