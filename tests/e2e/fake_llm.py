@@ -44,9 +44,11 @@ class FakeLLM:
     requests: list[Request] = field(default_factory=list)
     served: dict[str, int] = field(default_factory=dict)
 
-    def answer_for(self, prompt: str) -> tuple[str, float]:
-        if "Last question:" in prompt:  # the rewrite prompt: keep the question as asked
-            return prompt.split("Last question:")[-1].splitlines()[0].strip(), 0.0
+    def answer_for(self, messages: list[dict[str, str]]) -> tuple[str, float]:
+        prompt = messages[-1]["content"]
+        if not any(m["role"] == "system" for m in messages):  # not an answer: the rewrite prompt
+            asked = [line for line in prompt.splitlines() if line.rstrip().endswith(("?", "？"))]
+            return (asked[-1].split(":", 1)[-1].strip() if asked else prompt), 0.0  # the last question as asked
         question = prompt.rsplit("Question:", 1)[-1]
         cue = next((cue for cue in self.replies if cue in question), None)
         if cue is None:
@@ -65,7 +67,7 @@ def _handler(llm: FakeLLM) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             prompt = body["messages"][-1]["content"]
-            text, pause_s = llm.answer_for(prompt)
+            text, pause_s = llm.answer_for(body["messages"])
             words = text.split(" ")
             request = Request(prompt, words=len(words))
             llm.requests.append(request)
