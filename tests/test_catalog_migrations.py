@@ -11,8 +11,10 @@ from ragkb.catalog.migrate import FIRST_REVISION
 
 
 def _downgrade_to_first_release(db_path) -> None:
-    """Turn a current catalog into what ragkb 0.1 wrote: no tags, API keys, deletion log, jobs, table store or alembic_version."""
+    """Turn a current catalog into what ragkb 0.1 wrote: no tags, API keys, deletion log, jobs, table store, answer
+    cache or alembic_version."""
     with sqlite3.connect(db_path) as db:
+        db.execute("DROP TABLE answer_cache")
         db.execute("DROP TABLE table_cell")
         db.execute("DROP TABLE doc_table")
         db.execute("ALTER TABLE knowledge_file DROP COLUMN tags")

@@ -172,7 +172,7 @@ def test_a_catalog_from_before_jobs_were_kept_gets_the_table(store_settings: Set
     fresh = described(catalog)
     with catalog.engine.begin() as connection:  # what revision 0003 left (later revisions' tables go too)
         head = connection.scalar(text("SELECT version_num FROM alembic_version"))
-        for table in ("table_cell", "doc_table", "ingest_job"):
+        for table in ("answer_cache", "table_cell", "doc_table", "ingest_job"):
             connection.execute(text(f"DROP TABLE {table}"))
         connection.execute(text("UPDATE alembic_version SET version_num = '0003'"))
     catalog.engine.dispose()

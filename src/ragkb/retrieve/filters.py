@@ -13,7 +13,7 @@ from sqlalchemy import Text, and_, cast, or_, select, update
 from sqlalchemy.orm import Session
 
 from ragkb.catalog import Catalog
-from ragkb.catalog.schema import ChunkRow, FileRow
+from ragkb.catalog.schema import ChunkRow, FileRow, KnowledgeBaseRow
 from ragkb.errors import RagkbError
 from ragkb.profiles import Filters, epoch
 
@@ -68,7 +68,12 @@ def allowed_chunks(session: Session, kb_id: int, filters: Filters) -> set[int] |
 
 
 def set_tags(catalog: Catalog, kb_id: int, paths: list[str], tags: Iterable[str]) -> None:
-    """Give these files of the KB exactly ``tags`` (files that failed to load are tagged too)."""
+    """Give these files of the KB exactly ``tags`` (files that failed to load are tagged too); this
+    bumps the KB's revision: filtered searches, and the answers cached for them, may change."""
     cleaned = sorted({check_tag(tag) for tag in tags})
     with catalog.session() as session:
         session.execute(update(FileRow).where(FileRow.kb_id == kb_id, FileRow.path.in_(paths)).values(tags=cleaned))
+        if paths:
+            session.execute(
+                update(KnowledgeBaseRow).where(KnowledgeBaseRow.id == kb_id).values(revision=KnowledgeBaseRow.revision + 1)
+            )

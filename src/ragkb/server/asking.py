@@ -16,10 +16,12 @@ from fastapi import HTTPException
 from ragkb.answer.answering import Answerer
 from ragkb.answer.chat import Conversation
 from ragkb.answer.stream import AnswerEvent, reconcile
+from ragkb.config import Persona
 from ragkb.errors import RagkbError
 from ragkb.kb import KnowledgeBase
 from ragkb.llms import BUNDLED_MODELS
 from ragkb.profiles import SearchOptions
+from ragkb.server.metrics import Metrics
 
 log = logging.getLogger("ragkb.server")
 
@@ -63,16 +65,19 @@ def answer_events(
     options: SearchOptions | None = None,
     session: str | None = None,
     history: list[dict[str, str]] | None = None,
+    persona: Persona | None = None,
+    metrics: Metrics | None = None,
 ) -> Generator[AnswerEvent, None, None]:
-    """An answer with RAG (``options``: retrieval profile, filters, overrides) as the events a client
-    is shown (:func:`ragkb.answer.stream.reconcile`); with ``session`` the turn is stored in that
-    conversation (and its history used). The model is held until the events end or are closed;
-    closing them stops the generation first."""
-    answerer = Answerer(kb, generator, k=k, options=options)
+    """An answer with RAG (``options``: retrieval profile, filters, overrides; ``persona``: changes
+    to the KB's persona) as the events a client is shown (:func:`ragkb.answer.stream.reconcile`),
+    through the answer cache; with ``session`` the turn is stored in that conversation (and its
+    history used). The model is held until the events end or are closed; closing them stops the
+    generation first. ``metrics`` observe the answer as it is made."""
+    answerer = Answerer(kb, generator, k=k, options=options, persona=persona, cache=True)
     with generation_slot(generator):
         made = Conversation(kb, session, answerer).stream(question) if session is not None else answerer.stream(question, history)
         with closing(made):
-            yield from reconcile(made)
+            yield from reconcile(metrics.answers(made, generator) if metrics else made)
 
 
 @dataclass

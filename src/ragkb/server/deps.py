@@ -12,6 +12,7 @@ from ragkb.server.keys import KeyStore
 
 if TYPE_CHECKING:
     from ragkb.server.jobs import JobManager
+    from ragkb.server.metrics import Metrics
 
 
 @dataclass
@@ -20,6 +21,7 @@ class AppState:
     keys: KeyStore
     jobs: JobManager
     allow_no_auth: bool = False
+    metrics: Metrics | None = None
 
 
 def app_state(request: Request) -> AppState:

@@ -17,6 +17,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,10 +47,12 @@ class _Work:
 
 
 class JobManager:
-    def __init__(self, settings: Settings, *, keep: int = KEEP_FINISHED):
-        """``keep``: how many finished jobs the catalog keeps."""
+    def __init__(self, settings: Settings, *, keep: int = KEEP_FINISHED, on_done: Callable[[Job, float], None] | None = None):
+        """``keep``: how many finished jobs the catalog keeps; ``on_done`` is called with each job
+        that finished indexing and its seconds (the server's metrics)."""
         self.settings = settings
         self.keep = keep
+        self.on_done = on_done
         self.catalog = open_store(settings).catalog
         self._live: dict[str, Job] = {}
         self._lock = threading.Lock()
@@ -129,10 +132,13 @@ class JobManager:
                 self._save(job)
                 last_saved = time.monotonic()
 
+        started = time.perf_counter()
         try:
             kb = KnowledgeBase.open(job.kb, settings=self.settings)
             job.report = kb.add(work.paths, force=work.force, progress=progress)
             job.state = "done"
+            if self.on_done is not None:
+                self.on_done(job, time.perf_counter() - started)
         except RagkbError as error:
             job.error, job.state = str(error), "failed"
         except Exception as error:  # a bug: keep the worker alive for the next job

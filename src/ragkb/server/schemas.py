@@ -9,7 +9,7 @@ from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 from pydantic_core import PydanticCustomError
 
-from ragkb.config import KBSettings
+from ragkb.config import KBSettings, Persona
 from ragkb.errors import InvalidName
 from ragkb.names import MAX_CHARS, check_name, name_pattern
 from ragkb.profiles import SearchOptions
@@ -47,6 +47,12 @@ class Strict(BaseModel):
 
 
 class KBSettingsIn(KBSettings):
+    model_config = REQUEST_CONFIG
+
+
+class PersonaIn(Persona):
+    """A persona in a request body: name, tone, language, refused topics, instructions."""
+
     model_config = REQUEST_CONFIG
 
 
@@ -97,9 +103,12 @@ class AskRequest(SearchOptions):
     generator: str | None = Field(None, description="extractive, llamacpp:smollm2, ollama:M, openai:M; default: the server's")
     k: int = Field(6, ge=1, le=50, description="chunks retrieved")
     stream: bool = Field(False, description="answer as text/event-stream: meta, token…, answer")
+    persona: PersonaIn | None = Field(None, description="for this answer: these fields replace the KB persona's")
 
     def options(self) -> SearchOptions:
-        return SearchOptions.model_validate(self.model_dump(exclude={"question", "session", "stream"}, exclude_unset=True))
+        return SearchOptions.model_validate(
+            self.model_dump(exclude={"question", "session", "stream", "persona"}, exclude_unset=True)
+        )
 
 
 class Health(BaseModel):

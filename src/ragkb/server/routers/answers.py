@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Generator
+from contextlib import nullcontext
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import StreamingResponse
@@ -14,6 +15,7 @@ from ragkb.server import asking
 from ragkb.server.auth import KB
 from ragkb.server.deps import app_state
 from ragkb.server.errors import ERROR_RESPONSES
+from ragkb.server.metrics import metrics_of
 from ragkb.server.paths import PublicPaths
 from ragkb.server.schemas import AskRequest, ChunkId, SearchRequest
 
@@ -41,7 +43,10 @@ def search(kb: KB, body: SearchRequest, request: Request) -> dict:
     options = body.options()
     if options.generator is not None:  # used by multi-query, HyDE and the LLM reranker
         asking.check_generator(options.generator, app_state(request).settings.generator)
-    return PublicPaths.of(kb).body(kb.retrieve(body.query, options).model_dump(mode="json"))
+    metrics = metrics_of(request)
+    with metrics.searching() if metrics else nullcontext():
+        result = kb.retrieve(body.query, options)
+    return PublicPaths.of(kb).body(result.model_dump(mode="json"))
 
 
 @router.post(
@@ -56,7 +61,14 @@ def ask(kb: KB, body: AskRequest, request: Request) -> dict | StreamingResponse:
 
     def events() -> Generator[AnswerEvent, None, None]:
         return asking.answer_events(
-            kb, body.question, generator=generator, k=body.k, options=body.options(), session=body.session
+            kb,
+            body.question,
+            generator=generator,
+            k=body.k,
+            options=body.options(),
+            session=body.session,
+            persona=body.persona,
+            metrics=metrics_of(request),
         )
 
     if not body.stream:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ragkb.answer.stream import AnswerEvent, FinalEvent, TokenEvent, final_answer
 from ragkb.answer.table_cells import sources_text
+from ragkb.config import MAX_PERSONA_PROMPT, Persona
 from ragkb.kb import KnowledgeBase
 from ragkb.llms import create_generator, estimate_tokens
 from ragkb.models import Answer
@@ -25,7 +26,9 @@ from ragkb.server import asking
 from ragkb.server.auth import Caller, authorized_kb
 from ragkb.server.deps import app_state
 from ragkb.server.errors import ERROR_RESPONSES
+from ragkb.server.metrics import metrics_of
 from ragkb.server.paths import PublicPaths
+from ragkb.server.schemas import PersonaIn
 
 router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"], responses=ERROR_RESPONSES)
 
@@ -52,6 +55,18 @@ class ChatRequest(BaseModel):
     stream: bool = False
     max_tokens: int | None = Field(None, ge=1, le=8192)
     temperature: float | None = Field(None, ge=0, le=2)
+    persona: PersonaIn | None = Field(
+        None, description="kb:<name> only: these fields replace the KB persona's; system messages give its prompt"
+    )
+
+
+def request_persona(body: ChatRequest) -> Persona | None:
+    """A RAG chat's persona: its system (or developer) messages as the instructions, then the
+    fields of its ``persona``; ``None`` when it has neither (the KB's persona as it is)."""
+    system = "\n\n".join(m.text.strip() for m in body.messages if m.role in ("system", "developer") and m.text.strip())
+    changes = {"prompt": system[:MAX_PERSONA_PROMPT]} if system else {}
+    changes.update(body.persona.model_dump(exclude_unset=True) if body.persona else {})
+    return Persona.model_validate(changes) if changes else None
 
 
 def _model(model_id: str) -> dict:
@@ -120,9 +135,12 @@ def _rag_chat(body: ChatRequest, request: Request, caller: Caller) -> dict | Str
     history = [{"role": m.role, "content": m.text} for m in earlier if m.role in ("user", "assistant") and m.text]
     generator = app_state(request).settings.generator
     paths = PublicPaths.of(kb)
+    persona = request_persona(body)
 
     def events() -> Generator[AnswerEvent, None, None]:
-        return asking.answer_events(kb, last.text, generator=generator, history=history)
+        return asking.answer_events(
+            kb, last.text, generator=generator, history=history, persona=persona, metrics=metrics_of(request)
+        )
 
     def citations(answer: Answer) -> list[dict]:
         return paths.body([c.model_dump(mode="json") for c in answer.citations])
