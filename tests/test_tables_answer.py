@@ -410,20 +410,20 @@ SQL_QA = [
 ]
 
 
-def _companies_jsonl(path: Path, xinghai_revenue_2022: float) -> Path:
-    """The true figures, as bench/annual_reports writes them (consolidated, per year, in 元)."""
-    figures = {
+def _financials_jsonl(path: Path, xinghai_revenue_2022: float) -> Path:
+    """The true figures, as bench/annual_reports writes them: a row per company and year, in 元."""
+    companies = {
         ("星海科技股份有限公司", "星海科技", "002715"): ([2794348935.91, xinghai_revenue_2022], [280000000.0, 300000000.0]),
         ("岱川物流股份有限公司", "岱川物流", "002139"): ([900000000.0, 884193573.96], [10000000.0, -21765312.72]),
         ("锦澜智能股份有限公司", "锦澜智能", "600931"): ([913065948.89, 1233000000.0], [120000000.0, 150000000.0]),
         ("Bluecrest Software Inc.", "Bluecrest", "300888"): ([5032531908.15, 5924288081.99], [550000000.0, 600000000.0]),
     }
-    lines = [
-        json.dumps({"full_name": full, "short_name": short, "stock_code": code, "years": [2021, 2022],
-                    "consolidated": {"revenue": revenue, "net_profit": profit}}, ensure_ascii=False)
-        for (full, short, code), (revenue, profit) in figures.items()
-    ]  # fmt: skip
-    return write(path, "\n".join(lines))
+    rows = [
+        {"company": full, "short_name": short, "stock_code": code, "year": year, "revenue": revenue[i], "net_profit": profit[i]}
+        for (full, short, code), (revenue, profit) in companies.items()
+        for i, year in enumerate((2021, 2022))
+    ]
+    return write(path, "\n".join(json.dumps(row, ensure_ascii=False) for row in rows))
 
 
 def _eval_sql(reports: KnowledgeBase, tmp_path: Path, reply: str, truth_revenue: float) -> dict:
@@ -431,7 +431,7 @@ def _eval_sql(reports: KnowledgeBase, tmp_path: Path, reply: str, truth_revenue:
     from ragkb.llms import create_generator
 
     qa = write(tmp_path / "qa.jsonl", "\n".join(json.dumps(row, ensure_ascii=False) for row in SQL_QA))
-    truth = _companies_jsonl(tmp_path / "companies.jsonl", truth_revenue)
+    truth = _financials_jsonl(tmp_path / "financials.jsonl", truth_revenue)
     with chat_server(reply) as (url, requests):
         settings = Settings(home=reports.app_settings.home, openai_base_url=f"{url}/v1")
         generator = create_generator("openai:sql-model", settings)
@@ -475,4 +475,4 @@ def test_cli_eval_sql_prints_json_and_says_what_to_do_without_a_model(
         out = subprocess.run([*command, "-g", "openai:m", "--json"], env=env, capture_output=True, text=True, check=True)
     result = json.loads(out.stdout)
     assert [q["correct"] for q in result["questions"]] == [False, True]
-    assert result["summary"]["read_right"]["of"] == 0  # no companies.jsonl beside this QA file
+    assert result["summary"]["read_right"]["of"] == 0  # no financials.jsonl beside this QA file

@@ -22,6 +22,24 @@ from annual_reports.questions import LAST, THIS, TWO, Asker, Question
 from annual_reports.report import Report
 
 YI = Decimal(100_000_000)
+RAGKB_METRICS = {
+    "revenue": "revenue", "cost_of_sales": "operating_cost", "total_cost": "total_operating_cost",
+    "taxes_surcharges": "taxes_and_surcharges", "selling_expenses": "selling_expenses", "admin_expenses": "admin_expenses",
+    "rd_expenses": "rd_expenses", "financial_expenses": "finance_expenses", "interest_expense": "interest_expense",
+    "interest_income": "interest_income", "investment_income": "investment_income", "operating_profit": "operating_profit",
+    "non_operating_income": "non_operating_income", "non_operating_expenses": "non_operating_expenses",
+    "total_profit": "total_profit", "income_tax": "income_tax", "net_profit": "net_profit", "np_parent": "net_profit_parent",
+    "np_deducted": "net_profit_deducted", "minority_profit": "minority_profit", "cash": "cash", "notes_rec": "notes_receivable",
+    "accounts_rec": "accounts_receivable", "inventory": "inventory", "current_assets": "current_assets",
+    "fixed_assets": "fixed_assets", "total_assets": "total_assets", "st_loans": "short_term_loans",
+    "accounts_pay": "accounts_payable", "current_liabilities": "current_liabilities",
+    "noncurrent_liabilities": "non_current_liabilities", "total_liabilities": "total_liabilities",
+    "share_capital": "share_capital", "total_equity": "equity_total", "equity_parent": "equity_parent",
+    "total_liab_equity": "liabilities_and_equity", "cfo": "operating_cash_flow", "cfi": "investing_cash_flow",
+    "cff": "financing_cash_flow", "cash_increase": "net_increase_in_cash", "cash_end": "cash_equivalents_end",
+}  # fmt: skip
+"""The generator's figure keys → ragkb's metric ids (src/ragkb/tables/metrics.py), the column names
+of the ``financials`` table that gold SQL and ``financials.jsonl`` use."""
 ZERO = Decimal(0)
 
 
@@ -68,11 +86,15 @@ def _figures(askers: list[Asker], spec: Spec) -> list[Figure] | None:
 
 
 def _single(metric: str, year: int) -> Spec:
-    return Spec([(metric, year)], lambda value: value, f"f.{metric}")
+    return Spec([(metric, year)], lambda value: value, f"f.{RAGKB_METRICS[metric]}")
 
 
 def _share(a: str, b: str, year: int) -> Spec:
-    return Spec([(a, year), (b, year)], lambda x, y: Decimal(x) * 100 / Decimal(y) if y else None, f"f.{a} * 100.0 / f.{b}")
+    return Spec(
+        [(a, year), (b, year)],
+        lambda x, y: Decimal(x) * 100 / Decimal(y) if y else None,
+        f"f.{RAGKB_METRICS[a]} * 100.0 / f.{RAGKB_METRICS[b]}",
+    )
 
 
 def _listing(figures: list[Figure], lang: str) -> str:
@@ -327,19 +349,24 @@ def _gross(year: int) -> Spec:
     return Spec(
         [("revenue", year), ("cost_of_sales", year)],
         lambda r, c: (r - c) * 100 / r if r else None,
-        "(f.revenue - f.cost_of_sales) * 100.0 / f.revenue",
+        "(f.revenue - f.operating_cost) * 100.0 / f.revenue",
     )
 
 
 def _quotient(a: str, b: str, year: int) -> Spec:
-    return Spec([(a, year), (b, year)], lambda x, y: Decimal(x) / Decimal(y) if y else None, f"f.{a} * 1.0 / f.{b}")
+    return Spec(
+        [(a, year), (b, year)],
+        lambda x, y: Decimal(x) / Decimal(y) if y else None,
+        f"f.{RAGKB_METRICS[a]} * 1.0 / f.{RAGKB_METRICS[b]}",
+    )
 
 
 def _growth(metric: str, year: int) -> Spec:
+    column = RAGKB_METRICS[metric]
     return Spec(
         [(metric, year), (metric, year - 1)],
         lambda now, before: ratio(now - before, abs(before), 4, 100) if before else None,
-        f"(f.{metric} - p.{metric}) * 100.0 / ABS(p.{metric})",
+        f"(f.{column} - p.{column}) * 100.0 / ABS(p.{column})",
         joins_last_year=True,
     )
 

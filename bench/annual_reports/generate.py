@@ -3,8 +3,9 @@
     python bench/annual_reports/generate.py --out DIR --companies 32 --seed 7
 
 writes ``DIR/reports/*.pdf`` (one 2022 annual report per invented company, every fourth in
-English), ``DIR/qa.jsonl`` (the questions, see datasets/annual-reports/README.md) and
-``DIR/companies.jsonl`` (each company's figures, 2020-2022, in 元). The output depends only on
+English), ``DIR/qa.jsonl`` (the questions, see datasets/annual-reports/README.md),
+``DIR/companies.jsonl`` (each company's figures, 2020-2022, in 元) and ``DIR/financials.jsonl``
+(the consolidated figures as rows of the table that statistics questions' ``gold_sql`` reads). The output depends only on
 the seed and the number of companies, and company N is the same in every run with more than N
 companies. Before it finishes, every question's evidence is looked up on its PDF page.
 """
@@ -22,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/, which
 
 import pymupdf
 
-from annual_reports.across import statistics_questions
+from annual_reports.across import RAGKB_METRICS, statistics_questions
 from annual_reports.companies import Company, make_companies
 from annual_reports.finance import YEARS
 from annual_reports.questions import company_questions, definition_questions, split_halves
@@ -84,6 +85,19 @@ def company_record(company: Company, report: Report) -> dict:
     }
 
 
+def financials_rows(company: Company) -> list[dict]:
+    """Lines of financials.jsonl: a row per year of the company's consolidated figures in 元, the
+    columns named as ragkb names its metrics (the table ``ragkb eval sql`` runs gold SQL on)."""
+    rows = []
+    for year in YEARS:
+        row: dict = {"company": company.full_name, "short_name": company.short_name, "stock_code": company.code, "year": year}
+        for key, column in RAGKB_METRICS.items():
+            fen = company.group[key].get(year)
+            row[column] = None if fen is None else fen / 100
+        rows.append(row)
+    return rows
+
+
 def on_page(text: str, page_text: str) -> bool:
     """Numbers must appear as printed; words may be broken across lines."""
     if NUMBER.match(text):
@@ -116,6 +130,8 @@ def generate(out: Path, companies: int, seed: int) -> list[dict]:
         handle.writelines(
             json.dumps(company_record(c, r), ensure_ascii=False, separators=(",", ":")) + "\n" for c, r in zip(made, reports)
         )
+    with open(out / "financials.jsonl", "w", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for c in made for row in financials_rows(c))
     check(out, records)
     return records
 

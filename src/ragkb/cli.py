@@ -627,7 +627,7 @@ def eval_sql(
     generator: Annotated[str, typer.Option("--generator", "-g", help="the model that writes SQL, e.g. openai:MODEL")],
     split: Annotated[str | None, typer.Option(help="only the questions of this split (dev or test)")] = None,
     truth: Annotated[
-        Path | None, typer.Option(help="true figures (companies.jsonl); default: the one beside the QA file, if any")
+        Path | None, typer.Option(help="true figures (financials.jsonl); default: the one beside the QA file, if any")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -640,7 +640,7 @@ def eval_sql(
     model = create_generator(generator, Settings())
     if model is None:
         raise RagkbError("the extractive answerer writes no SQL; give a model with -g, e.g. -g openai:MODEL")
-    beside = qa_file.parent / "companies.jsonl"
+    beside = qa_file.parent / "financials.jsonl"
     truth = truth or (beside if beside.is_file() else None)
     with progress_bar(hidden=as_json) as progress:
         task = progress.add_task("writing SQL", total=len(questions))

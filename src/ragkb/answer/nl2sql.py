@@ -68,16 +68,18 @@ def relevant_metrics(analysis: QuestionAnalysis) -> list[str]:
     return chosen
 
 
-def _column(measured: Metric) -> str:
+def _column(measured: Metric, last: bool) -> str:
     unit = {"元": "in 元 (yuan)", "%": "a fraction (12.5% is 0.125)", "元/股": "元 per share", "股": "shares"}[measured.unit]
-    return f"  {measured.id} REAL, -- {measured.zh} / {measured.en}, {unit}"
+    return f"  {measured.id} REAL{'' if last else ','} -- {measured.zh} / {measured.en}, {unit}"
 
 
 def schema(metric_ids: list[str]) -> str:
-    columns = "\n".join(_column(metric(metric_id)) for metric_id in metric_ids)
+    """The table's CREATE statement with a comment on each column, as the model sees it."""
+    columns = "\n".join(_column(metric(metric_id), i == len(metric_ids) - 1) for i, metric_id in enumerate(metric_ids))
+    year = "  year INTEGER" + (", -- fiscal year\n" if metric_ids else " -- fiscal year\n")
     return (
         f"CREATE TABLE {TABLE} (\n  company TEXT, -- full name\n  short_name TEXT, -- short name (股票简称); name companies by it\n"
-        f"  stock_code TEXT,\n  year INTEGER, -- fiscal year\n{columns}\n);"
+        f"  stock_code TEXT,\n{year}{columns}\n);"
     )
 
 

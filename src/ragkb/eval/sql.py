@@ -8,8 +8,9 @@ the same ``financials`` table, the one built from the KB's table store (*executi
 in Spider and BIRD; rows compared as a multiset, in order when the gold SQL has ORDER BY; numbers
 within half the question's tolerance, else a relative 1e-6; text without case and spaces).
 
-With the true figures (``companies.jsonl`` beside the QA file, written by the generator of the set)
-two more numbers: whether the gold SQL gives the same result on the table read from the KB as on the
+With the true figures (``financials.jsonl`` beside the QA file: a JSON object per company and
+year with ``company``, ``short_name``, ``stock_code``, ``year`` and a value per metric id, as
+bench/annual_reports writes it) two more numbers: whether the gold SQL gives the same result on the table read from the KB as on the
 true table (the reading was right for that question), and whether the model's SQL on the KB's table
 gives the true result (the whole way, reading and SQL).
 """
@@ -88,15 +89,13 @@ def columns_of(sql: str) -> list[str]:
     return sorted(set(re.findall(r"\b[a-z_]+\b", sql)) & _METRIC_IDS)
 
 
-def truth_rows(companies_file: Path, metric_ids: list[str]) -> list[FinancialsRow]:
-    """The true ``financials`` rows from a ``companies.jsonl`` (consolidated figures per year)."""
+def truth_rows(path: Path, metric_ids: list[str]) -> list[FinancialsRow]:
+    """The true ``financials`` rows of ``metric_ids`` from a ``financials.jsonl``."""
     rows: list[FinancialsRow] = []
-    for line in companies_file.read_text(encoding="utf-8").splitlines():
-        company = json.loads(line)
-        figures = company["consolidated"]
-        for index, year in enumerate(company["years"]):
-            values = [figures[m][index] if m in figures else None for m in metric_ids]
-            rows.append((company["full_name"], company["short_name"], company["stock_code"], year, *values))
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            rows.append((row["company"], row.get("short_name"), row.get("stock_code"), row["year"], *map(row.get, metric_ids)))
     return rows
 
 
