@@ -8,6 +8,7 @@ import { FilesPanel } from "./files.js";
 import { language, onLanguageChange, setLanguage, t, translatePage } from "./i18n.js";
 import { askForKey } from "./keydialog.js";
 import { showError } from "./notify.js";
+import { PersonaEditor } from "./persona.js";
 import { Sidebar } from "./sidebar.js";
 import { SourcePanel } from "./sources.js";
 
@@ -23,6 +24,7 @@ const sidebar = new Sidebar($(".sidebar"), {
 const chat = new Chat($(".chat"), { onCite: openCitation, onError: showError, onAnswered: refreshSessions });
 const files = new FilesPanel($("#files-panel"), { onError: showError, onChanged: refreshKbs, onDeleteKb: deleteKb });
 const source = new SourcePanel($("#source-panel"), { onError: showError });
+const persona = new PersonaEditor($("#persona-editor"), { onError: showError });
 
 function showTab(name) {
   for (const tab of document.querySelectorAll("[role=tab]")) {
@@ -53,6 +55,7 @@ async function selectKb(name, session = null) {
   sidebar.renderKbs(state.kbs, name);
   source.clear();
   files.load(name);
+  persona.load(name);
   await refreshSessions();
   if (state.kb !== name) return;
   const stored = state.sessions.find((s) => s.name === session) ?? state.sessions[0];
@@ -153,6 +156,7 @@ async function start() {
     chat.render();
     files.render();
     source.render();
+    persona.render();
   });
   $("#key-button").addEventListener("click", async () => {
     const key = await askForKey(t("key.manual"));
