@@ -14,7 +14,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from serving import local_http
 
 
 @dataclass
@@ -94,12 +96,6 @@ def _handler(llm: FakeLLM) -> type[BaseHTTPRequestHandler]:
 def fake_llm(replies: dict[str, Reply]) -> Iterator[FakeLLM]:
     """A running fake model; its ``url`` is the base URL for ``RAGKB_OPENAI_BASE_URL``."""
     llm = FakeLLM("", replies)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(llm))
-    llm.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with local_http(_handler(llm)) as url:
+        llm.url = f"{url}/v1"
         yield llm
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -1,4 +1,5 @@
-"""Running a real ``ragkb serve`` in a subprocess on a free port, for the end-to-end tests."""
+"""Running a real ``ragkb serve`` in a subprocess on a free port, and stand-ins for the outside
+services it talks to on loopback, for the end-to-end tests."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -62,6 +65,19 @@ class Server:
         """Run the ragkb CLI on this server's home; returns its output."""
         command = [ragkb_executable(), *args]
         return subprocess.run(command, env=self.env, capture_output=True, text=True, check=True).stdout
+
+
+@contextmanager
+def local_http(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A stand-in for an outside service: ``handler`` on a free loopback port; yields its URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @contextmanager

@@ -65,9 +65,12 @@ export function formatBytes(bytes) {
 
 export const baseName = (path) => String(path || "").split(/[\\/]/).pop();
 
-/** "name.pdf · p. 3 · Chapter › Section" for a citation or hit. */
-export function sourceLabel({ file, page, section, cell }) {
-  const parts = [baseName(file)];
+/** A source's short name: its file's name, or a web page's host. */
+export const sourceName = ({ file, url }) => (url ? new URL(url).hostname : baseName(file));
+
+/** "name.pdf · p. 3 · Chapter › Section" for a citation or hit ("host · page title" for a web page). */
+export function sourceLabel({ file, page, section, cell, url }) {
+  const parts = [sourceName({ file, url })];
   if (page != null) parts.push(t("source.pageShort", { page }));
   if (section && section.length) parts.push(section.join(" › "));
   if (cell) parts.push(`${cell.row_label} | ${cell.column_header}`);

@@ -1,11 +1,12 @@
 // The source panel: where a citation comes from (file, page, section) and its whole passage,
 // fetched from GET /api/kbs/{kb}/chunks/{chunk_id}, with the quoted sentence highlighted; for a
-// table cell (a computed answer's number): its table, row, column and text as printed. On a narrow
+// table cell (a computed answer's number): its table, row, column and text as printed; for a web
+// search result: its page, as a link, and the text quoted from it. On a narrow
 // screen the panel is below the chat: a link leads back to the [n] that opened it.
 
 import * as api from "./api.js";
 import { h, fill } from "./dom.js";
-import { baseName, t } from "./i18n.js";
+import { sourceName, t } from "./i18n.js";
 
 /** The passage as text nodes with the first occurrence of `quote` wrapped in <mark>. */
 function highlighted(text, quote) {
@@ -29,7 +30,7 @@ export class SourcePanel {
   async show(kb, citation, origin = null) {
     Object.assign(this, { citation, hit: null, failure: null, origin });
     this.render();
-    if (citation.cell) return; // a table cell: all there is to show came with the answer
+    if (citation.cell || citation.url) return; // a table cell or a web page: all there is to show came with the answer
     try {
       const hit = await api.get(`/api/kbs/${api.enc(kb)}/chunks/${api.enc(citation.chunk_id)}`);
       if (this.citation === citation) this.hit = hit;
@@ -51,27 +52,36 @@ export class SourcePanel {
     return h("button", { type: "button", class: "link small back-to-answer", onclick: () => origin.scrollIntoView({ block: "center" }) }, t("source.back"));
   }
 
-  /** The panel: the way back, "[n] file", the fields (file, page, then `fields`), then `body`. */
+  /** The panel: the way back, "[n] file", the fields (file and page, unless a web page, then `fields`), then `body`. */
   layout(c, fields, body) {
     const field = (label, value, cls) => [h("dt", {}, label), h("dd", { class: cls }, value)];
+    const where = c.url ? [] : [[t("source.file"), c.file, "source-file"], [t("source.page"), c.page ?? "—", "source-page"]];
     fill(
       this.root,
       this.backLink(),
-      h("h3", { class: "source-title" }, `[${c.number}] ${baseName(c.file)}`),
+      h("h3", { class: "source-title" }, `[${c.number}] ${sourceName(c)}`),
       h(
         "dl",
         { class: "source-fields" },
-        field(t("source.file"), c.file, "source-file"),
-        field(t("source.page"), c.page ?? "—", "source-page"),
-        fields.filter(Boolean).map(([label, value, cls]) => field(label, value, cls)),
+        [...where, ...fields].filter(Boolean).map(([label, value, cls]) => field(label, value, cls)),
       ),
       body,
     );
   }
 
+  renderWebPage(c) {
+    const link = h("a", { href: c.url, target: "_blank", rel: "noopener noreferrer" }, c.url);
+    const fields = [
+      [t("source.webPage"), link, "source-url"],
+      c.section.length > 0 && [t("source.webTitle"), c.section.join(" › "), "source-section"],
+    ];
+    this.layout(c, fields, [h("p", { class: "muted" }, t("source.webNote")), h("h4", {}, t("source.quote")), h("blockquote", { class: "source-quote" }, c.quote)]);
+  }
+
   render() {
     const c = this.citation;
     if (!c) return fill(this.root, h("p", { class: "empty" }, t("source.none")));
+    if (c.url) return this.renderWebPage(c);
     if (c.cell) {
       const fields = [
         [t("source.table"), c.section.join(" › ") || "—", "source-section"],
