@@ -691,6 +691,18 @@ def serve(
     )
 
 
+@app.command("mcp")
+def mcp() -> None:
+    """Serve the knowledge bases to MCP clients (agents, editors) over stdio: tools list_kbs, search,
+    ask, fetch_chunk and each file as a resource. ragkb serve also answers MCP at /mcp, with API keys."""
+    require("mcp", "ragkb mcp")
+    require("fastapi", "ragkb mcp")
+    from ragkb.config import Settings
+    from ragkb.server.mcp_server import build_server
+
+    build_server(Settings()).run("stdio")
+
+
 keys_app = typer.Typer(no_args_is_help=True, help="API keys for the HTTP server.")
 app.add_typer(keys_app, name="keys")
 

@@ -35,6 +35,7 @@ from ragkb.models import (
 )
 from ragkb.names import check_name, storable
 from ragkb.profiles import RetrievalProfile, SearchMode, SearchOptions, builtin_profiles
+from ragkb.retrieve.context import file_text
 from ragkb.retrieve.filters import set_tags
 from ragkb.retrieve.hits import load_chunk
 from ragkb.retrieve.pipeline import Searcher
@@ -273,6 +274,11 @@ class KnowledgeBase:
         """One chunk of this KB (a citation's passage) with its place in the file; score 0."""
         with self.catalog.session() as session:
             return load_chunk(session, self.id, chunk_id)
+
+    def file_text(self, file_id: int) -> str | None:
+        """The text ragkb indexed for one file (by id), section by section; ``None`` if unknown."""
+        with self.catalog.session() as session:
+            return file_text(session, self.id, file_id)
 
     def stats(self) -> dict:
         """Counts of files, failed files and chunks, read in one statement: one snapshot, so a reader

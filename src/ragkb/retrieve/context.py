@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from ragkb.catalog.schema import ChunkRow
+from ragkb.catalog.schema import ChunkRow, FileRow
 from ragkb.models import SearchHit
 from ragkb.profiles import ContextKind
 
@@ -32,6 +33,21 @@ def join_overlapping(texts: Sequence[str], longest: int = 400) -> str:
         else:
             joined = text
     return joined
+
+
+def file_text(session: Session, kb_id: int, file_id: int) -> str | None:
+    """A file's text as its chunks hold it, in order, without the overlap of neighbouring chunks;
+    each section after a line with its headings (``# Title > Section``). ``None`` if the KB has no such file."""
+    if session.scalar(select(FileRow.kb_id).where(FileRow.id == file_id)) != kb_id:
+        return None
+    rows = session.execute(
+        select(ChunkRow.heading_path, ChunkRow.text).where(ChunkRow.file_id == file_id).order_by(ChunkRow.ordinal)
+    ).all()
+    sections = []
+    for headings, chunks in groupby(rows, key=lambda row: list(row.heading_path or [])):
+        text = join_overlapping([chunk.text for chunk in chunks])
+        sections.append(f"# {' > '.join(headings)}\n\n{text}" if headings else text)
+    return "\n\n".join(sections)
 
 
 def _around(ordinals: list[int], centre: int, texts: dict[int, str], max_chars: int) -> list[int]:

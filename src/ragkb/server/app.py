@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Route
 
 from ragkb import __version__
 from ragkb.config import Settings
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None, *, allow_no_auth: bool = False,
         app.include_router(module.router)
     app.include_router(models_api.cohere_v2)
     if mcp is not None:  # the Model Context Protocol, streamable HTTP
-        app.add_route("/mcp", mcp, include_in_schema=False)
+        app.router.routes.append(Route("/mcp", mcp, include_in_schema=False))
     app.include_router(personas.router)
     if observed is not None:
         app.include_router(metrics_router(observed))
