@@ -32,7 +32,7 @@ from sqlalchemy import delete, select
 from ragkb.catalog.schema import ChunkRow, ChunkVectorRow, EmbeddingCacheRow, FileRow
 from ragkb.config import Settings
 from ragkb.eval.beir import BeirDataset
-from ragkb.index.embedders import Embedder, text_hash
+from ragkb.index.embedders import Embedder, embed_queries, text_hash
 from ragkb.index.stores.base import indexed_text
 from ragkb.index.tokenize import tokenize
 from ragkb.kb import CANDIDATES, KnowledgeBase
@@ -103,9 +103,15 @@ class TimedEmbedder:
         self.inner, self.name, self.languages, self.seconds = inner, inner.name, inner.languages, 0.0
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        return self._timed(self.inner.embed, texts)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._timed(lambda queries: embed_queries(self.inner, queries, ""), texts)
+
+    def _timed(self, encode: Encoder, texts: list[str]) -> np.ndarray:
         started = time.perf_counter()
         try:
-            return self.inner.embed(texts)
+            return encode(texts)
         finally:
             self.seconds += time.perf_counter() - started
 
@@ -159,11 +165,15 @@ def read_vectors(kb: KnowledgeBase, chunk_ids: Sequence[int] | None = None) -> n
     same model, as a peer's own pipeline would embed every chunk.
     """
     with kb.catalog.session() as session:
-        texts = dict(session.execute(select(ChunkRow.id, ChunkRow.text).where(ChunkRow.kb_id == kb.id).order_by(ChunkRow.id)).all())
-        stored = dict(session.execute(select(ChunkVectorRow.chunk_id, ChunkVectorRow.vector).where(ChunkVectorRow.kb_id == kb.id)).all())
+        texts = dict(
+            session.execute(select(ChunkRow.id, ChunkRow.text).where(ChunkRow.kb_id == kb.id).order_by(ChunkRow.id)).all()
+        )
+        stored = dict(
+            session.execute(select(ChunkVectorRow.chunk_id, ChunkVectorRow.vector).where(ChunkVectorRow.kb_id == kb.id)).all()
+        )
     ids = list(texts) if chunk_ids is None else list(chunk_ids)
     missing = [i for i in ids if i not in stored]
-    computed = dict(zip(missing, kb.embedder.inner.embed([texts[i] for i in missing]))) if missing else {}
+    computed = dict(zip(missing, kb.embedder.inner.embed([texts[i] for i in missing]), strict=True)) if missing else {}
     return np.stack([np.frombuffer(stored[i], dtype=np.float32) if i in stored else computed[i] for i in ids])
 
 
@@ -236,7 +246,7 @@ class BM25S:
         if self.tokenizer is not None and not tokens[0]:
             return []
         documents, scores = self.index.retrieve(tokens, k=min(k, self.size), show_progress=False)
-        return [int(d) for d, s in zip(documents[0], scores[0]) if s > 0]
+        return [int(d) for d, s in zip(documents[0], scores[0], strict=True) if s > 0]
 
 
 def minilm_encoder() -> Encoder:
@@ -245,7 +255,9 @@ def minilm_encoder() -> Encoder:
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(get_model_path()), device="cpu")
-    return lambda texts: model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    return lambda texts: model.encode(
+        texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+    )
 
 
 def langchain_embeddings(encode: Encoder):
@@ -284,7 +296,9 @@ class LangChainEnsemble:
             raise ValueError("the LangChain ensemble needs the chunk vectors")
         metadatas = [{"i": i} for i in range(len(texts))]
         bm25 = BM25Retriever.from_texts(texts, metadatas=metadatas, preprocess_func=self.tokenizer, k=self.k)
-        faiss = FAISS.from_embeddings(zip(texts, vectors.tolist()), langchain_embeddings(self.encode), metadatas=metadatas)
+        faiss = FAISS.from_embeddings(
+            zip(texts, vectors.tolist(), strict=True), langchain_embeddings(self.encode), metadatas=metadatas
+        )
         dense = faiss.as_retriever(search_kwargs={"k": self.k})
         self.retriever = EnsembleRetriever(retrievers=[bm25, dense], weights=[0.5, 0.5], id_key="i")
 
@@ -377,7 +391,9 @@ def save(name: str, payload: dict) -> Path:
     """Write ``payload`` with the command line and environment to bench/out/<name>.json."""
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"{name}.json"
-    path.write_text(json.dumps({"command": command_line(), "environment": environment(), **payload}, ensure_ascii=False, indent=2))
+    path.write_text(
+        json.dumps({"command": command_line(), "environment": environment(), **payload}, ensure_ascii=False, indent=2)
+    )
     return path
 
 

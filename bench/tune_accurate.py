@@ -31,6 +31,7 @@ from common import DATASETS, log, markdown_table, save, settings_at
 from ragkb.config import KBSettings
 from ragkb.eval.beir import BeirDataset, load_beir
 from ragkb.eval.retrieval import RunResult, corpus_document, run
+from ragkb.index.embedders import embed_queries
 from ragkb.kb import KnowledgeBase
 from ragkb.profiles import SearchOptions
 from ragkb.retrieve.rerank import CrossEncoderReranker
@@ -55,10 +56,17 @@ class MemoEmbedder:
         self.inner, self.name, self.languages, self.memo = inner, inner.name, inner.languages, {}
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in texts if t not in self.memo]
+        return self._remembered(texts, False)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._remembered(texts, True)
+
+    def _remembered(self, texts: list[str], queries: bool) -> np.ndarray:
+        missing = [t for t in texts if (t, queries) not in self.memo]
         if missing:
-            self.memo.update(zip(missing, self.inner.embed(missing)))
-        return np.stack([self.memo[t] for t in texts])
+            vectors = embed_queries(self.inner, missing, "") if queries else self.inner.embed(missing)
+            self.memo.update(((t, queries), v) for t, v in zip(missing, vectors, strict=True))
+        return np.stack([self.memo[(t, queries)] for t in texts])
 
 
 def memoize_reranker(cache: Path | None) -> Callable[[], None]:
@@ -71,7 +79,7 @@ def memoize_reranker(cache: Path | None) -> Callable[[], None]:
     def remembered(self: CrossEncoderReranker, query: str, passages: list[str]) -> list[float | None]:
         missing = [p for p in dict.fromkeys(passages) if (self.location, query, p) not in memo]
         if missing:
-            memo.update({(self.location, query, p): s for p, s in zip(missing, score(self, query, missing))})
+            memo.update({(self.location, query, p): s for p, s in zip(missing, score(self, query, missing), strict=True)})
         return [memo[(self.location, query, p)] for p in passages]
 
     CrossEncoderReranker.score = remembered

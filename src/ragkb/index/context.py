@@ -14,7 +14,8 @@ import numpy as np
 
 from ragkb.catalog import Catalog
 from ragkb.config import KBSettings, Settings
-from ragkb.index.embedders import CachedEmbedder, create_embedder, default_query_instruction
+from ragkb.errors import RagkbError
+from ragkb.index.embedders import CachedEmbedder, create_embedder, default_prompts, embed_queries
 from ragkb.index.language import detect_language
 from ragkb.index.stores.base import Store
 from ragkb.models import Chunk
@@ -60,9 +61,26 @@ class KBContext:
 
     @property
     def query_instruction(self) -> str:
+        """What goes before a query: the KB's setting, else what the model's card asks for."""
         if self.settings.query_instruction is not None:
             return self.settings.query_instruction
-        return default_query_instruction(self.settings.embedder)
+        return default_prompts(self.settings.embedder).query
+
+    @property
+    def passage_prefix(self) -> str:
+        """What goes before a document: the KB's setting, else what the model's card asks for (e5: "passage: ")."""
+        if self.settings.passage_prefix is not None:
+            return self.settings.passage_prefix
+        return default_prompts(self.settings.embedder).passage
+
+    def search_vector(self, text: str, as_query: bool = True) -> np.ndarray:
+        """The vector a search compares chunks with: a query's, or a document's for an answer-shaped text
+        (HyDE). It bypasses the embedding cache: caching queries would make every search a write."""
+        if self.embedder is None:
+            raise RagkbError(f"knowledge base '{self.name}' has no embedder (embedder = none); use --mode sparse")
+        if as_query:
+            return embed_queries(self.embedder.inner, [text], self.query_instruction)[0]
+        return self.embedder.inner.embed([self.passage_prefix + text])[0]
 
     def chunk_languages(self, chunks: list[Chunk]) -> list[str]:
         language = self.settings.language
@@ -73,7 +91,7 @@ class KBContext:
         (see :class:`ragkb.index.stores.base.ChunkBatch`); ``(None, None)`` without an embedder."""
         if not self.embedder or not texts:
             return None, None
-        readable = self.embedder_languages
+        readable, prefix = self.embedder_languages, self.passage_prefix
         embedded = [language in readable for language in languages]
-        wanted = [text for text, keep in zip(texts, embedded, strict=True) if keep]
+        wanted = [prefix + text for text, keep in zip(texts, embedded, strict=True) if keep]
         return (self.embedder.embed(wanted) if wanted else np.zeros((0, self.embedder.dimension), np.float32)), embedded

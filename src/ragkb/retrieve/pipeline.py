@@ -180,8 +180,9 @@ class Searcher:
             self._background = (revision, background_sample(session, self.ctx.id, self.ctx.embedder_languages))
         return self._background[1]
 
-    def retrieve_one(self, session, text: str, mode: SearchMode, depth: int, allowed, instruction: str) -> _Ranking:
-        """Sparse and/or dense candidates of one text, fused as the KB's settings say."""
+    def retrieve_one(self, session, text: str, mode: SearchMode, depth: int, allowed, as_query: bool = True) -> _Ranking:
+        """Sparse and/or dense candidates of one text (embedded as a query, or as a document), fused as the
+        KB's settings say."""
         ctx = self.ctx
         revision = session.scalar(select(KnowledgeBaseRow.revision).where(KnowledgeBaseRow.id == ctx.id))
         sparse = dict(ctx.store.sparse.search(session, ctx.id, text, depth, allowed)) if mode != "dense" else {}
@@ -189,8 +190,7 @@ class Searcher:
         vector, weight = None, ctx.settings.dense_weight
         if mode != "sparse":
             assert ctx.embedder is not None  # effective_mode() answers sparse for a KB without one
-            # Queries bypass the embedding cache: caching them would make every search a write.
-            vector = ctx.embedder.inner.embed([instruction + text])[0]
+            vector = ctx.search_vector(text, as_query)
             dense = dict(ctx.store.dense.search(session, ctx.id, revision, vector, depth, allowed))
             if mode == "hybrid":
                 dense.update(ctx.store.dense.scores_for(session, ctx.id, revision, vector, list(sparse), allowed))
@@ -223,13 +223,11 @@ class Searcher:
                 allowed = allowed_chunks(session, ctx.id, options.filters)
             with clock.stage("retrieval"):
                 rankings = [
-                    self.retrieve_one(
-                        session, text, effective_mode(ctx, text, profile.mode), depth, allowed, ctx.query_instruction
-                    )
-                    for text in queries
+                    self.retrieve_one(session, text, effective_mode(ctx, text, profile.mode), depth, allowed) for text in queries
                 ]
-                if hyde is not None:  # an answer-shaped text: embedded as a passage, without the query instruction
-                    rankings.append(self.retrieve_one(session, hyde, effective_mode(ctx, hyde, profile.mode), depth, allowed, ""))
+                if hyde is not None:  # an answer-shaped text: embedded as a document
+                    mode = effective_mode(ctx, hyde, profile.mode)
+                    rankings.append(self.retrieve_one(session, hyde, mode, depth, allowed, as_query=False))
             first = rankings[0]
             refinable = first.mode == "sparse" if profile.refine_sparse_only else first.mode != "dense"
             if profile.feedback_docs and refinable:
