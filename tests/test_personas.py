@@ -173,6 +173,7 @@ def test_http_api_edits_the_persona_and_requests_override_it(kb: KnowledgeBase) 
             }
             completion = client.post("/v1/chat/completions", json=chat).json()
             assert "[1]" in completion["choices"][0]["message"]["content"] and completion["citations"]
+            assert not completion["cached"] and client.post("/v1/chat/completions", json=chat).json()["cached"]
             system = requests[-1]["body"]["messages"][0]["content"]
             assert "Your name is Ava." in system and "You are Max from the travel desk." in system
             assert system.index("Never cite anything.") < system.index(RULE)

@@ -148,7 +148,7 @@ def _rag_chat(body: ChatRequest, request: Request, caller: Caller) -> dict | Str
     if not body.stream:
         answer = final_answer(events())
         text = "\n\n".join(part for part in (answer.answer, sources_text(answer)) if part)
-        return _completion(body.model, text, last.text, citations=citations(answer))
+        return _completion(body.model, text, last.text, citations=citations(answer), cached=answer.cached)
 
     async def chunks() -> AsyncIterator[str]:
         completion_id = _completion_id()
@@ -161,7 +161,7 @@ def _rag_chat(body: ChatRequest, request: Request, caller: Caller) -> dict | Str
                     yield _chunk(completion_id, body.model, {"content": "\n\n" + event.answer.answer})
                 if sources_text(event.answer):  # the table cells a computed answer used
                     yield _chunk(completion_id, body.model, {"content": "\n\n" + sources_text(event.answer)})
-                yield _chunk(completion_id, body.model, {}, "stop", citations=citations(event.answer))
+                yield _chunk(completion_id, body.model, {}, "stop", citations=citations(event.answer), cached=event.answer.cached)
             elif isinstance(event, asking.StreamError):
                 yield _error_event(paths.text(event.detail))
         yield "data: [DONE]\n\n"
