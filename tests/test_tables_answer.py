@@ -331,7 +331,8 @@ def test_http_ask_and_its_stream_carry_the_analysis_formula_and_cells(server: ht
     kinds = [kind.removeprefix("event: ") for kind, _ in events]
     final = json.loads(events[-1][1].removeprefix("data: "))
     assert kinds[0] == "meta" and kinds[-1] == "answer"
-    assert {**final, "timings": None} == {**answer, "timings": None}
+    assert final["cached"] and not answer["cached"]  # the same question again: from the answer cache
+    assert {**final, "timings": None, "cached": None} == {**answer, "timings": None, "cached": None}
     tokens = "".join(json.loads(data.removeprefix("data: "))["text"] for kind, data in events if kind == "event: token")
     assert tokens == answer["answer"]
 
@@ -476,3 +477,20 @@ def test_cli_eval_sql_prints_json_and_says_what_to_do_without_a_model(
     result = json.loads(out.stdout)
     assert [q["correct"] for q in result["questions"]] == [False, True]
     assert result["summary"]["read_right"]["of"] == 0  # no financials.jsonl beside this QA file
+
+
+def test_nl2sql_columns_found_by_meaning_when_the_kbs_embedder_reads_the_question(settings: Settings, tmp_path: Path) -> None:
+    from ragkb.answer.nl2sql import relevant_metrics
+    from ragkb.answer.tables import KBTables
+    from ragkb.tables.question import analyze
+
+    kb = KnowledgeBase.create("minilm", settings=settings)  # the default embedder, all-MiniLM-L6-v2: English
+    kb.add([write(tmp_path / "bluecrest.html", en_report())])
+    tables = KBTables(kb)
+    english = analyze("Which companies paid the most tax in 2022?", tables.companies())
+    assert relevant_metrics(english) == []  # no metric's name shares a word with it
+    by_meaning = relevant_metrics(english, tables)
+    assert {"taxes_and_surcharges", "income_tax"} <= set(by_meaning) and len(by_meaning) <= 3
+    chinese = analyze("2022年缴税最多的公司是哪家？", tables.companies())
+    assert tables.similarity(chinese.question, ["营业收入"]) is None  # MiniLM does not read Chinese
+    assert relevant_metrics(chinese, tables) == relevant_metrics(chinese)

@@ -1,8 +1,10 @@
 """Statistics questions answered by SQL that a language model writes (NL2SQL).
 
 The model sees one small table, ``financials``: a row per company and year, and only the metric
-columns the question needs (those it names, the operands of the formulas it names, and the
-metrics whose names are closest to its words by jieba words and edit distance). The table is built
+columns the question needs (those it names, the operands of the formulas it names, the metrics
+whose names are closest to its words by jieba words and edit distance, and, when the KB's
+embedder reads the question, the few whose names are closest to it in meaning: "paid the most
+tax" finds 税金及附加 and 所得税费用, which share no word with it). The table is built
 for the question in a private in-memory SQLite database from the KB's table store (each value the
 consolidated cell :func:`ragkb.answer.table_cells.pick` chooses), and the model's SQL runs there
 through :mod:`ragkb.answer.sql_guard`: one read-only SELECT, time and row limits. Anything that
@@ -34,6 +36,11 @@ from ragkb.tables.text import similarity, squeeze, words
 TABLE = "financials"
 MAX_COLUMNS = 8
 MIN_SIMILARITY = 0.6
+MIN_COSINE = 0.3
+"""all-MiniLM-L6-v2 puts a paraphrase's metric at 0.33–0.47 ("spent the most on research" →
+研发投入 0.33, "paid the most tax" → 税金及附加 0.47) and unrelated ones mostly below 0.3."""
+MEANING_COLUMNS = 3
+"""At most this many columns found by meaning alone, so the schema stays small."""
 ROW_LIMIT = 200
 TIMEOUT_S = 2.0
 MAX_SQL_TOKENS = 300
@@ -58,13 +65,19 @@ def _closeness(question: str, metric_id: str) -> float:
     return best
 
 
-def relevant_metrics(analysis: QuestionAnalysis) -> list[str]:
-    """The metric columns to show the model: named ones, formula operands, then the closest others."""
+def relevant_metrics(analysis: QuestionAnalysis, source: TableSource | None = None) -> list[str]:
+    """The metric columns to show the model: named ones, formula operands, the closest others by
+    words, then (with ``source``'s embedder) by meaning."""
     named = [ref.id for ref in analysis.metrics]
     named += [ref.metric for each in analysis.formulas for ref in formula(each.id).operands]
     chosen = list(dict.fromkeys(named))
     scored = sorted(((_closeness(analysis.question, m.id), m.id) for m in METRICS if m.id not in chosen), reverse=True)
     chosen += [metric_id for score, metric_id in scored if score >= MIN_SIMILARITY][: max(0, MAX_COLUMNS - len(chosen))]
+    cosines = source.similarity(analysis.question, [m.name(analysis.language) for m in METRICS]) if source else None
+    if cosines:
+        by_meaning = sorted(zip(cosines, (m.id for m in METRICS), strict=True), reverse=True)
+        closest = [metric_id for cosine, metric_id in by_meaning if cosine >= MIN_COSINE and metric_id not in chosen]
+        chosen += closest[: min(MEANING_COLUMNS, max(0, MAX_COLUMNS - len(chosen)))]
     return chosen
 
 
@@ -170,7 +183,7 @@ def write_sql(analysis: QuestionAnalysis, metric_ids: list[str], generator: Gene
 
 
 def answer(analysis: QuestionAnalysis, source: TableSource, known: list[Company], generator: Generator) -> TableAnswer | None:
-    metric_ids = relevant_metrics(analysis)
+    metric_ids = relevant_metrics(analysis, source)
     if not metric_ids:
         return None
     figures = Financials.from_store(source, known, metric_ids)

@@ -53,6 +53,11 @@ class TableSource(Protocol):
 
     def cells(self, *, metrics: list[str], companies: list[str] | None = None) -> list[Cell]: ...
 
+    def similarity(self, question: str, texts: list[str]) -> list[float] | None:
+        """Cosine similarity of the question with each text by the KB's embedder; ``None`` when the
+        KB has none or it does not read the question's language."""
+        ...
+
 
 @dataclass
 class TableAnswer:

@@ -17,12 +17,14 @@ import re
 from dataclasses import replace
 from decimal import Decimal
 
+import numpy as np
 from sqlalchemy import select
 
 from ragkb.answer import table_statistics
 from ragkb.answer.table_cells import Cell, Citations, TableAnswer, TableSource, evaluate, latest_year, pick
 from ragkb.answer.table_text import cell_value, describe, display_name, lower_first, measure
 from ragkb.catalog.schema import DocTableRow
+from ragkb.index.language import detect_language
 from ragkb.index.tables import TableStore
 from ragkb.kb import KnowledgeBase
 from ragkb.llms import Generator
@@ -62,6 +64,24 @@ class KBTables:
     def cells(self, *, metrics: list[str], companies: list[str] | None = None) -> list[Cell]:
         with self.kb.catalog.snapshot() as session:
             return list(self.store.cells(session, self.kb.id, metrics=metrics, companies=companies))
+
+    def similarity(self, question: str, texts: list[str]) -> list[float] | None:
+        context = self.kb.context
+        embedder = context.embedder
+        if embedder is None or detect_language(question) not in context.embedder_languages:
+            return None
+        key = (context.settings.embedder, tuple(texts))
+        if key not in _TEXT_VECTORS:  # the metric names: embedded once a process, not per question
+            _TEXT_VECTORS[key] = _unit(embedder.inner.embed([context.passage_prefix + text for text in texts]))
+        return [float(cosine) for cosine in _TEXT_VECTORS[key] @ _unit(context.search_vector(question))]
+
+
+_TEXT_VECTORS: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.where(norms == 0, 1, norms)
 
 
 class TableAnswerer:

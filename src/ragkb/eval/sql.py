@@ -143,7 +143,7 @@ def score(
     outcomes = []
     for done, item in enumerate(questions, start=1):
         analysis = analyze(item.question, known)
-        shown = relevant_metrics(analysis)
+        shown = relevant_metrics(analysis, tables)
         needed = columns_of(item.gold_sql)
         columns = list(dict.fromkeys(shown + needed))
         ordered = bool(_ORDERED.search(item.gold_sql))
