@@ -17,6 +17,8 @@ class _Handler(BaseHTTPRequestHandler):
     reply = ""
     status = 200
     requests: ClassVar[list[dict]] = []
+    turns: ClassVar[list[dict]] = []
+    """Assistant messages (OpenAI's shape, with tool_calls) answered in turn to requests that offer tools."""
 
     def log_message(self, *args) -> None:
         pass
@@ -31,6 +33,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.send_response(200)
         self.end_headers()
+        if "tools" in body:  # tool calling, not streamed: the next scripted turn, then plain text
+            self.wfile.write(json.dumps(self._tool_turn(self.turns.pop(0) if self.turns else {"content": self.reply})).encode())
+            return
         words = self.reply.split(" ")
         pieces = [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
         if self.path.endswith("/chat/completions"):
@@ -49,10 +54,23 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.path == "/api/embed":
             self.wfile.write(json.dumps({"embeddings": [[3.0, float(i), 4.0] for i, _ in enumerate(body["input"])]}).encode())
 
+    def _tool_turn(self, turn: dict) -> dict:
+        message = {"role": "assistant", "content": turn.get("content", ""), "tool_calls": turn.get("tool_calls", [])}
+        if self.path.endswith("/chat/completions"):
+            return {
+                "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if message["tool_calls"] else "stop"}]
+            }
+        calls = [  # Ollama: arguments are an object, calls have no id
+            {"function": {"name": call["function"]["name"], "arguments": json.loads(call["function"]["arguments"])}}
+            for call in message["tool_calls"]
+        ]
+        return {"message": {**message, "tool_calls": calls}, "done": True}
+
 
 @contextmanager
-def chat_server(reply: str, status: int = 200):
-    handler = type("Handler", (_Handler,), {"reply": reply, "status": status, "requests": []})
+def chat_server(reply: str, status: int = 200, turns: list[dict] | None = None):
+    """``turns``: assistant messages with tool calls, answered one per request that offers tools."""
+    handler = type("Handler", (_Handler,), {"reply": reply, "status": status, "requests": [], "turns": list(turns or [])})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from typer.core import TyperGroup
 
+from ragkb.agent.plan import ExecutionReport, Plan
 from ragkb.answer.stream import AnswerEvent, FinalEvent, QueryEvent, TokenEvent, final_answer, reconcile
 from ragkb.config import KBSettings, Language
 from ragkb.errors import RagkbError
@@ -783,3 +784,129 @@ def doc_layout(
 
 def main() -> None:
     app()
+# --- file agent -------------------------------------------------------------------------------
+
+
+class _AgentGroup(TyperGroup):
+    """``ragkb agent "INSTRUCTION" ...`` runs ``ragkb agent run "INSTRUCTION" ...``."""
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+agent_app = typer.Typer(cls=_AgentGroup, no_args_is_help=True, help="Plan file operations from an instruction; run or undo them.")
+app.add_typer(agent_app, name="agent")
+
+
+@agent_app.command("run")
+def agent_run(
+    instruction: Annotated[str | None, typer.Argument(help="e.g. 把所有发票 PDF 移到 invoices 目录并打上标签")] = None,
+    root: Annotated[Path | None, typer.Option("--root", help="the folder the agent may change (a --plan names its own)")] = None,
+    kb: Annotated[str | None, typer.Option("--kb", help="knowledge base to search, tag and keep in step")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="only show the plan (the default when not asked)")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="run the plan without asking")] = False,
+    plan_out: Annotated[
+        Path | None, typer.Option("--plan-out", help="save the plan as JSON (edit it, run it with --plan)")
+    ] = None,
+    plan_file: Annotated[
+        Path | None, typer.Option("--plan", help="a saved plan to show or run instead of an instruction")
+    ] = None,
+    planner: Annotated[
+        str, typer.Option(help="auto (the configured openai:/ollama: model, else rules), rules, or a model spec")
+    ] = "auto",
+    max_operations: Annotated[int, typer.Option(help="refuse plans with more operations")] = 200,
+    as_json: JsonOption = False,
+) -> None:
+    """Plan file operations for an instruction inside --root; nothing changes unless you confirm (or give --yes)."""
+    from ragkb.agent.execute import execute_plan
+    from ragkb.agent.planner import check_plan, make_plan
+    from ragkb.config import Settings
+
+    settings = Settings()
+    if yes and dry_run:
+        raise RagkbError("--yes runs the plan and --dry-run does not; give one of them")
+    if plan_file is not None:
+        if instruction is not None or root is not None:
+            raise RagkbError("a saved plan names its instruction and root; give --plan alone, or an instruction and --root")
+        plan = check_plan(Plan.load(plan_file), settings, max_operations)
+    elif instruction is None or root is None:
+        raise RagkbError('give an instruction and the folder, e.g. ragkb agent "删除重复的文件" --root ~/docs')
+    else:
+        plan = make_plan(instruction, root, settings, kb=kb, planner=planner, max_operations=max_operations)
+    if plan_out is not None:
+        plan.save(plan_out)
+    ask = not (yes or dry_run or as_json) and sys.stdin.isatty() and bool(plan.operations)
+    if as_json and not yes:
+        print_json(plan)
+    elif not as_json:
+        show_plan(plan, plan_out)
+    if not (yes or (ask and typer.confirm(f"Run these {len(plan.operations)} operations?", default=False))):
+        if not as_json:
+            console.print("[dim]nothing was changed; run it with --yes (or save it with --plan-out and run that with --plan)[/]")
+        return
+    report = execute_plan(plan, settings, max_operations=max_operations)
+    print_json(report) if as_json else show_report(report)
+
+
+def show_plan(plan: Plan, saved: Path | None) -> None:
+    console.print(f"[bold]plan {plan.id}[/] ({plan.planner}) in {escape(plan.root)}: {len(plan.operations)} operation(s)")
+    for number, operation in enumerate(plan.operations, 1):
+        console.print(f"{number:>3}. {escape(operation.describe())}", highlight=False, soft_wrap=True)
+    for note in plan.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
+    if saved is not None:
+        console.print(f"saved to {saved}")
+
+
+def show_report(report: ExecutionReport) -> None:
+    for line in report.recovered:
+        console.print(f"[yellow]recovered:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    colours = {"done": "green", "skipped": "yellow", "failed": "red"}
+    for result in report.results:
+        target = f" → {result.to}" if result.to else ""
+        detail = f"  ({result.detail})" if result.detail else ""
+        console.print(
+            f"[{colours[result.status]}]{result.status:>7}[/] {result.op} {escape(result.path + target + detail)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if report.backup:
+        console.print(f"backups of deleted and replaced files: {report.backup}")
+    if not report.undo:
+        console.print("[dim]undo with: ragkb agent undo[/]")
+
+
+@agent_app.command("undo")
+def agent_undo(as_json: JsonOption = False) -> None:
+    """Revert the last plan that ran (moves go back, deleted and replaced files come back from their backups)."""
+    from ragkb.agent.execute import undo_last
+    from ragkb.config import Settings
+
+    report = undo_last(Settings())
+    print_json(report) if as_json else show_report(report)
+
+
+@agent_app.command("log")
+def agent_log(
+    last: Annotated[int, typer.Option("--last", "-n", help="how many records, newest last")] = 20, as_json: JsonOption = False
+) -> None:
+    """The agent's audit log: every operation with its time, paths and hashes."""
+    from ragkb.agent.audit import AgentHome
+    from ragkb.config import Settings
+
+    records = AgentHome(Settings()).records()[-last:] if last > 0 else []
+    if as_json:
+        print_json(records)
+        return
+    for record in records:
+        where = " → ".join(path for path in (record.before, record.after) if path)
+        undo = " (undo)" if record.undo else ""
+        console.print(
+            f"{record.time:%Y-%m-%d %H:%M:%S} {record.plan}{undo} {record.event} {record.op} {escape(where)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+

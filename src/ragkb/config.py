@@ -148,6 +148,9 @@ class Settings(BaseSettings):
     bing_api_key: str | None = Field(None, description="web search: a Bing Web Search v7 key")
     bing_url: str = "https://api.bing.microsoft.com/v7.0/search"
     brave_api_key: str | None = Field(None, description="web search: a Brave Search API key")
+    agent_roots: str = Field(
+        "", description="HTTP server: comma-separated folders the file agent may change (/api/agent); none by default: off"
+    )
     brave_url: str = "https://api.search.brave.com/res/v1/web/search"
     tavily_api_key: str | None = Field(None, description="web search: a Tavily API key")
     tavily_url: str = "https://api.tavily.com/search"

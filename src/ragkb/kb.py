@@ -270,6 +270,13 @@ class KnowledgeBase:
             self._writer.remove_path(info.path)
         return info
 
+    def move_file(self, old: str | Path, new: str | Path) -> bool:
+        """Record that a file was moved or renamed with its content unchanged: it keeps its chunks,
+        vectors and index entries under the new path, nothing is embedded again (the title in its
+        chunks' indexed text stays the old name until ``add(force=True)``). A file catalogued at
+        ``new`` is replaced. ``False`` if ``old`` is not in this KB."""
+        return self._writer.move_path(str(Path(old).expanduser().resolve()), str(Path(new).expanduser().resolve()))
+
     def chunk(self, chunk_id: int) -> SearchHit | None:
         """One chunk of this KB (a citation's passage) with its place in the file; score 0."""
         with self.catalog.session() as session:

@@ -84,6 +84,22 @@ class IndexWriter:
             if source is not None:
                 row.size, row.mtime = source.size, source.mtime
 
+    def move_path(self, old: str, new: str) -> bool:
+        """Give a catalogued file its new path (moved or renamed, content unchanged): its chunks,
+        vectors and index entries stay as they are, nothing is embedded again. A file catalogued at
+        ``new`` (one the move replaced) is removed first. ``False`` when ``old`` is not catalogued."""
+        with self.ctx.store.transaction() as session:
+            row = existing_file(session, self.ctx.id, old)
+            if row is None:
+                return False
+            replaced = existing_file(session, self.ctx.id, new)
+            if replaced is not None and replaced.id != row.id:
+                self.ctx.store.delete_file(session, self.ctx.id, replaced.id)
+                session.flush()  # the path is unique per KB: the replaced row goes before the moved one takes its path
+            row.path = new
+            self.ctx.store.bump_revision(session, self.ctx.id)
+        return True
+
     def remove_path(self, path: str) -> None:
         """Remove one catalogued file (by its path as stored) with its chunks and index entries."""
         with self.ctx.store.transaction() as session:

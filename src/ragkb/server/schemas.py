@@ -9,6 +9,8 @@ from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 from pydantic_core import PydanticCustomError
 
+from ragkb.agent.plan import Plan
+from ragkb.agent.sandbox import MAX_OPERATIONS
 from ragkb.config import KBSettings, Persona
 from ragkb.errors import InvalidName
 from ragkb.names import MAX_CHARS, check_name, name_pattern
@@ -114,3 +116,16 @@ class AskRequest(SearchOptions):
 class Health(BaseModel):
     status: Literal["ok"]
     version: str
+
+
+class AgentPlanIn(BaseModel):
+    """Plan for an instruction in a root, or check a saved (perhaps edited) plan: one or the other."""
+
+    model_config = REQUEST_CONFIG
+
+    instruction: str | None = Field(None, min_length=1, max_length=2000, description="what to do, in Chinese or English")
+    root: str | None = Field(None, description="the folder to change: one of GET /api/agent/roots or below one")
+    kb: str | None = Field(None, description="the knowledge base to search, tag and keep in step")
+    planner: str = Field("auto", description="auto (the server's openai:/ollama: generator, else rules), rules, or a model spec")
+    plan: Plan | None = Field(None, description="a plan made before (GET /api/agent/plans/{id}), edited, to check and store anew")
+    max_operations: int = Field(MAX_OPERATIONS, ge=1, le=MAX_OPERATIONS, description="refuse longer plans")
