@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,7 +88,8 @@ class Run:
     def __init__(self, home: AgentHome, sandbox: Sandbox, kb: KBFiles, plan_id: str, kb_name: str | None, *, undo: bool = False):
         self.home, self.sandbox, self.kb = home, sandbox, kb
         self.plan_id, self.kb_name, self.undo = plan_id, kb_name, undo
-        self.backups = home.backups / (plan_id + ("-undo" if undo else ""))
+        self.backups = home.backups / (plan_id + (f"-undo-{secrets.token_hex(3)}" if undo else ""))
+        """A plan runs once; an undo may run again (after a failure), each time into a folder of its own."""
 
     def run(self, steps: list[Step]) -> list[OperationResult]:
         results: list[OperationResult] = []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ragkb.catalog.schema import ChunkRow, FileRow
+from ragkb.catalog.schema import FileRow
 from ragkb.ingest.loaders import supported_extensions
 from ragkb.kb import KnowledgeBase
 from ragkb.models import SearchHit
@@ -42,11 +42,7 @@ class KBFiles:
         """The file's text as the KB read it (its chunks in order, tables included); ``None`` when the
         KB does not have the file, ``""`` when it found no text in it (a scan without a text layer)."""
         row = self._row(path)
-        if row is None or self.kb is None:
-            return None
-        with self.kb.catalog.session() as session:
-            texts = session.scalars(select(ChunkRow.text).where(ChunkRow.file_id == row[0]).order_by(ChunkRow.ordinal))
-            return "\n".join(texts)
+        return None if row is None or self.kb is None else self.kb.file_text(row[0])
 
     def search(self, query: str, root: Path) -> dict[Path, SearchHit]:
         """Files below ``root`` whose text holds the query's words (BM25: a file without them is not

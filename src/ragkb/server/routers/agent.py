@@ -23,10 +23,12 @@ from ragkb.agent.planner import check_plan, make_plan
 from ragkb.config import Settings
 from ragkb.server.auth import Caller
 from ragkb.server.deps import app_state
-from ragkb.server.errors import ERROR_RESPONSES
+from ragkb.server.errors import ERROR_RESPONSES, error_response
 from ragkb.server.schemas import AgentPlanIn
 
-router = APIRouter(prefix="/api/agent", tags=["file agent"], responses={**ERROR_RESPONSES, 409: ERROR_RESPONSES[400]})
+router = APIRouter(
+    prefix="/api/agent", tags=["file agent"], responses={**ERROR_RESPONSES, 409: error_response("that plan has run already")}
+)
 
 
 class AgentRoots(BaseModel):
