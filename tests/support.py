@@ -46,3 +46,16 @@ def index_counts(home: Path, kb_name: str) -> dict[str, int]:
         "vectors": len(vector_ids),
         "declared_chunks": declared,
     }
+
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def samples_kb(home: Path, name: str = "samples"):
+    """A knowledge base of the bundled samples/ (Chinese and English, PDF, Word, Markdown, HTML, text),
+    BM25 only so that no model loads."""
+    from ragkb import KBSettings, KnowledgeBase, Settings
+
+    kb = KnowledgeBase.create(name, settings=Settings(home=home), kb_settings=KBSettings(embedder="none"))
+    kb.add([SAMPLES])
+    return kb

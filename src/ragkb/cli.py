@@ -593,29 +593,47 @@ def eval_retrieval(
 
 @eval_app.command("answers")
 def eval_answers(
-    qa_file: Annotated[Path, typer.Argument(help="JSONL: question, answers, optional source/support/unanswerable")],
+    qa_file: Annotated[
+        Path, typer.Argument(help="JSONL: question, answers, optional source/support/unanswerable; or conversations (turns)")
+    ],
     kb: KBOption,
     generator: GeneratorOption = None,
     split: Annotated[str | None, typer.Option(help="only the questions of this split (dev or test)")] = None,
     tables: Annotated[bool, typer.Option("--tables/--no-tables", help="answer from table cells where they can")] = True,
+    rewrite: Annotated[
+        str,
+        typer.Option(help="follow-ups: auto, rules, previous, none, an LLM spec, or reference (the hand-written rewrites)"),
+    ] = "auto",
     as_json: JsonOption = False,
 ) -> None:
-    """Answer every question of a QA file; report accuracy (per type and route), answer match, F1, citations, refusals, latency."""
+    """Answer every question of a QA file; report accuracy (per type and route), answer match, F1, citations, refusals, latency.
+    A file of conversations is answered turn by turn with its history: evidence@k and accuracy per kind of turn."""
     from ragkb.answer.answering import Answerer
     from ragkb.eval.answers import evaluate_answers, load_qa
+    from ragkb.eval.conversations import evaluate_conversations, is_conversations, load_conversations
 
-    items = load_qa(qa_file, split)
-    answerer = Answerer(KnowledgeBase.open(kb), generator, tables=tables)
+    conversations = load_conversations(qa_file, split) if is_conversations(qa_file) else None
+    items = load_qa(qa_file, split) if conversations is None else []
+    reference = rewrite == "reference"
+    answerer = Answerer(KnowledgeBase.open(kb), generator, tables=tables, rewrite="none" if reference else rewrite)
     with progress_bar(hidden=as_json) as progress:
-        task = progress.add_task("answering", total=len(items))
-        result = evaluate_answers(answerer, items, lambda done, total: progress.update(task, completed=done))
+        task = progress.add_task("answering", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        if conversations is None:
+            result = evaluate_answers(answerer, items, advance)
+        else:
+            result = evaluate_conversations(answerer, conversations, reference, advance)
+        result["rewrite"] = rewrite
     result["generator"] = answerer.generator_name
     if as_json:
         print_json(result)
         return
     table = Table("metric", "value", title=f"{qa_file.name} with {answerer.generator_name}")
     for name, value in result["summary"].items():
-        if isinstance(value, dict) and name.startswith("accuracy_by_"):
+        if isinstance(value, dict) and "_by_" in name:
             value = ", ".join(f"{key} {group['correct']}/{group['questions']}" for key, group in value.items())
         table.add_row(name, "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value))
     console.print(table)

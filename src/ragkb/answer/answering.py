@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator
-from pathlib import Path
 
 from ragkb.answer.cache import AnswerCache
 from ragkb.answer.citations import resolve
 from ragkb.answer.extractive import evidence, extract_answer
 from ragkb.answer.persona import DECLINES, answer_language, declined_topic, is_decline, merged, persona_block
-from ragkb.answer.prompts import REFUSALS, Prompt, build_prompt, load_template
+from ragkb.answer.prompts import REFUSALS, Prompt, build_prompt
+from ragkb.answer.relevance import relevant
+from ragkb.answer.rewrite import QueryRewriter, focus_first
 from ragkb.answer.stream import AnswerEvent, FinalEvent, QueryEvent, TokenEvent, final_answer
 from ragkb.answer.table_cells import TableAnswer, renumbered
 from ragkb.answer.tables import KBTables, TableAnswerer
 from ragkb.config import Persona
 from ragkb.errors import RagkbError
 from ragkb.index.language import detect_language
-from ragkb.index.tokenize import tokenize
 from ragkb.kb import KnowledgeBase
 from ragkb.llms import create_generator
 from ragkb.models import Answer, SearchHit
@@ -25,23 +25,8 @@ from ragkb.profiles import SearchOptions
 from ragkb.retrieve.web import web_hits
 from ragkb.tables.question import QuestionAnalysis
 
-MIN_TERM_COVERAGE = 0.5
-MIN_DENSE_SIMILARITY = 0.45
 HISTORY_SHARE = 0.25
 """At most this share of the context window goes to earlier turns of a conversation."""
-
-
-def relevant(question: str, hit: SearchHit, weights: dict[str, float], dense_languages: set[str]) -> bool:
-    """Whether a hit plausibly answers the question: it holds at least half the question's terms,
-    weighted by IDF (counting its file name and section) — so a question whose rare key term is
-    nowhere in the KB is not answered from its common words — or the embedder, in a language it
-    knows, finds it close."""
-    context = set(tokenize(" ".join([Path(hit.file).stem, *hit.section, hit.text])))
-    total = sum(weights.values())
-    if total and sum(w for term, w in weights.items() if term in context) / total >= MIN_TERM_COVERAGE:
-        return True
-    dense = hit.scores.get("dense")
-    return dense is not None and detect_language(question) in dense_languages and dense >= MIN_DENSE_SIMILARITY
 
 
 def is_refusal(text: str, language: str) -> bool:
@@ -67,11 +52,13 @@ class Answerer:
         tables: bool = True,
         persona: Persona | None = None,
         cache: bool = False,
+        rewrite: str = "auto",
     ):
         """``options`` pick the retrieval profile, filters and overrides (its ``k`` is replaced by ``k``);
         ``tables=False`` answers from the text alone (to compare with the table route); ``persona``
         replaces the fields it sets of the KB's persona; ``cache`` answers a repeated question from
-        the answer cache (:mod:`ragkb.answer.cache`) unless the ``answer_cache`` setting is off."""
+        the answer cache (:mod:`ragkb.answer.cache`) unless the ``answer_cache`` setting is off;
+        ``rewrite`` says how follow-ups are made standalone (:mod:`ragkb.answer.rewrite`)."""
         self.kb = kb
         self.generator_name = generator or kb.app_settings.generator
         self.generator = create_generator(self.generator_name, kb.app_settings)
@@ -83,27 +70,11 @@ class Answerer:
         self.tables = TableAnswerer(KBTables(kb), self.generator) if tables else None
         self.persona = merged(kb.settings.persona, persona)
         self.cache = AnswerCache(kb.catalog, kb.id) if cache and kb.app_settings.answer_cache else None
+        self.rewriter = QueryRewriter(kb, rewrite, self.generator)
 
     def rewrite(self, question: str, history: list[dict[str, str]]) -> str:
-        """A standalone query for a follow-up question (history-aware retrieval).
-
-        With an LLM the conversation is condensed into one question; its output is used only if
-        it looks like a question (short, non-empty). Otherwise, and without an LLM, the previous
-        user question is prepended, which is what retrieval needs to resolve "那出国呢？".
-        """
-        previous = [m["content"] for m in history if m["role"] == "user"]
-        if not previous:
-            return question
-        fallback = f"{previous[-1]} {question}"
-        if self.generator is None:
-            return fallback
-        language = detect_language(question)
-        transcript = "\n".join(f"{m['role']}: {m['content'][:300]}" for m in history[-4:])
-        prompt = load_template("rewrite", language, self.kb.app_settings.home).format(history=transcript, question=question)
-        rewritten = "".join(self.generator.stream([{"role": "user", "content": prompt}], max_tokens=64, temperature=0.0)).strip()
-        rewritten = rewritten.splitlines()[0].strip() if rewritten else ""
-        looks_right = 0 < len(rewritten) <= 3 * len(fallback) and detect_language(rewritten) == language
-        return rewritten if looks_right else fallback
+        """A standalone query for a follow-up question (history-aware retrieval, :mod:`ragkb.answer.rewrite`)."""
+        return self.rewriter.rewrite(question, history).query
 
     def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
         """The final answer (:meth:`stream` without its events)."""
@@ -145,7 +116,7 @@ class Answerer:
         """The text answer: retrieve, gate, then quote or generate."""
         started = time.perf_counter()
         result = self.kb.retrieve(query, self.options)
-        retrieved = result.hits
+        retrieved = focus_first(result.hits, question, query)
         timings.update({f"retrieval.{stage}": seconds for stage, seconds in result.timings.items()})
         languages = self.kb.embedder_languages
         weights = self.kb.term_weights(query)
@@ -206,7 +177,7 @@ class Answerer:
 
     def _extractive(self, question, query, usable, retrieved, timings) -> Answer:
         started = time.perf_counter()
-        text = extract_answer(query, usable)
+        text = extract_answer(query, usable, self.kb.term_weights(query), focus=question)
         timings["generation"] = timings.get("generation", 0) + time.perf_counter() - started
         language = answer_language(question, self.persona)
         answer = self._finish(question, query, text or REFUSALS[language], usable, not text, retrieved, timings)
