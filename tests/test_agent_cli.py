@@ -4,6 +4,8 @@ saved plan is edited and run with --yes, undo and the audit log with --json, one
 from __future__ import annotations
 
 import json
+import os
+import pty
 import subprocess
 from pathlib import Path
 
@@ -73,3 +75,27 @@ def test_errors_are_one_line(tmp_path: Path, cli_env: dict[str, str]) -> None:
         done = ragkb(cli_env, "agent", *args)
         assert done.returncode == 1 and done.stderr.startswith("Error: ") and message in done.stderr, (args, done.stderr)
         assert done.stderr.count("\n") == 1 or len(done.stderr) > 80  # one line (rich wraps long ones at COLUMNS)
+
+
+def test_asks_before_it_changes_anything(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    """On a terminal the plan is shown and run only on 'y'."""
+    root = tmp_path / "box"
+    write(root / "a.tmp", "scratch")
+    write(root / "b.txt", "keep")
+    for answer, left in (("n", {"a.tmp", "b.txt"}), ("y", {"b.txt"})):
+        controller, terminal = pty.openpty()
+        process = subprocess.Popen(
+            ["ragkb", "agent", "delete all *.tmp files", "--root", str(root)],
+            env=cli_env,
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.close(terminal)
+        os.write(controller, f"{answer}\n".encode())
+        out, err = process.communicate(timeout=600)
+        os.close(controller)
+        assert process.returncode == 0, err
+        assert "Run these 1 operations?" in out
+        assert {path.name for path in root.iterdir()} == left

@@ -18,6 +18,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from ragkb.agent.plan import ExecutionReport, Plan
+from ragkb.agent.sandbox import MAX_OPERATIONS
 from ragkb.answer.stream import AnswerEvent, FinalEvent, QueryEvent, TokenEvent, final_answer, reconcile
 from ragkb.config import KBSettings, Language
 from ragkb.errors import RagkbError
@@ -800,8 +801,6 @@ def doc_layout(
             )
 
 
-def main() -> None:
-    app()
 # --- file agent -------------------------------------------------------------------------------
 
 
@@ -814,7 +813,11 @@ class _AgentGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
 
-agent_app = typer.Typer(cls=_AgentGroup, no_args_is_help=True, help="Plan file operations from an instruction; run or undo them.")
+agent_app = typer.Typer(
+    cls=_AgentGroup,
+    no_args_is_help=True,
+    help='Plan file operations from an instruction, run them once you confirm, undo them: ragkb agent "INSTRUCTION" --root DIR.',
+)
 app.add_typer(agent_app, name="agent")
 
 
@@ -834,7 +837,7 @@ def agent_run(
     planner: Annotated[
         str, typer.Option(help="auto (the configured openai:/ollama: model, else rules), rules, or a model spec")
     ] = "auto",
-    max_operations: Annotated[int, typer.Option(help="refuse plans with more operations")] = 200,
+    max_operations: Annotated[int, typer.Option(help="refuse plans with more operations")] = MAX_OPERATIONS,
     as_json: JsonOption = False,
 ) -> None:
     """Plan file operations for an instruction inside --root; nothing changes unless you confirm (or give --yes)."""
@@ -928,3 +931,5 @@ def agent_log(
         )
 
 
+def main() -> None:
+    app()

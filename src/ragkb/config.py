@@ -139,6 +139,9 @@ class Settings(BaseSettings):
         "", description="HTTP server: comma-separated Host names answered on loopback besides 127.0.0.1, localhost, [::1]"
     )
     max_upload_mb: float = Field(200, gt=0, description="HTTP server: largest upload (all files of a request), in MiB")
+    agent_roots: str = Field(
+        "", description="HTTP server: comma-separated folders the file agent may change (/api/agent); none by default: off"
+    )
     answer_cache: bool = Field(
         True, description="answer a repeated question from the catalog's answer cache (CLI, HTTP API; docs/operations.md)"
     )
@@ -148,9 +151,6 @@ class Settings(BaseSettings):
     bing_api_key: str | None = Field(None, description="web search: a Bing Web Search v7 key")
     bing_url: str = "https://api.bing.microsoft.com/v7.0/search"
     brave_api_key: str | None = Field(None, description="web search: a Brave Search API key")
-    agent_roots: str = Field(
-        "", description="HTTP server: comma-separated folders the file agent may change (/api/agent); none by default: off"
-    )
     brave_url: str = "https://api.search.brave.com/res/v1/web/search"
     tavily_api_key: str | None = Field(None, description="web search: a Tavily API key")
     tavily_url: str = "https://api.tavily.com/search"
