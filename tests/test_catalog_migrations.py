@@ -4,16 +4,21 @@ import json
 import sqlite3
 import subprocess
 
+import pymupdf
+from sqlalchemy import create_engine, inspect, text
+from stores import postgres_database
 from support import write
 
-from ragkb import KnowledgeBase
-from ragkb.catalog.migrate import FIRST_REVISION
+from ragkb import KBSettings, KnowledgeBase, Settings
+from ragkb.catalog.migrate import FIRST_REVISION, upgrade_schema
 
 
 def _downgrade_to_first_release(db_path) -> None:
     """Turn a current catalog into what ragkb 0.1 wrote: no tags, API keys, deletion log, jobs, table store, answer
-    cache or alembic_version."""
+    cache, page boxes or alembic_version."""
     with sqlite3.connect(db_path) as db:
+        db.execute("ALTER TABLE chunk DROP COLUMN boxes")
+        db.execute("ALTER TABLE knowledge_file DROP COLUMN ocr_pages")
         db.execute("DROP TABLE answer_cache")
         db.execute("DROP TABLE table_cell")
         db.execute("DROP TABLE doc_table")
@@ -53,3 +58,55 @@ def test_first_release_catalog_is_upgraded_and_keeps_its_data(home, settings, cl
     tagged = ragkb("search", "visa", "-f", "tag=abroad")["hits"]
     assert tagged and all(hit["file"].endswith("visa.md") for hit in tagged)
     assert _revision(home / "ragkb.db") > FIRST_REVISION
+
+
+def _downgrade_to_0006(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE chunk DROP COLUMN boxes"))
+        connection.execute(text("ALTER TABLE knowledge_file DROP COLUMN ocr_pages"))
+        connection.execute(text("UPDATE alembic_version SET version_num = '0006'"))
+    engine.dispose()
+
+
+def _pdf_kb(url: str, tmp_path) -> KnowledgeBase:
+    path = tmp_path / "policy.pdf"
+    with pymupdf.open() as document:
+        document.new_page().insert_text((50, 80), "Submit travel expense claims within 30 days after the trip.")
+        document.save(path)
+    kb = KnowledgeBase.create(
+        "old", kb_settings=KBSettings(embedder="none"), settings=Settings(home=tmp_path / "home", database_url=url)
+    )
+    kb.add([path])
+    return kb
+
+
+def _check_0007(url: str, tmp_path) -> None:
+    """A catalog at 0006 gets chunk.boxes and knowledge_file.ocr_pages; its chunks, indexed before, have no boxes
+    until their file is read again."""
+    _pdf_kb(url, tmp_path)
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    _downgrade_to_0006(url)
+    engine = create_engine(url)
+    upgrade_schema(engine)
+    inspector = inspect(engine)
+    assert "boxes" in {column["name"] for column in inspector.get_columns("chunk")}
+    assert "ocr_pages" in {column["name"] for column in inspector.get_columns("knowledge_file")}
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0007"
+    engine.dispose()
+    reopened = KnowledgeBase.open("old", settings=Settings(home=tmp_path / "home", database_url=url.replace("+psycopg", "")))
+    [hit] = reopened.search("expense claims", k=1)
+    assert hit.page == 1 and hit.boxes == []
+    reopened.add([tmp_path / "policy.pdf"], force=True)
+    [hit] = reopened.search("expense claims", k=1)
+    assert hit.boxes and reopened.files()[0].ocr_pages == []
+
+
+def test_migration_0007_adds_page_boxes_on_sqlite(tmp_path) -> None:
+    _check_0007(f"sqlite:///{tmp_path / 'ragkb.db'}", tmp_path)
+
+
+def test_migration_0007_adds_page_boxes_on_postgresql(tmp_path) -> None:
+    with postgres_database() as url:
+        _check_0007(url, tmp_path)

@@ -23,6 +23,7 @@ from ragkb.answer.stream import AnswerEvent, FinalEvent, QueryEvent, TokenEvent,
 from ragkb.config import KBSettings, Language
 from ragkb.errors import RagkbError
 from ragkb.extras import require
+from ragkb.ingest.ocr_progress import reporting
 from ragkb.kb import KnowledgeBase
 from ragkb.models import SearchHit, Session
 from ragkb.profiles import MAX_HITS, SearchMode
@@ -151,10 +152,21 @@ def kb_show(name: str, as_json: JsonOption = False) -> None:
     console.print(f"[bold]{name}[/] {info.description}")
     console.print(f"{info.files} files ({info.failed_files} failed), {info.chunks} chunks")
     console.print("settings: " + ", ".join(f"{k}={v}" for k, v in info.settings.model_dump().items()))
-    table = Table("file", "status", "chunks", "version", "error")
+    table = Table("file", "status", "chunks", "version", "OCR pages", "error")
     for f in files:
-        table.add_row(f.path, f.status, str(f.chunks), str(f.version), f.error or "")
+        table.add_row(f.path, f.status, str(f.chunks), str(f.version), page_ranges(f.ocr_pages), f.error or "")
     console.print(table)
+
+
+def page_ranges(pages: list[int]) -> str:
+    """``[1, 2, 3, 7]`` as ``1-3, 7``."""
+    runs: list[list[int]] = []
+    for page in pages:
+        if runs and page == runs[-1][-1] + 1:
+            runs[-1].append(page)
+        else:
+            runs.append([page])
+    return ", ".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
 
 
 @kb_app.command("profile")
@@ -298,7 +310,13 @@ def add(
         def advance(done: int, total: int, path: str) -> None:
             progress.update(task, completed=done, total=total, description=Path(path).name[:40])
 
-        report = knowledge_base.add(paths, force=force, sync=sync, progress=advance, tags=tag)
+        pages = progress.add_task("OCR", total=None, visible=False)
+
+        def ocr_advance(name: str, done: int, total: int) -> None:  # scanned pages, read in the loader's thread
+            progress.update(pages, completed=done, total=total, description=f"OCR {name[:36]}", visible=done < total)
+
+        with reporting(ocr_advance):
+            report = knowledge_base.add(paths, force=force, sync=sync, progress=advance, tags=tag)
     if as_json:
         print_json(report)
     else:

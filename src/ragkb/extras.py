@@ -30,6 +30,7 @@ EXTRAS: dict[str, str] = {
     "psycopg": "postgres",
     "qdrant_client": "qdrant",
     "matplotlib": "eval",
+    "rapidocr": "ocr",
 }
 """Top-level module → the extra that installs it."""
 

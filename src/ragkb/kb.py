@@ -255,6 +255,7 @@ class KnowledgeBase:
                 version=r.version,
                 loader=r.loader,
                 error=r.last_error,
+                ocr_pages=r.ocr_pages or [],
             )
             for r in rows
         ]

@@ -60,15 +60,29 @@ class ExtractedTable:
 
 
 @dataclass
+class Region:
+    """A piece of a page's text (a line, or a whole table as its Markdown) and where it is:
+    ``box`` (x0, y0, x1, y1) in fractions of the page as it is displayed, 0 at the top left.
+    ``ocr``: read from the page's image."""
+
+    page: int
+    text: str
+    box: tuple[float, float, float, float]
+    ocr: bool = False
+
+
+@dataclass
 class ParsedDocument:
     """``blocks`` feed the chunks; ``tables`` the table store; ``furniture`` holds what repeats
-    on every page (running headers and footers, kind ``header``/``footer``), kept out of both."""
+    on every page (running headers and footers, kind ``header``/``footer``), kept out of both.
+    ``regions`` place the blocks' text on the pages, in the blocks' order (paged formats)."""
 
     blocks: list[Block]
     loader: str
     metadata: dict = dataclass_field(default_factory=dict)
     tables: list[ExtractedTable] = dataclass_field(default_factory=list)
     furniture: list[Block] = dataclass_field(default_factory=list)
+    regions: list[Region] = dataclass_field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -85,6 +99,21 @@ class Chunk:
     page: int | None
     char_start: int
     char_end: int
+    boxes: list[PageBox] = dataclass_field(default_factory=list)
+
+
+class PageBox(BaseModel):
+    """Where some of a passage's text is on a page: a rectangle in fractions of the page's width and
+    height, 0 at the top left, as the page's image (GET /api/kbs/{kb}/files/{id}/pages/{n}.png) shows it."""
+
+    page: int
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    start: int = Field(description="the characters of the file's text it holds, from start to end, like char_start")
+    end: int
+    ocr: bool = Field(False, description="the text there was read from the page's image (OCR)")
 
 
 FilePath = Annotated[
@@ -117,6 +146,8 @@ class Passage(BaseModel):
     char_start: int = 0
     char_end: int = 0
     text: str
+    file_id: int | None = Field(None, description="the file's id (its page images: GET /api/kbs/{kb}/files/{id}/pages/{n}.png)")
+    boxes: list[PageBox] = Field(default_factory=list, description="where its text is on its pages (PDF and image files)")
 
 
 class SearchHit(Passage):
@@ -173,6 +204,7 @@ class FileInfo(BaseModel):
     version: int = Field(description="how many times the file was indexed")
     loader: str
     error: str | None
+    ocr_pages: list[int] = Field(default_factory=list, description="pages whose text was read from their image (OCR)")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -267,6 +299,8 @@ class Citation(BaseModel):
     cell: CitedCell | None = Field(None, description="the table cell cited, for a number read from a table")
     inferred: bool = Field(False, description="the answer had no marker there; ragkb matched the sentence to this source")
     url: str | None = Field(None, description="the web page cited, for a web search result (file is that URL too)")
+    file_id: int | None = Field(None, description="the cited file's id, for its page images")
+    boxes: list[PageBox] = Field(default_factory=list, description="where the quote is on its pages")
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -55,6 +55,7 @@ class FileRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending", doc="indexed | failed")
     tags: Mapped[list] = mapped_column(JSON, default=list, doc="labels given at ingest (ragkb add --tag), for search filters")
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    ocr_pages: Mapped[list | None] = mapped_column(JSON, default=None, doc="pages whose text was read from their image (OCR)")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -75,6 +76,9 @@ class ChunkRow(Base):
     char_start: Mapped[int] = mapped_column(default=0)
     char_end: Mapped[int] = mapped_column(default=0)
     language: Mapped[str] = mapped_column(String(8), default="en")
+    boxes: Mapped[list | None] = mapped_column(
+        JSON, default=None, doc="where its text is on its pages: [page, x0, y0, x1, y1, start, end, ocr] in fractions of the page"
+    )
 
 
 class ChunkVectorRow(Base):

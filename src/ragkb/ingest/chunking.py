@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from ragkb.ingest.regions import locate_chunks
 from ragkb.models import Block, Chunk, ParsedDocument
 
 SEPARATORS = ("\n\n", "\n", "。", "！", "？", "；", "! ", "? ", "; ", ". ", "，", "、", ", ", " ")
@@ -54,6 +55,7 @@ def chunk_document(document: ParsedDocument, size: int, overlap: int) -> list[Ch
             )
         offset += len(block.text) + len(BLOCK_GAP)
     _pack(section, [h for _, h in headings], size, overlap, chunks)
+    locate_chunks(document, chunks)
     return chunks
 
 

@@ -67,6 +67,7 @@ class IndexWriter:
         for key, value in file_row_values(source, loader, splitter, len(batch.chunks)).items():
             setattr(row, key, value)
         row.version += 1
+        row.ocr_pages = sorted({box.page for chunk in batch.chunks for box in chunk.boxes if box.ocr}) or None
         self.ctx.store.write_chunks(session, self.ctx.id, row.id, batch)
         tables = tables or DocumentTables()
         TableStore().write_file_tables(

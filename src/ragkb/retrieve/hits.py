@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ragkb.catalog.boxes import decode_boxes
 from ragkb.catalog.schema import ChunkRow, FileRow
 from ragkb.models import SearchHit
 
@@ -41,6 +42,8 @@ def load_hits(
                 ordinal=chunk.ordinal,
                 char_start=chunk.char_start,
                 char_end=chunk.char_end,
+                file_id=chunk.file_id,
+                boxes=decode_boxes(chunk.boxes),
                 scores={name: value for name, value in parts.items() if value is not None},
             )
         )

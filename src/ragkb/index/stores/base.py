@@ -27,6 +27,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from ragkb.catalog import Catalog
+from ragkb.catalog.boxes import encode_boxes
 from ragkb.catalog.schema import ChunkRow, FileRow, KnowledgeBaseRow
 from ragkb.models import Chunk
 
@@ -156,6 +157,7 @@ def insert_chunk_rows(session: Session, kb_id: int, file_id: int, batch: ChunkBa
             "char_start": chunk.char_start,
             "char_end": chunk.char_end,
             "language": language,
+            "boxes": encode_boxes(chunk.boxes),
         }
         for chunk, language in zip(batch.chunks, batch.languages, strict=True)
     ]

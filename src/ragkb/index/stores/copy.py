@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 from sqlalchemy import select
 
+from ragkb.catalog.boxes import decode_boxes
 from ragkb.catalog.schema import Base, ChatSessionRow, ChunkRow, DocTableRow, FileRow, KnowledgeBaseRow, MessageRow, TableCellRow
 from ragkb.errors import RagkbError
 from ragkb.index.stores.base import ChunkBatch, Store
@@ -112,7 +113,10 @@ def _copy_files(
                     f"re-index it there first (ragkb add --force)"
                 )
             batch = ChunkBatch(
-                chunks=[Chunk(c.text, c.ordinal, list(c.heading_path or []), c.page, c.char_start, c.char_end) for c in chunks],
+                chunks=[
+                    Chunk(c.text, c.ordinal, list(c.heading_path or []), c.page, c.char_start, c.char_end, decode_boxes(c.boxes))
+                    for c in chunks
+                ],
                 languages=[c.language for c in chunks],
                 terms=[terms[c.id] for c in chunks],
                 vectors=_stack([vectors[c.id] for c in chunks if c.id in vectors], dimension),

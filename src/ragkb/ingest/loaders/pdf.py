@@ -9,6 +9,11 @@ which rank below every size-based heading. Running headers and footers
 (:mod:`~ragkb.ingest.furniture`) go to ``furniture``, out of blocks and tables; other page numbers
 in the top and bottom margins are dropped.
 
+A page without a usable text layer (a scan; unmapped glyphs) is read by OCR
+(:mod:`~ragkb.ingest.ocr`, :mod:`~ragkb.ingest.loaders.pdf_ocr`): its lines, with their boxes,
+then go through the same paragraphs, headings and running headers as a text page's. Every line
+and table becomes a :class:`~ragkb.models.Region`, so that chunks know where they are on the page.
+
 Paragraphs are rebuilt from line geometry rather than from PyMuPDF's blocks, because many PDF
 producers write every line as a block of its own: a line continues the paragraph above unless
 it is indented, set in another size, far below, or the line above stopped short of the column
@@ -29,9 +34,11 @@ import pymupdf
 from ragkb.errors import LoaderError
 from ragkb.ingest.furniture import Key, line_key, running_keys
 from ragkb.ingest.headings import blocks_from_lines, first_word, join_wrapped, looks_like_title, normalize_levels, starts_item
+from ragkb.ingest.loaders.pdf_ocr import ocr_lines
 from ragkb.ingest.loaders.pdf_tables import find_tables
 from ragkb.ingest.loaders.pdf_text import Char, PageTable, page_chars
 from ragkb.ingest.loaders.tabular import markdown_table
+from ragkb.ingest.ocr import OcrPage, read_pages
 from ragkb.ingest.tables import (
     CAPTION_LINES,
     MAX_STATEMENT_TITLE_CHARS,
@@ -41,7 +48,7 @@ from ragkb.ingest.tables import (
     extracted_table,
     is_unit_line,
 )
-from ragkb.models import Block, ExtractedTable, ParsedDocument
+from ragkb.models import Block, ExtractedTable, ParsedDocument, Region
 from ragkb.tables.statements import classify_statement
 
 HEADING_SCALE = 1.12  # a heading is at least this much larger than the body text...
@@ -72,6 +79,7 @@ class _Segment:
     left: float
     rows: list[list[str]] = field(default_factory=list)
     lines: list[_Line] = field(default_factory=list)
+    rect: pymupdf.Rect | None = None  # a table's
 
 
 @dataclass
@@ -79,6 +87,9 @@ class _Page:
     rect: pymupdf.Rect
     blocks: list[list[_Line]]
     tables: list[PageTable]
+    display: pymupdf.Matrix  # maps the boxes above onto the page as displayed...
+    display_rect: pymupdf.Rect  # ...which is this
+    ocr: bool = False
 
     def in_table(self, line: _Line) -> bool:
         center = (line.box.tl + line.box.br) / 2
@@ -92,19 +103,29 @@ def load_pdf(path: Path) -> ParsedDocument:
                 f"{path.name}: the PDF is password-protected; decrypt it first "
                 "(e.g. qpdf --password=PASSWORD --decrypt in.pdf out.pdf) and add the decrypted copy"
             )
-        read = [_read(page) for page in document]
-        running = running_keys(
-            [{key for line in _page_lines(page) if (key := _key(line, page)) is not None} for page in read],
-            [len(_page_lines(page)) for page in read],
-        )
-        furniture: list[Block] = []
-        pages = []
-        for number, (page, content) in enumerate(zip(document, read, strict=True), start=1):
-            for line in _page_lines(content):
-                key = _key(line, content)
-                if key in running:
-                    furniture.append(Block(line.text, key[0], page=number))
-            pages.append(_segments(page, content, running))
+        return parse_pdf(document, path.name)
+
+
+def parse_pdf(document: pymupdf.Document, name: str, every_page: bool = False) -> ParsedDocument:
+    """The document's blocks, tables and regions; pages that need it (every page with
+    ``every_page``: an image file) are read by OCR."""
+    scans = read_pages(document, name, every_page)
+    read = [
+        _scanned(document[index], scans[index]) if index in scans else _read(document[index])
+        for index in range(document.page_count)
+    ]
+    running = running_keys(
+        [{key for line in _page_lines(page) if (key := _key(line, page)) is not None} for page in read],
+        [len(_page_lines(page)) for page in read],
+    )
+    furniture: list[Block] = []
+    pages = []
+    for number, content in enumerate(read, start=1):
+        for line in _page_lines(content):
+            key = _key(line, content)
+            if key in running:
+                furniture.append(Block(line.text, key[0], page=number))
+        pages.append(_segments(content, running))
     sizes: Counter[float] = Counter()
     for segments in pages:
         for segment in segments:
@@ -115,8 +136,17 @@ def load_pdf(path: Path) -> ParsedDocument:
     blocks: list[Block] = []
     for number, segments in enumerate(pages, start=1):
         blocks.extend(_page_blocks(segments, number, heading_size))
+    regions = [
+        region
+        for number, (segments, content) in enumerate(zip(pages, read, strict=True), start=1)
+        for region in _regions(segments, content, number)
+    ]
     return ParsedDocument(
-        normalize_levels(blocks), loader="pdf", tables=_document_tables(pages, heading_size), furniture=furniture
+        normalize_levels(blocks),
+        loader="pdf",
+        tables=_document_tables(pages, heading_size),
+        furniture=furniture,
+        regions=regions,
     )
 
 
@@ -133,7 +163,36 @@ def _read(page: pymupdf.Page) -> _Page:
                 lines.append(_Line(text, _size(spans), _bold(spans), pymupdf.Rect(line["bbox"]), chars))
         if lines:
             blocks.append(lines)
-    return _Page(page.rect, blocks, find_tables(page, [char for lines in blocks for line in lines for char in line.chars]))
+    chars = [char for lines in blocks for line in lines for char in line.chars]
+    return _Page(page.rect, blocks, find_tables(page, chars), page.rotation_matrix, page.rect)
+
+
+def _scanned(page: pymupdf.Page, scan: OcrPage) -> _Page:
+    """A page read by OCR: its lines in points of the page set upright, one block (paragraphs
+    are found by geometry as on any page); no table detection, which needs a text layer."""
+    lines = [_Line(line.text, line.size, False, line.box, line.chars) for line in ocr_lines(scan.lines)]
+    return _Page(pymupdf.Rect(0, 0, scan.width, scan.height), [lines] if lines else [], [], scan.to_display, page.rect, ocr=True)
+
+
+def _regions(segments: list[_Segment], content: _Page, number: int) -> list[Region]:
+    """Each table and text line of the page's segments, in their order, boxed in fractions of the displayed page."""
+    page = content.display_rect
+
+    def fraction(rect: pymupdf.Rect) -> tuple[float, float, float, float]:
+        shown = rect * content.display
+        return (
+            (shown.x0 - page.x0) / page.width,
+            (shown.y0 - page.y0) / page.height,
+            (shown.x1 - page.x0) / page.width,
+            (shown.y1 - page.y0) / page.height,
+        )
+
+    regions = []
+    for segment in segments:
+        if segment.rows and segment.rect is not None:
+            regions.append(Region(number, markdown_table(segment.rows), fraction(segment.rect), content.ocr))
+        regions.extend(Region(number, line.text, fraction(line.box), content.ocr) for line in segment.lines)
+    return regions
 
 
 def _page_lines(page: _Page) -> list[_Line]:
@@ -148,12 +207,12 @@ def _key(line: _Line, page: _Page) -> Key | None:
     return line_key(line.text, line.box.y0, line.box.y1, page.rect.y0, page.rect.y1)
 
 
-def _segments(page: pymupdf.Page, content: _Page, running: set[Key]) -> list[_Segment]:
+def _segments(content: _Page, running: set[Key]) -> list[_Segment]:
     """Tables and text blocks of the page, top to bottom, without its running headers and footers."""
     blocks = [[line for line in block if _key(line, content) not in running] for block in content.blocks]
-    segments = [_Segment(table.rect.y0, table.rect.x0, rows=table.rows) for table in content.tables]
-    top_margin = page.rect.y0 + MARGIN_SHARE * page.rect.height
-    bottom_margin = page.rect.y1 - MARGIN_SHARE * page.rect.height
+    segments = [_Segment(table.rect.y0, table.rect.x0, rows=table.rows, rect=table.rect) for table in content.tables]
+    top_margin = content.rect.y0 + MARGIN_SHARE * content.rect.height
+    bottom_margin = content.rect.y1 - MARGIN_SHARE * content.rect.height
     for block in blocks:
         lines = []
         for line in block:
