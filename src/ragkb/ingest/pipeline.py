@@ -5,6 +5,11 @@ chunks. Files are committed in batches (embedding is the slow part, so it is bat
 files); a batch commits whole or not at all, so ``kill -9`` loses at most the batch in flight and
 the next run picks it up. A file that fails to load is recorded with its error and never stops
 the others.
+
+Files are read (parsed, chunked, their languages detected and their terms tokenized) in a thread
+up to :data:`READ_AHEAD` files ahead (:mod:`ragkb.ingest.read_ahead`), so reading the next files
+overlaps embedding the current ones; embedding and every catalog write stay in the caller's
+thread, in the same batches and transactions as before.
 """
 
 from __future__ import annotations
@@ -17,12 +22,16 @@ from ragkb.errors import LoaderError
 from ragkb.index.stores.base import ChunkBatch, indexed_text
 from ragkb.index.tokenize import tokenize
 from ragkb.ingest.chunking import chunk_document, splitter_id
+from ragkb.ingest.read_ahead import read_ahead
 from ragkb.ingest.report import DocumentTables, document_tables
 from ragkb.ingest.sources import Source
 from ragkb.ingest.writer import FileState, IndexWriter
 from ragkb.models import Chunk, FailedFile, IngestReport
 
 BATCH_CHUNKS = 256
+READ_AHEAD = 8
+"""Files read ahead of the batch being embedded: enough to fill the next batch of most files,
+few enough that memory holds only a few parsed documents."""
 READER = "reader-3"
 """What the loaders read, versioned: bumped when a change makes them read the same file
 differently (reader-2: tables as rows, units, running headers out of chunks; reader-3: English
@@ -42,7 +51,20 @@ class _Prepared:
     chunks: list[Chunk]
     texts: list[str]
     languages: list[str]
+    terms: list[list[str]]
     tables: DocumentTables
+
+
+@dataclass
+class _Failure:
+    path: str
+    error: str
+    source: Source | None = None
+
+
+@dataclass
+class _Skipped:
+    path: str
 
 
 class Ingestor:
@@ -63,34 +85,38 @@ class Ingestor:
     def run(self, sources: Iterable[Source | tuple[str, str]], total: int) -> IngestReport:
         self.known = self.writer.file_states()
         batch: list[_Prepared] = []
-        for done, source in enumerate(sources, start=1):
-            if isinstance(source, tuple):  # a path that cannot be read (or is not there)
-                self._fail(*source)
-            else:
-                state = self.known.get(source.path)
-                if not self.force and state == (source.content_hash, self.splitter, "indexed"):
-                    self.report.skipped.append(source.path)
+        with read_ahead(self._read, sources, READ_AHEAD) as outcomes:
+            for done, outcome in enumerate(outcomes, start=1):
+                if isinstance(outcome, _Prepared):
+                    batch.append(outcome)
+                elif isinstance(outcome, _Failure):
+                    self._fail(outcome.path, outcome.error, outcome.source)
                 else:
-                    prepared = self._prepare(source)
-                    if prepared is not None:
-                        batch.append(prepared)
+                    self.report.skipped.append(outcome.path)
                 if sum(len(p.chunks) for p in batch) >= BATCH_CHUNKS:
                     self._commit(batch)
                     batch = []
-            if self.progress:
-                self.progress(done, total, source[0] if isinstance(source, tuple) else source.path)
+                if self.progress:
+                    self.progress(done, total, outcome.source.path if isinstance(outcome, _Prepared) else outcome.path)
         self._commit(batch)
         return self.report
 
-    def _prepare(self, source: Source) -> _Prepared | None:
+    def _read(self, source: Source | tuple[str, str]) -> _Prepared | _Failure | _Skipped:
+        """What one source becomes, in the read-ahead thread: nothing here writes to the catalog."""
+        if isinstance(source, tuple):  # a path that cannot be read (or is not there)
+            return _Failure(*source)
+        state = self.known.get(source.path)
+        if not self.force and state == (source.content_hash, self.splitter, "indexed"):
+            return _Skipped(source.path)
         try:
             document = source.parse()
         except LoaderError as error:
-            self._fail(source.path, str(error), source)
-            return None
+            return _Failure(source.path, str(error), source)
         chunks = chunk_document(document, self.chunk_size, self.chunk_overlap)
         texts = [indexed_text(source.title, c) for c in chunks]
-        return _Prepared(source, document.loader, chunks, texts, self.ctx.chunk_languages(chunks), document_tables(document))
+        terms = [tokenize(text) for text in texts]
+        languages = self.ctx.chunk_languages(chunks)
+        return _Prepared(source, document.loader, chunks, texts, languages, terms, document_tables(document))
 
     def _fail(self, path: str, error: str, source: Source | None = None) -> None:
         """Report a failure; record it in the catalog for a file that exists or is catalogued (a
@@ -114,8 +140,7 @@ class Ingestor:
                 with_vectors = sum(file_embedded or [])
                 file_vectors = None if vectors is None else vectors[row : row + with_vectors]
                 offset, row = offset + count, row + with_vectors
-                terms = [tokenize(text) for text in prepared.texts]
-                chunk_batch = ChunkBatch(prepared.chunks, prepared.languages, terms, file_vectors, file_embedded)
+                chunk_batch = ChunkBatch(prepared.chunks, prepared.languages, prepared.terms, file_vectors, file_embedded)
                 self.writer.write_file(session, prepared.source, prepared.loader, self.splitter, chunk_batch, prepared.tables)
                 is_update = prepared.source.path in self.known
                 (self.report.updated if is_update else self.report.added).append(prepared.source.path)
