@@ -56,6 +56,7 @@ def test_base_install_creates_adds_searches_and_answers_with_bm25(light_env):
         (("mcp",), "mcp"),
         (("keys", "list"), "server"),
         (("kb", "create", "dense", "--embedder", "sentence-transformers:all-MiniLM-L6-v2"), "embed"),
+        (("kb", "create", "dense", "--embedder", "onnx:all-MiniLM-L6-v2@int8"), "embed"),
         (("ask", "what is the VPN address?", "--kb", "light", "-g", "llamacpp:smollm2"), "llm"),
     ],
 )

@@ -126,18 +126,18 @@ def test_unknown_name_is_one_line_listing_the_known_names(widget_site, settings)
     assert str(raised.value) == "unknown widget 'square'; use one of flat, round"
     assert isinstance(raised.value, ConfigError)  # the CLI prints it as one line
 
-    with pytest.raises(ConfigError, match=r"^unknown embedder 'magic:model'; .*\bollama, openai, sentence-transformers$"):
+    with pytest.raises(ConfigError, match=r"^unknown embedder 'magic:model'; .*\bollama, onnx, openai, sentence-transformers$"):
         create_embedder("magic:model", settings)
 
 
 BUILTINS = {
     "loaders": {".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf", ".csv", ".xlsx", ".json", ".jsonl"},
-    "embedders": {"sentence-transformers", "ollama", "openai"},
+    "embedders": {"sentence-transformers", "ollama", "openai", "onnx"},
     "stores": {"sqlite", "postgresql", "qdrant"},
     "generators": {"llamacpp", "ollama", "openai"},
 }
 HEAVY = ["pymupdf", "docx", "openpyxl", "bs4", "markdown_it"]  # parsers
-HEAVY += ["torch", "sentence_transformers", "llama_cpp", "fastapi", "psycopg", "qdrant_client"]  # extras
+HEAVY += ["torch", "sentence_transformers", "onnxruntime", "llama_cpp", "fastapi", "psycopg", "qdrant_client"]  # extras
 
 
 def test_builtins_are_entry_points_and_listing_them_imports_no_heavy_library():

@@ -38,6 +38,11 @@ def default_home() -> Path:
     return Path(os.environ.get("RAGKB_HOME", Path.home() / ".ragkb"))
 
 
+def default_model_cache() -> Path:
+    """Where models ragkb makes from installed ones are kept: one folder per user, shared by every home."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ragkb"
+
+
 MAX_PERSONA_PROMPT = 4000
 
 
@@ -106,6 +111,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAGKB_", extra="ignore")
 
     home: Path = Field(default_factory=default_home)
+    model_cache: Path = Field(
+        default_factory=default_model_cache,
+        description="models made once from installed ones (the ONNX exports of the onnx: embedder), shared by every home",
+    )
     database_url: str | None = Field(
         None,
         description="where KBs are stored: sqlite:///file.db (default: ragkb.db in home), postgresql://..., "
