@@ -58,6 +58,13 @@ def test_a_scanned_pdf_in_chinese_and_english_is_found_on_the_right_page(tmp_pat
         subprocess.run(["ragkb", "kb", "show", "scans", "--json"], env=cli_env, capture_output=True, text=True, check=True).stdout
     )
     assert listed["file_list"][0]["ocr_pages"] == [1, 2]
+    asked = subprocess.run(
+        ["ragkb", "ask", "出差结束后多久内提交报销申请？", "--kb", "scans", "-g", "extractive", "--json"],
+        env=cli_env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    [citation, *_] = json.loads(asked.stdout)["citations"]
+    assert citation["page"] == 1 and citation["file_id"] == info.id
+    assert citation["boxes"] and all(box["ocr"] and box["page"] == 1 for box in citation["boxes"])
 
 
 @needs_rapidocr

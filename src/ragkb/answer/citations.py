@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ragkb.answer.sentences import blocks, split_sentences
 from ragkb.index.tokenize import tokenize
+from ragkb.ingest.regions import quote_boxes
 from ragkb.models import Citation, SearchHit
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -88,15 +89,18 @@ def resolve(answer: str, sources: list[SearchHit]) -> ResolvedAnswer:
         for number in numbers:
             if number not in cited:
                 hit = sources[number - 1]
+                quote = best_quote(hit, sentence)
                 cited[number] = Citation(
                     number=number,
                     file=hit.file,
                     page=hit.page,
                     section=hit.section,
-                    quote=best_quote(hit, sentence),
+                    quote=quote,
                     chunk_id=None if hit.url else hit.chunk_id,
                     inferred=(sentence, number) in inferred_markers,
                     url=hit.url,
+                    file_id=hit.file_id,
+                    boxes=quote_boxes(hit.boxes, hit.text, hit.char_start, quote),
                 )
     for sentence, number in inferred_markers:
         text = text.replace(sentence, f"{sentence} [{number}]", 1)

@@ -21,7 +21,7 @@ from ragkb.server.guards import BodyLimit, NoFraming, OriginGuard
 from ragkb.server.jobs import JobManager
 from ragkb.server.keys import KeyStore
 from ragkb.server.metrics import Metrics, RequestMetrics, metrics_router
-from ragkb.server.routers import agent, answers, files, kbs, models_api, openai_compat, personas
+from ragkb.server.routers import agent, answers, files, kbs, models_api, openai_compat, pages, personas
 from ragkb.server.uploads import adopt_legacy_uploads
 
 if TYPE_CHECKING:
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, *, allow_no_auth: bool = False,
     if mcp is not None:  # the Model Context Protocol, streamable HTTP
         app.router.routes.append(Route("/mcp", mcp, include_in_schema=False))
     app.include_router(personas.router)
+    app.include_router(pages.router)
     app.include_router(agent.router)
     if observed is not None:
         app.include_router(metrics_router(observed))

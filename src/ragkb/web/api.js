@@ -87,6 +87,8 @@ async function request(method, path, json) {
 }
 
 export const get = (path) => request("GET", path);
+/** GET a file (a page image, an original file) as a Blob, with the API key like any request. */
+export const blob = async (path) => (await send("GET", path)).blob();
 export const post = (path, json) => request("POST", path, json ?? {});
 export const patch = (path, json) => request("PATCH", path, json);
 export const del = (path) => request("DELETE", path);

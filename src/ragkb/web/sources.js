@@ -1,12 +1,14 @@
 // The source panel: where a citation comes from (file, page, section) and its whole passage,
 // fetched from GET /api/kbs/{kb}/chunks/{chunk_id}, with the quoted sentence highlighted; for a
 // table cell (a computed answer's number): its table, row, column and text as printed; for a web
-// search result: its page, as a link, and the text quoted from it. On a narrow
+// search result: its page, as a link, and the text quoted from it. A passage of a PDF or image file
+// shows its page with the quote highlighted (pageview.js). On a narrow
 // screen the panel is below the chat: a link leads back to the [n] that opened it.
 
 import * as api from "./api.js";
 import { h, fill } from "./dom.js";
 import { sourceName, t } from "./i18n.js";
+import { pageView } from "./pageview.js";
 
 /** The passage as text nodes with the first occurrence of `quote` wrapped in <mark>. */
 function highlighted(text, quote) {
@@ -28,7 +30,7 @@ export class SourcePanel {
 
   /** Show `citation` of knowledge base `kb` and load its full passage; `origin`: the [n] clicked. */
   async show(kb, citation, origin = null) {
-    Object.assign(this, { citation, hit: null, failure: null, origin });
+    Object.assign(this, { kb, citation, hit: null, failure: null, origin });
     this.render();
     if (citation.cell || citation.url) return; // a table cell or a web page: all there is to show came with the answer
     try {
@@ -94,14 +96,16 @@ export class SourcePanel {
     const passage = this.hit
       ? h("div", { class: "passage" }, highlighted(this.hit.text, c.quote))
       : h("p", { class: this.failure ? "error-text" : "muted" }, this.failure || t("source.loading"));
+    const page = this.hit && pageView(this.kb, c, this.hit, { onError: this.onError });
     const fields = [
       [t("source.section"), section, "source-section"],
-      this.hit && [t("source.position"), t("source.chars", { start: this.hit.char_start, end: this.hit.char_end })],
+      this.hit && !page && [t("source.position"), t("source.chars", { start: this.hit.char_start, end: this.hit.char_end })],
     ];
     this.layout(c, fields, [
       c.inferred && h("p", { class: "muted" }, t("source.inferred")),
       h("h4", {}, t("source.quote")),
       h("blockquote", { class: "source-quote" }, c.quote),
+      page,
       h("h4", {}, t("source.passage")),
       passage,
     ]);
