@@ -26,6 +26,7 @@ import httpx
 import pymupdf
 import pytest
 from llm_servers import chat_server
+from scans import PAGES, page_images
 from server_live import free_port
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -241,9 +242,12 @@ def serve_for_a_while(client: httpx.Client, pdf: Path) -> None:
 
 def test_cli_and_server_open_no_connection_they_were_not_told_to(strace: str, env: dict[str, str], tmp_path: Path) -> None:
     pdf = make_pdf(tmp_path / "badge.pdf")
+    scan = tmp_path / "scan.png"  # read by OCR: rapidocr and its onnxruntime load too
+    page_images([PAGES["en"]])[0].save(scan)
     logs = {name: tmp_path / f"{name}.trace" for name in ("create", "add", "search", "ask", "serve")}
     run_traced(logs["create"], env, "kb", "create", "demo")
-    run_traced(logs["add"], env, "add", str(SAMPLES), str(pdf), "--kb", "demo")
+    run_traced(logs["add"], env, "add", str(SAMPLES), str(pdf), str(scan), "--kb", "demo")
+    assert "scan.png" in run_traced(logs["search"], env, "search", "reset button", "--kb", "demo").stdout
     assert "badge.pdf" in run_traced(logs["search"], env, "search", "badge office", "--kb", "demo").stdout
     asked = run_traced(logs["ask"], env, "ask", "When does the badge office open?", "--kb", "demo", "-g", "llamacpp:smollm2")
     assert "badge.pdf" in asked.stdout  # the embedded LLM's answer ends with its sources
