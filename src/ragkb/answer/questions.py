@@ -12,6 +12,8 @@ import itertools
 import re
 from functools import lru_cache
 
+import jieba
+
 from ragkb.index.tokenize import tokenize
 
 ZH_FRAME = frozenset(
@@ -263,3 +265,15 @@ def identifiers(terms: list[str] | set[str]) -> set[str]:
     """Terms that name one thing, letters and digits together (NX-5000, AUTH-403, WPA3): a passage
     that lacks the one asked about is about something else."""
     return {t for t in terms if re.search(r"[a-z]", t) and re.search(r"\d", t)}
+
+
+COMMON_WORD = 15000
+"""A Chinese word jieba has seen this often (自己, 最后, 公司, 时间) is common language, no topic."""
+
+
+def common(term: str) -> bool:
+    """Whether a Chinese term says little about a topic: one character, or a very frequent word."""
+    if not re.fullmatch(r"[\u4e00-\u9fff]+", term):
+        return False
+    jieba.initialize()
+    return len(term) == 1 or (jieba.get_FREQ(term) or 0) >= COMMON_WORD

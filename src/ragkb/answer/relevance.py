@@ -3,10 +3,9 @@ the KB cannot answer is refused rather than answered from its common words."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from ragkb.answer.questions import content_terms, covers, identifiers, normal, terms_of
+from ragkb.answer.questions import common, content_terms, covers, identifiers, normal, terms_of
 from ragkb.index.language import detect_language
 from ragkb.models import SearchHit
 
@@ -19,8 +18,8 @@ def relevant(question: str, hit: SearchHit, weights: dict[str, float], dense_lan
     weighted by IDF (counting its file name and section) — so a question whose rare key term is
     nowhere in the KB is not answered from its common words — or the embedder, in a language it
     knows, finds it close. The interrogative frame ("几天", "how long") is no term: the answer
-    states the days, it does not repeat the question; a lone Chinese character weighs no more than
-    the question's words on average; a written-together term (``auth-403``,
+    states the days, it does not repeat the question; a lone Chinese character or a common word
+    (自己) weighs no more than the question's other words on average; a written-together term (``auth-403``,
     ``wi-fi``) is held when its parts are. A hit without the identifier the question names
     (NX-5000, AUTH-403) is about something else, however close it reads."""
     context = terms_of(" ".join([Path(hit.file).stem, *hit.section, hit.text]))
@@ -28,10 +27,10 @@ def relevant(question: str, hit: SearchHit, weights: dict[str, float], dense_lan
     asked = {normal(term): weight for term, weight in weights.items() if normal(term) in content}
     if not all(covers(name, context) for name in identifiers(set(asked))):
         return False
-    words = [w for term, w in asked.items() if not re.fullmatch(r"[\u4e00-\u9fff]", term)]
-    if words:  # a lone character jieba left ("走" of "需要走什么审批") weighs no more than the question's words
+    words = [w for term, w in asked.items() if not common(term)]
+    if words:  # a lone character ("走" of "需要走什么审批") or a common word (自己) weighs no more than the others
         cap = sum(words) / len(words)
-        asked = {term: min(w, cap) if re.fullmatch(r"[\u4e00-\u9fff]", term) else w for term, w in asked.items()}
+        asked = {term: min(w, cap) if common(term) else w for term, w in asked.items()}
     total = sum(asked.values())
     if total and sum(w for term, w in asked.items() if covers(term, context)) / total >= MIN_TERM_COVERAGE:
         return True

@@ -30,7 +30,7 @@ from functools import lru_cache
 import jieba
 import jieba.posseg
 
-from ragkb.answer.questions import ZH_FRAME, ZH_FUNCTION, content_terms, normal
+from ragkb.answer.questions import ZH_FRAME, ZH_FUNCTION, common, content_terms, normal
 from ragkb.index.language import detect_language
 from ragkb.index.tokenize import ENGLISH_STOP_WORDS, tokenize
 from ragkb.kb import KnowledgeBase
@@ -38,7 +38,7 @@ from ragkb.kb import KnowledgeBase
 ZH_LEADING = re.compile(r"^(?:那么|那如果|那要是|那|还有|另外|此外|如果是|要是|换成|至于|对于|而)[，,\s]*")
 ZH_TRAILING = re.compile(r"(?:的情况|的话)?(?:呢|吗|啊|呀)?[？?。！!\s]*$")
 ZH_QUESTION = re.compile(r"多久|多少|几|什么|哪|谁|怎么|怎样|如何|为什么|为何|是否|吗|能否|可以|有没有|是不是")
-ZH_PRONOUN = re.compile(r"它们|它|其|这个|那个|这些|那些|这种|那种|上述|该项|此项")
+ZH_PRONOUN = re.compile(r"它们|它|其|这个|那个|这些|那些|这种|那种|上述|该项|此项|里面|其中")
 EN_LEADING = re.compile(
     r"^(?:and\s+)?(?:what|how)\s+about\s+|^and\s+(?:if\s+)?|^what\s+if\s+|^(?:also|then|so|but)[,\s]+|"
     r"^(?:the\s+)?same\s+(?:question\s+)?for\s+",
@@ -55,6 +55,8 @@ EN_PRONOUN = re.compile(
     r"happens|expire|expires|last|lasts|have|has|cover|covers)\b))",
     re.IGNORECASE,
 )
+EN_AUX_PRONOUN = re.compile(r"\b(?:is|are|was|were|does|do|did|can|will|would)\s+(this|that|these|those)\b", re.IGNORECASE)
+"""A demonstrative after an auxiliary is a pronoun: "Why is that needed?"."""
 EN_HOW_TO = re.compile(r"^how\s+(?:do|can|should|would|could)\s+(?:i|we|you)\s+(.+?)[?.!\s]*$", re.IGNORECASE)
 EN_FRAME = re.compile(
     r"^(?:how\s+(?:long|many|much|often|far)\s+|how\s+|what\s+|which\s+|who\s+|when\s+|where\s+|why\s+)?"
@@ -66,7 +68,25 @@ EN_NOUN_PHRASE = re.compile(
     re.IGNORECASE,
 )
 EN_PREPOSITIONS = frozenset(
-    ["for", "in", "on", "at", "with", "without", "from", "to", "during", "after", "before", "under", "over", "via", "by"]
+    [
+        "for",
+        "in",
+        "on",
+        "at",
+        "with",
+        "without",
+        "from",
+        "to",
+        "during",
+        "after",
+        "before",
+        "under",
+        "over",
+        "via",
+        "by",
+        "about",
+        "of",
+    ]
 )
 ZH_PROPER = frozenset({"ns", "nr", "nt", "nz", "eng", "t"})
 CONTRASTS = (
@@ -81,13 +101,13 @@ OWN_WORDS = {"zh": 2, "en": 1}
 SHORT = {"zh": 10, "en": 6}
 """A question this short (characters, words) with one or two words of its own may lean on the previous one."""
 SELF_CONTAINED = 3
-"""A question with this many content words the KB knows stands alone even with a pronoun ("Is it
-possible to change the Wi-Fi password?")."""
+"""An English question with this many content words the KB knows stands alone even with a pronoun
+("Is it possible to change the Wi-Fi password?"); a Chinese pronoun (它, 里面) always points back."""
 NAME = re.compile(
-    r"\b(?:[A-Z]{2,}\d*\b|[\w-]*[A-Za-z][\w-]*\d[\w.-]*|[\w-]*\d[\w.-]*[A-Za-z][\w-]*|[A-Z][a-z]+[A-Z]\w*)"
+    r"\b(?:firmware|version|model)\s+\d+(?:\.\d+)+|\b\d+(?:\.\d+){2,}\b|\b(?:[A-Z]{2,}\d*\b|[\w-]*[A-Za-z][\w-]*\d[\w.-]*|[\w-]*\d[\w.-]*[A-Za-z][\w-]*|[A-Z][a-z]+[A-Z]\w*)"
     r"|\b[a-z]+-[a-z]+(?:\s+[a-z]{4,})?"
 )
-"""A name: an acronym (MFA), letters with digits (NX-3000, WPA3), CamelCase (PeopleHub), or a
+"""A name: a version (firmware 3.0.6), an acronym (MFA), letters with digits (NX-3000, WPA3), CamelCase (PeopleHub), or a
 hyphenated word with its noun (multi-factor authentication); not a unit like GHz."""
 VERSION = r"\b\d+(?:\.\d+){2,}\b"
 MAX_LABEL_CHARS = 24
@@ -205,9 +225,12 @@ def read_follow_up(question: str) -> FollowUp:
     leading = EN_LEADING.match(text)
     core = (text[leading.end() :] if leading else text).rstrip(" ?.!")
     bare = not EN_QUESTION_START.match(core)
-    pronoun = EN_PRONOUN.search(text)
+    if bare:  # "And its dimensions?" asks the previous question of the dimensions
+        core = re.sub(r"^(?:its|their)\s+", "the ", core, flags=re.IGNORECASE)
+    found, after_verb = EN_PRONOUN.search(text), EN_AUX_PRONOUN.search(text)
+    pronoun = found.group(0) if found else after_verb.group(1) if after_verb else None
     ellipsis = bool(core) and bare and not EN_PRONOUN.search(core) and (bool(leading) or len(core.split()) <= 4)
-    return FollowUp(text, language, core, bool(leading), ellipsis, pronoun.group(0) if pronoun else None)
+    return FollowUp(text, language, core, bool(leading), ellipsis, pronoun)
 
 
 @dataclass(frozen=True)
@@ -228,10 +251,10 @@ def rewrite_with_rules(question: str, previous: str, terms: KBTerms) -> RuleRewr
     known = [t for t in own if terms.known(t) and (follow.language == "en" or len(t) >= 2 or not _han(t))]
     if follow.ellipsis:
         return RuleRewrite(*_ellipsis(follow, previous, terms))
-    if (follow.pronoun or follow.connective) and len(known) < SELF_CONTAINED:
+    if (follow.pronoun or follow.connective) and (len(known) < SELF_CONTAINED or (follow.pronoun and follow.language == "zh")):
         marker = follow.pronoun or "connective"
         return RuleRewrite(_carry(follow, previous, terms), True, f"anaphora ({marker}): the previous topic carried over")
-    strange = [t for t in own if t not in known and not terms.known(t) and _a_word(t)]
+    strange = [t for t in own if t not in known and not terms.known(t) and _a_word(t) and not common(t)]
     if strange:  # it names what the KB does not hold: a new question (one to refuse, perhaps)
         return RuleRewrite(question, False, f"a question of its own about what the KB lacks ({', '.join(strange[:3])})")
     if not known:
@@ -272,6 +295,8 @@ def _zh_content(text: str) -> list[str]:
 
 def _counterpart(word: str, previous: str, terms: KBTerms, language: str, inserted: Iterable[str] = ()) -> str | None:
     """The word of ``previous`` that ``word`` replaces, if any (never one of the ``inserted`` ones)."""
+    if _han(word) and len(word) < 2:
+        return None  # a lone character stands in for nothing in particular
     if language == "zh":
         spans = _zh_content(previous)
         words = [w for w, _ in _zh_words(previous)]
@@ -339,6 +364,17 @@ def _ellipsis(follow: FollowUp, previous: str, terms: KBTerms) -> tuple[str, boo
         return f"{query.rstrip(' ?.!')} {phrase}?", True, f"ellipsis: the previous question {phrase}"
     if numbers:
         return query, True, f"ellipsis: the previous question with {', '.join(changes)}"
+    whole = re.sub(r"^(?:the|a|an)\s+", "", phrase, flags=re.IGNORECASE)
+    old = _counterpart(whole, query, terms, "en") if " " in whole or len(words) == 1 or whole != phrase else None
+    if old:  # the follow-up names what stands beside a word of the previous question: its noun phrase goes
+        around = next((m for m in EN_NOUN_PHRASE.finditer(query) if old.lower() in m.group(0).lower()), None)
+        if around:
+            return (
+                query[: around.start()] + f"the {whole}" + query[around.end() :],
+                True,
+                f"ellipsis: '{around.group(0)}'→'the {whole}'",
+            )
+        return re.sub(rf"(?<![\w-]){re.escape(old)}(?![\w-])", whole, query, count=1), True, f"ellipsis: '{old}'→'{whole}'"
     inserted: list[str] = []
     for word in (w.strip(",;") for w in words if w.lower() not in ENGLISH_STOP_WORDS):
         old = _counterpart(word, query, terms, "en", inserted)
@@ -392,6 +428,13 @@ def _attribute_zh(question: str) -> str | None:
     for index, (word, _) in enumerate(words):
         if word in ("什么", "哪些", "哪个", "哪种") and index + 1 < len(words) and words[index + 1][1].startswith("n"):
             return words[index + 1][0]
+        if (
+            word == "有"
+            and index + 2 < len(words)
+            and words[index + 1][1].startswith(("n", "vn"))
+            and words[index + 2][0] in "吗么"
+        ):
+            return words[index + 1][0]  # "事假有工资吗" asks about 工资
         if word in ("是", "为") and index and words[index - 1][1].startswith("n"):
             start = index - 1
             while start and words[start - 1][1].startswith("n") and words[start - 1][1] not in ZH_PROPER:
@@ -474,9 +517,16 @@ def _carry(follow: FollowUp, previous: str, terms: KBTerms) -> str:
     if how_to and pronoun in ("it", "this", "that", "they", "them") and (process or pronoun in ("they", "them") or not thing):
         # the pronoun is the action asked about: "How long does it take to reset the router?"
         return f"{body.rstrip(' ?.!')}{' to ' if process else ' when I '}{how_to.group(1)}?"
-    if not thing or thing.lower() in body.lower():
+    if not thing:
+        core = EN_FRAME.sub("", previous.strip()).rstrip(" ?.!")
+        return f"{body.rstrip(' ?.!')} ({core})?" if core and core.lower() not in body.lower() else question
+    if thing.lower() in body.lower():
         return question
-    if pronoun in ("it", "its", "they", "them", "their", "this", "that", "these", "those"):
+    if pronoun in ("this", "that", "these", "those"):  # a statement or an action, not a thing
+        last = re.split(r"(?<=[.!?])\s+", previous.strip())[-1]
+        core = EN_FRAME.sub("", last).rstrip(" ?.!")
+        return f"{body.rstrip(' ?.!')} ({core})?"
+    if pronoun in ("it", "its", "they", "them", "their"):
         thing = thing[0].lower() + thing[1:] if thing.split()[0].lower() in ("the", "a", "an", "my", "your", "our") else thing
         named = f"{thing}'s" if pronoun in ("its", "their") else thing
         return re.sub(rf"\b{re.escape(follow.pronoun or '')}\b", named, body, count=1, flags=re.IGNORECASE)
