@@ -174,6 +174,8 @@ def test_a_catalog_from_before_jobs_were_kept_gets_the_table(store_settings: Set
         head = connection.scalar(text("SELECT version_num FROM alembic_version"))
         for table in ("answer_cache", "table_cell", "doc_table", "ingest_job"):
             connection.execute(text(f"DROP TABLE {table}"))
+        for table, column in (("chunk", "boxes"), ("knowledge_file", "ocr_pages")):  # and 0007's columns
+            connection.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
         connection.execute(text("UPDATE alembic_version SET version_num = '0003'"))
     catalog.engine.dispose()
     upgraded = Catalog(url)
