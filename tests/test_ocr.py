@@ -80,14 +80,21 @@ def test_a_png_image_is_read_and_found(tmp_path: Path, settings: Settings) -> No
 
 
 @needs_rapidocr
-def test_a_page_scanned_sideways_is_turned_and_boxed_where_it_is_shown(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("degrees", "where"),
+    [
+        (90, (0.5, 0.0, 0.8, 1.0)),  # a quarter clockwise: the page's top is on the right, the line runs down
+        (180, (0.0, 0.5, 1.0, 0.8)),  # upside down: the line is below the middle
+    ],
+)
+def test_a_page_scanned_turned_is_read_upright_and_boxed_where_it_is_shown(tmp_path: Path, degrees: int, where) -> None:
     [image] = page_images([PAGES["en"]])
-    document = load_pdf(scanned_pdf(tmp_path / "sideways.pdf", [turned(image, 90)]))
+    document = load_pdf(scanned_pdf(tmp_path / "turned.pdf", [turned(image, degrees)]))
     assert "Hold the reset button on the back for ten seconds" in document.text
     line = next(region for region in document.regions if region.text.startswith("Hold the reset"))
+    low_x, low_y, high_x, high_y = where
     x0, y0, x1, y1 = line.box
-    # Turned a quarter clockwise, the page's top is on the right: the line runs down, right of the middle.
-    assert 0.5 < x0 < x1 < 0.8 and y0 < 0.1 and y1 > 0.8
+    assert low_x <= x0 < x1 <= high_x and low_y <= y0 < y1 <= high_y, line.box
 
 
 def test_pages_with_a_text_layer_are_not_read_and_garbage_ones_are() -> None:
