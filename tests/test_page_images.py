@@ -1,7 +1,6 @@
 """The page behind a citation over HTTP (issue 18): page images of PDF and image files, the original
-file, their keys and limits, over a real server on 127.0.0.1. No OCR runs here: the PDF has a
-text layer, and the PNG is indexed with OCR off would fail, so it is served from a KB file of
-another kind (tests/test_ocr.py reads scans)."""
+file, their keys and limits, over a real server on 127.0.0.1. The PDFs have a text layer; one PNG is
+read by OCR (tests/test_ocr.py reads more scans)."""
 
 from __future__ import annotations
 
@@ -11,10 +10,12 @@ from pathlib import Path
 import httpx
 import pymupdf
 import pytest
+from scans import PAGES, page_images
 from server_live import live_server
 from support import write
 
 from ragkb.config import KBSettings, Settings
+from ragkb.extras import installed
 from ragkb.kb import KnowledgeBase
 from ragkb.server.keys import KeyStore
 from ragkb.server.routers.pages import MAX_HEIGHT, MAX_WIDTH
@@ -118,3 +119,19 @@ def test_page_images_need_a_key_that_may_use_the_kb(served, settings: Settings) 
     original = f"/api/kbs/manuals/files/{ids['router.pdf']}/original"
     assert client.get(original).status_code == 401
     assert client.get(original, headers={"Authorization": f"Bearer {mine}"}).status_code == 200
+
+
+@pytest.mark.skipif(not installed("rapidocr"), reason="the [ocr] extra (rapidocr) is not installed")
+def test_an_image_file_is_its_one_page(settings: Settings, tmp_path: Path) -> None:
+    [image] = page_images([PAGES["en"]])
+    image.save(tmp_path / "manual.png")
+    kb = KnowledgeBase.create("photos", kb_settings=KBSettings(embedder="none"), settings=settings)
+    kb.add([tmp_path / "manual.png"])
+    file_id = kb.files()[0].id
+    with live_server(settings) as url, httpx.Client(base_url=url, timeout=60) as client:
+        drawn = pymupdf.Pixmap(client.get(f"/api/kbs/photos/files/{file_id}/pages/1.png", params={"width": 292}).content)
+        assert drawn.width == 292 and abs(drawn.height - 292 * image.height / image.width) <= 1
+        second = client.get(f"/api/kbs/photos/files/{file_id}/pages/2.png")
+        assert second.status_code == 404 and second.json()["detail"] == "manual.png has 1 page(s); ask for page 1 to 1"
+        original = client.get(f"/api/kbs/photos/files/{file_id}/original")
+        assert original.headers["content-type"] == "image/png" and original.content == (tmp_path / "manual.png").read_bytes()

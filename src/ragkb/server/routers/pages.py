@@ -76,7 +76,10 @@ def page_image(kb: KB, file_id: FileId, page: Page, width: Width = DEFAULT_WIDTH
     "/kbs/{kb}/files/{file_id}/original",
     response_class=FileResponse,
     responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "the file as it is on the server"},
+        200: {
+            "content": {kind: {} for kind in [*dict.fromkeys(INLINE.values()), "application/octet-stream"]},
+            "description": "the file as it is on the server",
+        },
         404: error_response("no such file, or it is no longer on the server"),
     },
 )
