@@ -51,20 +51,21 @@ export function detailOf(status, text) {
   return (text || "").trim().slice(0, 300) || `HTTP ${status}`;
 }
 
-/** Run `attempt()` (which resolves to {status, text?}) again with a new key while the server answers 401. */
-async function authorized(attempt) {
+/** Run `attempt()` (which resolves to {status, text?}) again with a new key while the server answers
+ * 401; with `askForKey` false a 401 fails at once, the user not asked. */
+async function authorized(attempt, askForKey = true) {
   for (;;) {
     const sent = Boolean(apiKey());
     const result = await attempt();
     if (result.status !== 401) return result;
     const message = t(sent ? "key.rejected" : "key.prompt");
-    const key = keyProvider ? await keyProvider(message) : null;
+    const key = askForKey && keyProvider ? await keyProvider(message) : null;
     if (!key) throw new ApiError(401, message);
     setApiKey(key);
   }
 }
 
-async function send(method, path, { json, headers = {}, signal } = {}) {
+async function send(method, path, { json, headers = {}, signal, askForKey = true } = {}) {
   const init = { method, headers: { ...headers }, signal };
   if (json !== undefined) {
     init.headers["Content-Type"] = "application/json";
@@ -72,7 +73,7 @@ async function send(method, path, { json, headers = {}, signal } = {}) {
   }
   let response;
   try {
-    response = await authorized(() => fetch(path, { ...init, headers: { ...init.headers, ...authHeaders() } }));
+    response = await authorized(() => fetch(path, { ...init, headers: { ...init.headers, ...authHeaders() } }), askForKey);
   } catch (error) {
     if (error instanceof ApiError || error.name === "AbortError") throw error;
     throw new ApiError(0, t("error.network"));
@@ -81,12 +82,14 @@ async function send(method, path, { json, headers = {}, signal } = {}) {
   return response;
 }
 
-async function request(method, path, json) {
-  const response = await send(method, path, { json });
+async function request(method, path, json, options = {}) {
+  const response = await send(method, path, { json, ...options });
   return response.status === 204 ? null : response.json();
 }
 
 export const get = (path) => request("GET", path);
+/** GET for an optional part of the UI: a 401 fails without asking the user for a key. */
+export const peek = (path) => request("GET", path, undefined, { askForKey: false });
 /** GET a file (a page image, an original file) as a Blob, with the API key like any request. */
 export const blob = async (path) => (await send("GET", path)).blob();
 export const post = (path, json) => request("POST", path, json ?? {});

@@ -1,6 +1,7 @@
-// Entry point: wires the sidebar, chat, files and source panels to the API and keeps the
+// Entry point: wires the sidebar, chat, files, source and file agent panels to the API and keeps the
 // chosen knowledge base and session in the URL (#kb=...&session=...).
 
+import { AgentPanel } from "./agent.js";
 import * as api from "./api.js";
 import { Chat, newSessionName } from "./chat.js";
 import { $ } from "./dom.js";
@@ -25,6 +26,7 @@ const chat = new Chat($(".chat"), { onCite: openCitation, onError: showError, on
 const files = new FilesPanel($("#files-panel"), { onError: showError, onChanged: refreshKbs, onDeleteKb: deleteKb });
 const source = new SourcePanel($("#source-panel"), { onError: showError });
 const persona = new PersonaEditor($("#persona-editor"), { onError: showError });
+const agent = new AgentPanel($("#agent-panel"));
 
 function showTab(name) {
   for (const tab of document.querySelectorAll("[role=tab]")) {
@@ -48,6 +50,14 @@ async function refreshKbs() {
     showError(error);
   }
   sidebar.renderKbs(state.kbs, state.kb);
+  agent.setKbs(state.kbs);
+}
+
+/** The file agent's tab is there only while the server lets this caller use the agent. */
+async function refreshAgent() {
+  const tab = $("#tab-agent");
+  tab.hidden = !(await agent.probe());
+  if (tab.hidden && tab.getAttribute("aria-selected") === "true") showTab("files");
 }
 
 async function selectKb(name, session = null) {
@@ -157,12 +167,14 @@ async function start() {
     files.render();
     source.render();
     persona.render();
+    agent.render();
   });
   $("#key-button").addEventListener("click", async () => {
     const key = await askForKey(t("key.manual"));
     if (key === null) return;
     api.setApiKey(key);
     await refreshKbs();
+    await refreshAgent();
     if (!state.kbs.some((kb) => kb.name === state.kb)) await selectKb(state.kbs[0]?.name ?? null);
   });
   for (const tab of document.querySelectorAll("[role=tab]")) tab.addEventListener("click", () => showTab(tab.dataset.tab));
@@ -170,6 +182,7 @@ async function start() {
 
   const wanted = new URLSearchParams(location.hash.slice(1));
   await refreshKbs();
+  await refreshAgent();
   const kb = state.kbs.find((k) => k.name === wanted.get("kb")) ?? state.kbs[0];
   $("#kb-create").open = !kb;
   await selectKb(kb?.name ?? null, wanted.get("session"));
