@@ -140,6 +140,7 @@ def test_an_llm_rewrite_is_used_when_usable_and_the_rules_otherwise(kb):
         ("How do I reset the router?", "it drops the question's own words"),
         ("How do I reset the modem on my Samsung refrigerator quickly?", "it adds words the conversation does not have"),
         ("user: How do I reset the router? assistant: Press RESET", "it repeats the conversation"),
+        ("You can reset the modem.", "not a question"),
     ]:
         fallback = QueryRewriter(kb, "auto", ScriptedModel(reply)).rewrite(turns[-1], history(*turns[:-1]))
         assert (fallback.query, fallback.method) == ("How do I reset the modem?", f"rules (llm: {why})")

@@ -30,8 +30,12 @@ from ragkb.llms import Generator, create_generator
 from ragkb.models import SearchHit
 
 MODES = ("none", "previous", "rules", "auto")
-MAX_NEW_SHARE = 0.5
+MAX_NEW_SHARE = 1 / 3
 """At most this share of an LLM rewrite's content words may come from outside the conversation."""
+QUESTION_START = re.compile(
+    r"(?:how|what|which|who|whom|whose|when|where|why|is|are|was|were|do|does|did|can|could|should|would|will|may)\b",
+    re.IGNORECASE,
+)
 _LABEL = re.compile(
     r"^(?:standalone question|rewritten question|question|rewrite|完整问题|改写后的问题|问题)\s*[:：]\s*", re.IGNORECASE
 )
@@ -57,6 +61,8 @@ def unusable(rewritten: str, question: str, asked: list[str], conversation: list
         return "too long"
     if re.search(r"(?:^|\s)(?:user|assistant|用户|助手)\s*[:：]", rewritten, re.IGNORECASE):
         return "it repeats the conversation"
+    if not rewritten.rstrip().endswith(("?", "？")) and not QUESTION_START.match(rewritten):
+        return "not a question"
     words = set(content_terms(rewritten))
     own = set(content_terms(question))
     if own - words and len(own - words) > len(own) / 2:
