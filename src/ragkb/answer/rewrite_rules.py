@@ -387,7 +387,7 @@ def _ellipsis(follow: FollowUp, previous: str, terms: KBTerms) -> tuple[str, boo
     first = EN_NOUN_PHRASE.search(query)  # the thing asked about, before what qualifies it ("for the web interface")
     if first:
         return query[: first.start()] + phrase + query[first.end() :], True, f"ellipsis: '{first.group(0)}'→'{phrase}'"
-    return f"{query.rstrip(' ?.!')} ({phrase})?", True, f"ellipsis: the previous question ({phrase})"
+    return f"{query.rstrip(' ?.!')} {phrase}?", True, f"ellipsis: the previous question {phrase}"
 
 
 def _ellipsis_zh(core: str, query: str, numbers: list[str], changes: list[str], terms: KBTerms) -> tuple[str, bool, str]:
