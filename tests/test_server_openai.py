@@ -12,7 +12,7 @@ from llm_servers import chat_server
 from server_live import live_server
 from support import write
 
-from ragkb.config import KBSettings, Settings
+from ragkb.config import DEFAULT_EMBEDDER, KBSettings, Settings
 from ragkb.kb import KnowledgeBase
 
 LEAVE = (
@@ -127,7 +127,7 @@ def test_embeddings_from_a_knowledge_base_or_an_embedder(settings: Settings, tmp
     with live_server(settings) as url:
         client = openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0)
         by_kb = client.embeddings.create(model="kb:mini", input=["annual leave", "salary payment"])
-        by_spec = client.embeddings.create(model="sentence-transformers:all-MiniLM-L6-v2", input="annual leave")
+        by_spec = client.embeddings.create(model=DEFAULT_EMBEDDER, input="annual leave")
         vectors = np.array([item.embedding for item in by_kb.data])
         assert vectors.shape == (2, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
         assert np.allclose(by_spec.data[0].embedding, vectors[0], atol=1e-5)

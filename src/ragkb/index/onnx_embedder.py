@@ -8,8 +8,9 @@ CPU time torch takes on 2 cores; int8 roughly halves that again and moves the ve
 (bench/RESULTS.md, "Ingest speed: ragkb vs a naive pipeline").
 
 Texts are tokenized in one call, sorted by length and run in batches padded only to their
-longest text. ONNX Runtime uses as many threads as the process may use cores, without spinning
-while it waits (spinning threads burn the cores the parser needs on a 2-core machine).
+longest text. ONNX Runtime runs ``RAGKB_EMBED_THREADS`` threads, else one per core the process may
+use, which do not spin while they wait: between batches they leave the cores to the parser (on two
+cores spinning threads burn the time the read-ahead thread needs).
 """
 
 from __future__ import annotations
@@ -50,11 +51,12 @@ class OnnxEmbedder:
         self._precision = precision
         self._folder = settings.model_cache / "onnx" / f"{_slug(source, self._location)}-{precision}"
         self._batch_size = settings.embed_batch_size
+        self._threads = settings.embed_threads or _cores()
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not (self._folder / CONFIG_FILE).exists():
             export_model(self._location, self._folder, self._precision)
-        return _load(self._folder).embed(texts, self._batch_size)
+        return _load(self._folder, self._threads).embed(texts, self._batch_size)
 
 
 def _slug(model: str, location: str) -> str:
@@ -72,12 +74,12 @@ def _cores() -> int:
 class _Session:
     """One loaded model: its ONNX Runtime session, tokenizer and exported settings."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, threads: int):
         ort = require("onnxruntime", "an ONNX embedder")
         tokenizers = require("tokenizers", "an ONNX embedder")
         self.config = json.loads((folder / CONFIG_FILE).read_text())
         options = ort.SessionOptions()
-        options.intra_op_num_threads = _cores()
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
@@ -116,5 +118,5 @@ class _Session:
 
 
 @lru_cache(maxsize=4)
-def _load(folder: Path) -> _Session:
-    return _Session(folder)
+def _load(folder: Path, threads: int) -> _Session:
+    return _Session(folder, threads)
