@@ -69,7 +69,7 @@ def test_python_cli_and_http_give_the_same_fields(settings: Settings, cli_env: d
     for result, value in python.items():
         assert fields(cli[result]) == fields(value), result
         assert fields(http[result]) == fields(value), result
-    assert set(http["search"]) == {"hits", "profile", "queries", "timings", "dense_weight"}
+    assert set(http["search"]) == {"hits", "profile", "queries", "timings", "dense_weight", "web", "notes"}
     assert {"section", "score", "scores"} <= set(http["search"]["hits"][0])
     assert set(http["session"]["messages"][0]) == {"role", "content", "query", "citations", "created_at"}
 
