@@ -1,10 +1,12 @@
-"""The read-ahead thread of ingestion (ingest/read_ahead.py): order, overlap, errors, stopping."""
+"""The read-ahead thread of ingestion (ingest/read_ahead.py): order, overlap, errors, stopping, and its use by ingest."""
 
 import threading
 
 import pytest
 
+from ragkb import KBSettings, KnowledgeBase
 from ragkb.ingest.read_ahead import read_ahead
+from ragkb.models import Block, ParsedDocument
 
 WAIT = 30  # seconds: a safety net for a broken implementation, never reached when it works
 
@@ -56,3 +58,22 @@ def test_leaving_early_stops_the_thread_within_depth_items():
     # the caller took 1; the queue holds at most 2 more and the thread one in hand
     assert len(taken) <= 1 + 2 + 1
     assert not any(thread.name == "ragkb-read-ahead" and thread.is_alive() for thread in threading.enumerate())
+
+
+def test_ingest_reads_documents_in_the_read_ahead_thread_and_writes_them_in_order(settings):
+    kb = KnowledgeBase.create("ahead", settings=settings, kb_settings=KBSettings(embedder="none"))
+    readers = set()
+
+    def documents():
+        for n in range(5):
+            readers.add(threading.current_thread().name)
+            yield (
+                f"doc{n}",
+                f"doc {n}",
+                ParsedDocument([Block(f"Paragraph number {n} about topic {n}.", "paragraph")], loader="python"),
+            )
+
+    report = kb.add_documents(documents(), total=5)
+    assert readers == {"ragkb-read-ahead"}
+    assert report.added == [f"doc{n}" for n in range(5)] and report.chunks == 5
+    assert [hit.file for hit in kb.search("topic 3", k=1)] == ["doc3"]

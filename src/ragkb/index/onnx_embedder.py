@@ -2,15 +2,14 @@
 
 The model is exported once, from the installed copy (:mod:`ragkb.index.onnx_export`), into
 ``Settings.model_cache`` (``~/.cache/ragkb/onnx/``, shared by every ragkb home); later runs load
-only ONNX Runtime and the tokenizer, not torch. fp32
-gives the model's own vectors (cosine 0.99999 to sentence-transformers') for about a quarter of the
-CPU time torch takes on 2 cores; int8 roughly halves that again and moves the vectors a little
-(bench/RESULTS.md, "Ingest speed: ragkb vs a naive pipeline").
+only ONNX Runtime and the tokenizer, not torch. fp32 gives the model's own vectors (within 1e-7 of
+sentence-transformers') for a quarter of the CPU time torch takes on 2 cores; int8 takes about half
+of fp32's and moves the vectors a little (bench/RESULTS.md, "Ingest speed: ragkb vs a naive pipeline").
 
-Texts are tokenized in one call, sorted by length and run in small batches (:data:`BATCH`)
-padded only to their longest text. ONNX Runtime runs ``RAGKB_EMBED_THREADS`` threads, else one per core the process may
-use, which do not spin while they wait: between batches they leave the cores to the parser (on two
-cores spinning threads burn the time the read-ahead thread needs).
+Texts are tokenized in one call, sorted by length and run in small batches (:data:`BATCH`) padded
+only to their longest text. ONNX Runtime runs ``RAGKB_EMBED_THREADS`` threads, else one per core
+the process may use, which do not spin while they wait: between batches they leave the cores to
+the parser (on two cores, spinning threads burn the time the read-ahead thread needs).
 """
 
 from __future__ import annotations
