@@ -105,3 +105,12 @@ def test_engine_threads_default_to_half_the_cores_unless_set(settings, monkeypat
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     assert engine_threads(settings) == 3
     assert engine_threads(settings.model_copy(update={"embed_threads": 2})) == 2
+
+
+def test_a_kb_declared_chinese_gets_the_chinese_embedder_unless_it_names_one(settings):
+    assert KBSettings(language="zh").embedder == E5
+    assert KBSettings.model_validate({"language": "zh", "embedder": "none"}).embedder == "none"
+    assert KBSettings(language="auto").embedder != E5  # an English or mixed KB keeps the cheaper default
+    kb = KnowledgeBase.create("zh", settings=settings, kb_settings=KBSettings(language="zh"))
+    kb.update(settings={"language": "auto"})
+    assert KnowledgeBase.open("zh", settings=settings).settings.embedder == E5  # stored settings keep theirs

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ragkb.retrieve.fusion import RRF_K, convex, min_max, reciprocal_rank, scaled
+from ragkb.config import KBSettings
+from ragkb.retrieve.confidence import bm25_peak, peaked_weight
+from ragkb.retrieve.fusion import RRF_K, convex, min_max, reciprocal_rank, scaled, standardized, zscore
 from ragkb.retrieve.mmr import mmr
 from ragkb.retrieve.rerank import blend, rerank_order
 
@@ -33,6 +35,42 @@ def test_convex_at_the_ends_is_one_retriever_alone(weight):
     sparse, dense = {1: 3.0, 2: 1.0}, {1: 0.1, 2: 0.9}
     fused = convex(sparse, dense, weight)
     assert max(fused, key=fused.__getitem__) == (2 if weight else 1)
+
+
+def test_standardized_scores_have_mean_zero_and_unit_spread():
+    values = standardized({1: 2.0, 2: 4.0, 3: 9.0})
+    assert sum(values.values()) == pytest.approx(0.0)
+    assert sum(v * v for v in values.values()) / 3 == pytest.approx(1.0)
+    assert standardized({1: 5.0, 2: 5.0}) == {1: 0.0, 2: 0.0}
+    assert standardized({}) == {}
+
+
+def test_zscore_gives_a_candidate_missing_from_a_list_that_lists_lowest_score():
+    fused = zscore({1: 3.0, 2: 1.0}, {2: 0.9, 3: 0.1}, dense_weight=0.5)
+    assert fused[1] == pytest.approx(0.5 * 1.0 + 0.5 * -1.0)  # dense: missing → its lowest (-1)
+    assert fused[3] == pytest.approx(0.5 * -1.0 + 0.5 * -1.0)
+    assert max(zscore({1: 3.0, 2: 1.0}, {1: 0.1, 2: 0.9}, 1.0).items(), key=lambda item: item[1])[0] == 2
+
+
+def test_a_bm25_match_standing_far_above_the_rest_shrinks_the_dense_weight_by_up_to_a_fifth():
+    flat = {1: 3.0, 2: 3.0, 3: 1.0, 4: 2.0}  # the best ties with another candidate
+    peaked = {1: 30.0, 2: 2.0, 3: 1.0, 4: 1.5}
+    assert bm25_peak(flat) < 2 and bm25_peak(peaked) > 4
+    assert peaked_weight(0.85, flat, 4.0) == 0.85
+    assert peaked_weight(0.85, peaked, 4.0) == pytest.approx(0.85 * 0.8)
+    assert peaked_weight(0.85, peaked, None) == 0.85
+    between = {1: 3.0, 2: 0.0, 3: 1.0, 4: 2.0}  # the best stands 2 / 0.816 deviations above the others
+    peak = 2.0 / (2 / 3) ** 0.5
+    assert bm25_peak(between) == pytest.approx(peak)
+    assert peaked_weight(0.85, between, 4.0) == pytest.approx(0.85 * (1 - 0.2 * (peak - 2) / 2))
+    assert bm25_peak({1: 1.0, 2: 0.5}) == 0.0
+
+
+def test_new_kbs_fuse_standardised_scores_and_kbs_of_an_older_fusion_keep_working_as_they_did():
+    new = KBSettings()
+    assert (new.fusion, new.dense_weight, new.bm25_peak_z) == ("zscore", 0.85, 4.0)
+    stored = KBSettings.model_validate({"fusion": "convex", "dense_weight": 0.7})  # settings saved before issue 16
+    assert stored.bm25_peak_z is None and stored.dense_weight == 0.7
 
 
 def test_reciprocal_rank_sums_weighted_inverse_ranks():

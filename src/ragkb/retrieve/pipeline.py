@@ -34,7 +34,7 @@ from ragkb.index.language import detect_language, readable_by
 from ragkb.llms import Generator, create_generator
 from ragkb.models import SearchResult
 from ragkb.profiles import DEFAULT_RERANKER_FOLDER, RetrievalProfile, SearchMode, SearchOptions
-from ragkb.retrieve.confidence import background_sample, confident_weight
+from ragkb.retrieve.confidence import background_sample, confident_weight, peaked_weight
 from ragkb.retrieve.context import expand
 from ragkb.retrieve.coverage import with_coverage
 from ragkb.retrieve.evidence import with_file_evidence
@@ -198,6 +198,7 @@ class Searcher:
                     sample = self.background_chunks(session, revision)
                     background = ctx.store.dense.scores_for(session, ctx.id, revision, vector, sample)
                     weight = confident_weight(weight, dense, background, ctx.settings.dense_confidence_z)
+                weight = peaked_weight(weight, sparse, ctx.settings.bm25_peak_z)
         return _Ranking(fuse(ctx, session, mode, sparse, dense, weight), sparse, dense, mode, vector, weight)
 
     def search(self, query: str, options: SearchOptions) -> SearchResult:

@@ -1,0 +1,346 @@
+"""How hybrid search should mix BM25 and the embedder: recorded once per set, swept offline, chosen on dev halves.
+
+    python bench/fusion.py sample OUT --sample N DATASET ...   # BEIR folders of N queries each, dev/test kept
+    python bench/fusion.py record HOME --embedder SPEC [--sample N] [--out NAME] DATASET ...
+    python bench/fusion.py sweep bench/out/fusion-*.json [--out NAME] [--skip 'SET EMBEDDER' ...]
+
+``record`` indexes each BEIR folder into a KB in the ragkb home ``HOME`` (kept, so a second run embeds
+nothing: the embedding cache), searches every query as ``ragkb eval retrieval``'s hybrid mode does, and
+records what fusion was given for it: BM25's candidates and scores, the embedder's (its own best and its
+scores for BM25's), the dense weight the confidence rule gave, the query's dense z-score over the KB's
+background sample, and which candidates are in a language the embedder does not read. ``--sample N``
+keeps N queries of a large set with their judged documents and as many others (``common.sample_dataset``).
+
+``sample`` writes those samples as BEIR folders (qrels/dev.tsv and qrels/test.tsv by the full set's
+split), so that ``ragkb eval retrieval`` can score a large set with an embedder too slow for all of it.
+
+``sweep`` replays fusion rules on those records, with no model and no index: each rule's nDCG@10 per set
+and split. Splits: a set's ``qrels/dev.tsv`` and ``qrels/test.tsv`` when it has both, else the odd and
+even positions of its queries (as bench/tune_accurate.py). A rule is chosen on the dev halves of all sets
+together (the largest smallest margin over max(sparse, dense) across sets), never on one set; the test
+halves say whether it holds. The rules see only what the pipeline sees at query time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from common import DATASETS, log, markdown_table, sample_dataset, save, settings_at
+from sqlalchemy import select
+
+import ragkb.retrieve.pipeline as pipeline
+from ragkb.catalog.schema import ChunkRow, FileRow
+from ragkb.config import KBSettings
+from ragkb.eval.beir import BeirDataset, load_beir
+from ragkb.eval.metrics import query_metrics
+from ragkb.eval.retrieval import DEPTH, corpus_document
+from ragkb.index.language import detect_language
+from ragkb.index.tokenize import tokenize
+from ragkb.kb import KnowledgeBase
+from ragkb.profiles import SearchOptions
+from ragkb.retrieve import fusion
+from ragkb.retrieve.confidence import peaked_weight
+
+
+def split_queries(folder: Path, dataset: BeirDataset) -> dict[str, str]:
+    """query id → dev | test: the set's own qrels files if it has both, else alternate positions."""
+    qrels = folder / "qrels"
+    if (qrels / "dev.tsv").is_file():
+        dev = load_beir(folder, "dev").queries
+        return {q: "dev" if q in dev else "test" for q in dataset.queries}
+    return {q: ("dev" if i % 2 else "test") for i, q in enumerate(dataset.queries)}
+
+
+def load_all(folder: Path) -> BeirDataset:
+    """Every judged query of a set: test.tsv and, where there is one, dev.tsv."""
+    dataset = load_beir(folder)
+    if (folder / "qrels" / "dev.tsv").is_file():
+        dev = load_beir(folder, "dev")
+        dataset.queries.update(dev.queries)
+        dataset.qrels.update(dev.qrels)
+        dataset.queries = dict(sorted(dataset.queries.items()))
+    return dataset
+
+
+class Recorder:
+    """Catches what ``pipeline.fuse`` and ``pipeline.confident_weight`` are given for the first text of a search."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict] = []
+        self.fuse, self.confident = pipeline.fuse, pipeline.confident_weight
+
+    def __enter__(self) -> Recorder:
+        def fuse(ctx, session, mode, sparse, dense, dense_weight):
+            self.calls.append({"mode": mode, "sparse": dict(sparse), "dense": dict(dense), "weight": dense_weight})
+            return self.fuse(ctx, session, mode, sparse, dense, dense_weight)
+
+        def confident(weight, dense, background, z_full):
+            nearest = set(sorted(dense, key=dense.__getitem__, reverse=True)[: pipeline_nearest()])
+            rest = [s for c, s in background.items() if c not in nearest]
+            if len(rest) >= 2:
+                spread = statistics.pstdev(rest)
+                z = (max(dense.values()) - statistics.fmean(rest)) / spread if spread else 0.0
+                self.calls.append({"z": z})
+            return self.confident(weight, dense, background, z_full)
+
+        pipeline.fuse, pipeline.confident_weight = fuse, confident
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pipeline.fuse, pipeline.confident_weight = self.fuse, self.confident
+
+
+def pipeline_nearest() -> int:
+    from ragkb.retrieve.confidence import NEAREST
+
+    return NEAREST
+
+
+def sampled(folder: Path, sample: int) -> tuple[BeirDataset, dict[str, str]]:
+    """A set (all of it, or ``sample`` queries with their documents and as many others) and its splits."""
+    dataset = load_all(folder)
+    splits = split_queries(folder, dataset)
+    if sample and len(dataset.queries) > sample:
+        dataset = sample_dataset(dataset, sample)
+    return dataset, splits
+
+
+def write_sample(out: Path, folder: Path, sample: int) -> None:
+    dataset, splits = sampled(folder, sample)
+    target = out / f"{folder.name}-s{sample}"
+    (target / "qrels").mkdir(parents=True, exist_ok=True)
+    with open(target / "corpus.jsonl", "w", encoding="utf-8") as handle:
+        handle.writelines(
+            json.dumps({"_id": d, "title": t, "text": x}, ensure_ascii=False) + "\n" for d, (t, x) in dataset.corpus.items()
+        )
+    with open(target / "queries.jsonl", "w", encoding="utf-8") as handle:
+        handle.writelines(json.dumps({"_id": q, "text": t}, ensure_ascii=False) + "\n" for q, t in dataset.queries.items())
+    for split in ("dev", "test"):
+        rows = [f"{q}\t{d}\t{g}\n" for q in dataset.queries if splits[q] == split for d, g in dataset.qrels[q].items()]
+        (target / "qrels" / f"{split}.tsv").write_text("query-id\tcorpus-id\tscore\n" + "".join(rows), encoding="utf-8")
+    log(f"{target}: {len(dataset.corpus)} documents, {len(dataset.queries)} queries")
+
+
+def record(home: Path, embedder: str, sample: int, folders: list[Path], out: str) -> None:
+    settings = settings_at(home)
+    sets = []
+    for folder in folders:
+        dataset, splits = sampled(folder, sample)
+        name = f"{folder.name}-{embedder.replace(':', '_').replace('/', '_')}" + (f"-s{sample}" if sample else "")
+        existing = {kb.name for kb in KnowledgeBase.list(settings=settings)}
+        if name in existing:
+            kb = KnowledgeBase.open(name, settings=settings)
+        else:
+            kb = KnowledgeBase.create(name, kb_settings=KBSettings(embedder=embedder), settings=settings)
+        started, cpu = time.perf_counter(), time.process_time()
+        documents = ((d, t, corpus_document(x)) for d, (t, x) in dataset.corpus.items())
+        kb.add_documents(documents, total=len(dataset.corpus))
+        ingest = {"seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu}
+        log(f"{name}: {len(dataset.corpus)} documents indexed in {ingest['seconds']:.0f} s ({ingest['cpu_seconds']:.0f} s CPU)")
+        with kb.catalog.session() as session:
+            rows = session.execute(
+                select(ChunkRow.id, FileRow.path, ChunkRow.language)
+                .join(FileRow, FileRow.id == ChunkRow.file_id)
+                .where(ChunkRow.kb_id == kb.id)
+            ).all()
+        documents_of = {str(c): path for c, path, _ in rows}
+        unread = sorted(str(c) for c, _, language in rows if language not in kb.context.embedder_languages)
+        queries = []
+        started, cpu = time.perf_counter(), time.process_time()
+        for query_id, text in dataset.queries.items():
+            with Recorder() as recorder:
+                kb.retrieve(text, SearchOptions(k=DEPTH * 3, mode="hybrid", coverage=0.0))
+            fused = next(c for c in recorder.calls if "mode" in c)
+            z = next((c["z"] for c in recorder.calls if "z" in c), None)
+            queries.append({
+                "id": query_id, "split": splits[query_id], "text": text, "language": detect_language(text),
+                "mode": fused["mode"], "weight": fused["weight"], "z": z,
+                "sparse": {str(k): v for k, v in fused["sparse"].items()},
+                "dense": {str(k): v for k, v in fused["dense"].items()},
+                "qrels": dataset.qrels[query_id],
+            })  # fmt: skip
+        search = {"seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu}
+        chunks = kb.stats()["chunks"]
+        sets.append({"dataset": folder.name, "embedder": embedder, "sample": sample, "documents": len(dataset.corpus),
+                     "chunks": chunks, "ingest": ingest, "search": search, "documents_of": documents_of,
+                     "unread": unread, "queries": queries})  # fmt: skip
+        log(f"{name}: {len(queries)} queries in {search['seconds']:.0f} s ({search['cpu_seconds']:.0f} s CPU)")
+        save(out, {"sets": sets})
+
+
+# --- sweeping fusion rules over the records ---------------------------------------------------
+
+Rule = Callable[[dict, dict[str, float], dict[str, float]], dict[str, float]]
+"""(query record, BM25 scores, trusted dense scores) → fused scores."""
+
+
+def ranking(scores: dict[str, float], documents_of: dict[str, str]) -> list[str]:
+    order = sorted(scores, key=lambda c: (-scores[c], int(c)))
+    return list(dict.fromkeys(documents_of[c] for c in order))[:DEPTH]
+
+
+def confidence(query: dict, z_full: float | None) -> float:
+    """:func:`ragkb.retrieve.confidence.confident_weight`'s factor, from the recorded z-score."""
+    if z_full is None or query["z"] is None:
+        return 1.0
+    return min(1.0, max(0.0, query["z"] / z_full))
+
+
+def fused(
+    name: str, weight: float, z_full: float | None, peak: float | None = None, adapt: Callable[[dict], float] | None = None
+) -> Rule:
+    """The pipeline's hybrid fusion: ``FUSIONS[name]`` at ``weight`` times the dense confidence, shrunk by
+    :func:`ragkb.retrieve.confidence.peaked_weight` with ``peak`` (and times ``adapt(query)``, if given);
+    queries the embedder cannot read are BM25's alone, as in the pipeline."""
+
+    def rule(query: dict, sparse: dict, dense: dict) -> dict:
+        if query["mode"] != "hybrid":
+            return sparse
+        factor = adapt(query) if adapt else 1.0
+        shared = peaked_weight(min(1.0, weight * factor) * confidence(query, z_full), sparse, peak)
+        return fusion.FUSIONS[name](sparse, dense, shared)
+
+    return rule
+
+
+def query_terms(query: dict) -> int:
+    return len(tokenize(query["text"]))
+
+
+def ramp(low: float, high: float, at_low: float, at_high: float, feature: Callable[[dict], float]) -> Callable[[dict], float]:
+    """A weight factor moving linearly from ``at_low`` (feature ≤ low) to ``at_high`` (feature ≥ high)."""
+    return lambda q: at_low + (at_high - at_low) * min(1.0, max(0.0, (feature(q) - low) / (high - low)))
+
+
+def rules() -> dict[str, Rule]:
+    """Every rule swept: the two retrievers alone, the fusions at several weights with and without dense
+    confidence, and query-adaptive weightings (how far BM25's best stands out, as the pipeline does it;
+    query length)."""
+    swept: dict[str, Rule] = {
+        "sparse": lambda query, sparse, dense: sparse,
+        "dense": lambda query, sparse, dense: dense if query["mode"] == "hybrid" else sparse,
+    }
+    for name in ("convex", "zscore", "rrf"):
+        for weight in (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9):
+            for z_full in (None, 3.0):
+                swept[f"{name} {weight} z{z_full or '-'}"] = fused(name, weight, z_full)
+    for low, high in ((2, 6), (3, 10)):
+        swept[f"zscore 0.8 z3, longer queries more dense [{low},{high}]"] = fused(
+            "zscore", 0.8, 3.0, adapt=ramp(low, high, 0.75, 1.06, query_terms)
+        )
+        swept[f"zscore 0.8 z3, shorter queries more dense [{low},{high}]"] = fused(
+            "zscore", 0.8, 3.0, adapt=ramp(low, high, 1.06, 0.75, query_terms)
+        )
+    for name in ("zscore", "convex"):
+        for weight in (0.8, 0.85, 0.9):
+            for peak in (4.0, 6.0, 8.0):
+                swept[f"{name} {weight} z3.0 peak{peak}"] = fused(name, weight, 3.0, peak)
+    return swept
+
+
+def evaluate(sets: list[dict], swept: dict[str, Rule]) -> list[dict]:
+    rows = []
+    for record_set in sets:
+        documents_of, unread = record_set["documents_of"], set(record_set["unread"])
+        queries = [(q, {c: s for c, s in q["dense"].items() if c not in unread}) for q in record_set["queries"]]
+        for name, rule in swept.items():
+            for split in ("dev", "test"):
+                scores = [
+                    query_metrics(ranking(rule(q, q["sparse"], dense), documents_of), q["qrels"])["nDCG@10"]
+                    for q, dense in queries
+                    if q["split"] == split
+                ]
+                if scores:
+                    rows.append({"dataset": set_name(record_set), "embedder": record_set["embedder"], "split": split,
+                                 "rule": name, "nDCG@10": statistics.fmean(scores), "queries": len(scores)})  # fmt: skip
+    return rows
+
+
+def set_name(record_set: dict) -> str:
+    return record_set["dataset"] + (f" (s{record_set['sample']})" if record_set["sample"] else "")
+
+
+def margins(table: dict, columns: list[tuple[str, str]], split: str, rule: str) -> list[float]:
+    """Each column's nDCG@10 under ``rule`` minus the better of sparse and dense alone."""
+    return [
+        table[(d, e, split, rule)] - max(table[(d, e, split, "sparse")], table[(d, e, split, "dense")])
+        for d, e in columns
+        if (d, e, split, rule) in table
+    ]
+
+
+def choose(rows: list[dict]) -> str:
+    """The rule whose smallest dev margin over max(sparse, dense), across every set and embedder, is
+    largest (ties: the larger mean margin)."""
+    table = {(r["dataset"], r["embedder"], r["split"], r["rule"]): r["nDCG@10"] for r in rows}
+    columns = sorted({(r["dataset"], r["embedder"]) for r in rows})
+    fusions = [r for r in dict.fromkeys(r["rule"] for r in rows) if r not in ("sparse", "dense")]
+    return max(
+        fusions,
+        key=lambda rule: (
+            round(min(margins(table, columns, "dev", rule)), 4),
+            statistics.fmean(margins(table, columns, "dev", rule)),
+        ),
+    )
+
+
+def report(rows: list[dict], chosen: str, shown: list[str]) -> None:
+    table = {(r["dataset"], r["embedder"], r["split"], r["rule"]): r["nDCG@10"] for r in rows}
+    columns = sorted({(r["dataset"], r["embedder"]) for r in rows}, key=lambda c: (c[1], c[0]))
+    for split in ("dev", "test"):
+        body = []
+        for rule in ["sparse", "dense", *shown]:
+            found = margins(table, columns, split, rule)
+            cells = [f"{table.get((d, e, split, rule), math.nan):.3f}" for d, e in columns]
+            body.append(
+                [rule + (" ←" if rule == chosen else ""), *cells, f"{min(found):+.4f}", f"{statistics.fmean(found):+.4f}"]
+            )
+        headers = ["rule", *(f"{d} {e.split(':')[-1].split('-')[0]}" for d, e in columns), "min margin", "mean margin"]
+        print(f"\n{split}: nDCG@10; margins over max(sparse, dense) of the same set and embedder\n")
+        print(markdown_table(headers, body))
+    print(f"\nchosen on dev: {chosen}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    sampling = commands.add_parser("sample")
+    sampling.add_argument("out", type=Path)
+    sampling.add_argument("datasets", nargs="+", type=Path)
+    sampling.add_argument("--sample", type=int, required=True)
+    recording = commands.add_parser("record")
+    recording.add_argument("home", type=Path)
+    recording.add_argument("datasets", nargs="+", type=Path)
+    recording.add_argument("--embedder", required=True)
+    recording.add_argument("--sample", type=int, default=0, help="keep this many queries of larger sets (0: all)")
+    recording.add_argument("--out", default="fusion-records")
+    sweeping = commands.add_parser("sweep")
+    sweeping.add_argument("records", nargs="+", type=Path)
+    sweeping.add_argument("--out", default="fusion-sweep")
+    sweeping.add_argument("--skip", nargs="*", default=[], help="leave out these sets (name, or 'name (s100)') and embedders")
+    args = parser.parse_args()
+    folders = [p if p.is_dir() else DATASETS / p for p in getattr(args, "datasets", [])]
+    if args.command == "sample":
+        for folder in folders:
+            write_sample(args.out, folder, args.sample)
+    elif args.command == "record":
+        record(args.home, args.embedder, args.sample, folders, args.out)
+    else:
+        sets = [s for path in args.records for s in json.loads(path.read_text())["sets"]]
+        sets = [s for s in sets if f"{set_name(s)} {s['embedder']}" not in args.skip]
+        rows = evaluate(sets, rules())
+        chosen = choose(rows)
+        save(args.out, {"rows": rows, "chosen": chosen})
+        shown = ["convex 0.7 z3.0", "rrf 0.5 z-", "zscore 0.8 z3.0", "zscore 0.85 z3.0", "zscore 0.85 z3.0 peak6.0"]
+        report(rows, chosen, list(dict.fromkeys([*shown, chosen])))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
