@@ -75,7 +75,7 @@ class LlamaIndexDefault:
         from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
         embed = HuggingFaceEmbedding(model_name=str(get_model_path()), device="cpu")
-        nodes = [TextNode(text=t, id_=str(i), embedding=v.tolist()) for i, (t, v) in enumerate(zip(texts, vectors))]
+        nodes = [TextNode(text=t, id_=str(i), embedding=v.tolist()) for i, (t, v) in enumerate(zip(texts, vectors, strict=True))]
         self.retriever = VectorStoreIndex(nodes, embed_model=embed).as_retriever(similarity_top_k=CANDIDATES)
 
     def search(self, query: str, k: int) -> list[int]:
@@ -83,12 +83,17 @@ class LlamaIndexDefault:
 
 
 def profiles(reranker: Path) -> dict[str, RetrievalProfile]:
+    """The measured profiles; without a cross-encoder at ``reranker``, ``accurate`` as built in (no reranker
+    installed) and no ``cross-encoder`` run."""
     builtin = builtin_profiles()
+    mmr = {"mmr": builtin["default"].model_copy(update={"mmr_lambda": 0.7})}
+    if not reranker.exists():
+        return {**builtin, **mmr}
     return {
         **builtin,
         "accurate": builtin["accurate"].model_copy(update={"reranker_model": str(reranker)}),
         "cross-encoder": builtin["default"].model_copy(update={"rerank": "cross-encoder", "reranker_model": str(reranker)}),
-        "mmr": builtin["default"].model_copy(update={"mmr_lambda": 0.7}),
+        **mmr,
     }
 
 
@@ -132,6 +137,7 @@ def evaluate_dataset(dataset: BeirDataset, reranker: Path, llm_queries: int, out
         results = [
             run_ragkb(kb, dataset, name, "profile", SearchOptions(k=CHUNK_DEPTH, profile=name))
             for name in ("default", "fast", "accurate", "cross-encoder", "mmr")
+            if name in kb.settings.profiles
         ]
         alone = SearchOptions(k=CHUNK_DEPTH, mode="dense", coverage=0)  # the embedder and nothing else
         results.append(run_ragkb(kb, dataset, "MiniLM alone (dense)", "mode", alone))
