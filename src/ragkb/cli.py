@@ -10,16 +10,15 @@ from pathlib import Path
 from typing import Annotated, Any, cast
 
 import typer
-from pydantic import BaseModel, ValidationError
-from rich.console import Console
+from pydantic import ValidationError
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from typer.core import TyperGroup
 
 from ragkb.agent.plan import ExecutionReport, Plan
 from ragkb.agent.sandbox import MAX_OPERATIONS
 from ragkb.answer.stream import AnswerEvent, FinalEvent, QueryEvent, TokenEvent, final_answer, reconcile
+from ragkb.commands.output import JsonOption, KBOption, console, err_console, print_json, progress_bar
 from ragkb.config import KBSettings, Language
 from ragkb.errors import RagkbError
 from ragkb.extras import require
@@ -27,9 +26,6 @@ from ragkb.ingest.ocr_progress import reporting
 from ragkb.kb import KnowledgeBase
 from ragkb.models import SearchHit, Session
 from ragkb.profiles import MAX_HITS, SearchMode
-
-console = Console()
-err_console = Console(stderr=True)
 
 
 class _Group(TyperGroup):
@@ -51,32 +47,6 @@ class _Group(TyperGroup):
 app = typer.Typer(cls=_Group, no_args_is_help=True, pretty_exceptions_enable=False, help=__doc__)
 kb_app = typer.Typer(no_args_is_help=True, help="Create, list, show and delete knowledge bases.")
 app.add_typer(kb_app, name="kb")
-
-KBOption = Annotated[str, typer.Option("--kb", help="knowledge base name")]
-JsonOption = Annotated[bool, typer.Option("--json", help="print JSON for machines")]
-
-
-def print_json(data: Any) -> None:
-    """JSON on stdout; a result model (:mod:`ragkb.models`) as its ``model_dump(mode="json")``, the
-    shape the HTTP API serves."""
-    if isinstance(data, BaseModel):
-        data = data.model_dump(mode="json")
-    elif isinstance(data, list):
-        data = [item.model_dump(mode="json") if isinstance(item, BaseModel) else item for item in data]
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
-def progress_bar(hidden: bool) -> Progress:
-    """A progress bar on stderr (stdout stays clean for --json), gone when the work is done."""
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=hidden,
-    )
 
 
 def parse_assignments(pairs: list[str]) -> dict[str, str]:
