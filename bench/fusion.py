@@ -26,12 +26,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from common import DATASETS, log, markdown_table, sample_dataset, save, settings_at
 from sqlalchemy import select
 
@@ -39,14 +41,14 @@ import ragkb.retrieve.pipeline as pipeline
 from ragkb.catalog.schema import ChunkRow, FileRow
 from ragkb.config import KBSettings
 from ragkb.eval.beir import BeirDataset, load_beir
-from ragkb.eval.metrics import query_metrics
+from ragkb.eval.metrics import ndcg, query_metrics
 from ragkb.eval.retrieval import DEPTH, corpus_document
 from ragkb.index.language import detect_language
 from ragkb.index.tokenize import tokenize
 from ragkb.kb import KnowledgeBase
 from ragkb.profiles import SearchOptions
 from ragkb.retrieve import fusion
-from ragkb.retrieve.confidence import peaked_weight
+from ragkb.retrieve.confidence import PEAK_SHRINK, bm25_peak, peaked_weight
 
 
 def split_queries(folder: Path, dataset: BeirDataset) -> dict[str, str]:
@@ -308,6 +310,202 @@ def report(rows: list[dict], chosen: str, shown: list[str]) -> None:
     print(f"\nchosen on dev: {chosen}")
 
 
+# --- query-adaptive dense weights ---------------------------------------------------------------
+
+STEPS = 40
+"""Dense weights replayed per query: 0, 1/40, ..., 1 (a rule's weight is rounded to the nearest)."""
+IDENTIFIER = re.compile(r"(?:^|\s)--?[A-Za-z]|[A-Za-z0-9]_[A-Za-z0-9]|[a-z][A-Z]|\w\.\w|\(\)|%[A-Za-z]|\b[A-Z]{2,}\b|\d")
+"""Option names, snake_case, camelCase, dotted names, calls, format codes, acronyms, numbers."""
+QUESTION = re.compile(
+    r"^(how|what|which|why|when|where|who|can|could|does|do|is|are|should)\b|[?？]$|怎么|怎样|如何|什么|哪|为什么|吗|是否|多少",
+    re.I,
+)
+FEATURES = ("z", "overlap", "terms", "bm25 peak", "dense peak", "identifier", "question", "chinese")
+"""What a query-adaptive rule may look at, all known at query time: the dense z-score over the KB's
+background, the share of BM25's top 10 in the embedder's top 10, log(1 + query terms), how far each
+retriever's best stands above its others, an identifier-like word, a question word, a Chinese query."""
+
+
+def features(query: dict, sparse: dict[str, float], dense: dict[str, float]) -> list[float]:
+    tops = [set(sorted(scores, key=scores.__getitem__, reverse=True)[:10]) for scores in (sparse, dense)]
+    return [
+        10.0 if query["z"] is None else query["z"], len(tops[0] & tops[1]) / 10, math.log1p(len(tokenize(query["text"]))),
+        bm25_peak(sparse), bm25_peak(dense), float(bool(IDENTIFIER.search(query["text"]))),
+        float(bool(QUESTION.search(query["text"].strip()))), float(query["language"] == "zh"),
+    ]  # fmt: skip
+
+
+def weight_grids(sets: list[dict]) -> list[dict]:
+    """Every query's nDCG@10 under zscore fusion at each of the :data:`STEPS` + 1 dense weights (one value
+    for a query the pipeline gives to BM25 alone), BM25's and the embedder's alone, and its features."""
+    rows = []
+    for record_set in sets:
+        documents_of, unread = record_set["documents_of"], set(record_set["unread"])
+        for query in record_set["queries"]:
+            sparse, dense = query["sparse"], {c: s for c, s in query["dense"].items() if c not in unread}
+            row = {"dataset": set_name(record_set), "embedder": record_set["embedder"], "split": query["split"],
+                   "sparse": ndcg(ranking(sparse, documents_of), query["qrels"], 10), "grid": None, "features": None}  # fmt: skip
+            row["dense"] = row["sparse"]
+            if query["mode"] == "hybrid" and dense:
+                row["dense"] = ndcg(ranking(dense, documents_of), query["qrels"], 10)
+                row["grid"] = zscore_grid(sparse, dense, documents_of, query["qrels"])
+                row["features"] = features(query, sparse, dense)
+            rows.append(row)
+    return rows
+
+
+def zscore_grid(sparse: dict[str, float], dense: dict[str, float], documents_of: dict[str, str], qrels: dict) -> list[float]:
+    """nDCG@10 of :func:`ragkb.retrieve.fusion.zscore` at every grid weight: standardised once, mixed in numpy."""
+    keys = list(sparse.keys() | dense.keys())
+    sides = [fusion.standardized(scores) for scores in (sparse, dense)]
+    a, b = (np.array([side.get(k, min(side.values())) for k in keys]) for side in sides)
+    ids = np.array([int(k) for k in keys])
+    grid = []
+    for step in range(STEPS + 1):
+        documents: dict[str, None] = {}
+        for i in np.lexsort((ids, -((1 - step / STEPS) * a + step / STEPS * b))):
+            documents[documents_of[keys[i]]] = None
+            if len(documents) == 10:
+                break
+        grid.append(ndcg(list(documents), qrels, 10))
+    return grid
+
+
+Weighting = Callable[[np.ndarray], np.ndarray]
+"""Features of the hybrid queries (one row each) → their dense weights."""
+
+
+def factor(values: np.ndarray, low: float, high: float, at_low: float, at_high: float) -> np.ndarray:
+    return at_low + (at_high - at_low) * np.clip((values - low) / (high - low), 0.0, 1.0)
+
+
+def adaptive(
+    weight: float, z_full: float, peak: float, length: float = 0.0, overlap: float = 0.0, z_floor: float = 0.0
+) -> Weighting:
+    """The pipeline's rule (``weight`` × dense confidence × BM25-peak damping) with optional factors:
+    ``length`` more (negative: less) dense weight for short queries (3 terms) than long ones (12),
+    ``overlap`` less dense weight as the two top-10 lists share nothing, no dense weight below ``z_floor``."""
+    z, shared, terms, peaked = (FEATURES.index(name) for name in ("z", "overlap", "terms", "bm25 peak"))
+
+    def weights(x: np.ndarray) -> np.ndarray:
+        confident = np.clip(x[:, z] / z_full, 0.0, 1.0) * (x[:, z] >= z_floor)
+        damped = factor(x[:, peaked], 2.0, peak, 1.0, 1.0 - PEAK_SHRINK)
+        by_length = factor(x[:, terms], math.log1p(3), math.log1p(12), 1.0 + length, 1.0 - length)
+        return weight * confident * damped * by_length * factor(x[:, shared], 0.0, 0.3, 1.0 - overlap, 1.0)
+
+    return weights
+
+
+def logistic_fit(x: np.ndarray, labels: np.ndarray, l2: float = 1.0) -> np.ndarray:
+    """Coefficients (intercept first) of an L2-regularised logistic regression, by Newton's method."""
+    a = np.hstack([np.ones((len(x), 1)), x])
+    theta, penalty = np.zeros(a.shape[1]), np.diag([0.0] + [l2] * x.shape[1])
+    for _ in range(30):
+        p = 1 / (1 + np.exp(-a @ theta))
+        theta += np.linalg.solve(a.T @ (a * (p * (1 - p))[:, None]) + penalty, a.T @ (labels - p) - penalty @ theta)
+    return theta
+
+
+def learned(rows: list[dict]) -> dict[str, Weighting]:
+    """A logistic model of "the embedder alone beats BM25 alone" over :data:`FEATURES`, fitted on the dev
+    queries where the two differ, its probability mapped to a dense weight between ``low`` and ``high``
+    (times dense confidence)."""
+    dev = [r for r in rows if r["grid"] is not None and r["split"] == "dev" and r["grid"][0] != r["grid"][-1]]
+    x = np.array([r["features"] for r in dev])
+    mean, spread = x.mean(axis=0), x.std(axis=0) + 1e-9
+    theta = logistic_fit((x - mean) / spread, np.array([float(r["grid"][-1] > r["grid"][0]) for r in dev]))
+    log(
+        f"logistic model on {len(dev)} dev queries: "
+        + ", ".join(f"{n} {t:+.2f}" for n, t in zip(("intercept", *FEATURES), theta, strict=True))
+    )
+    z = FEATURES.index("z")
+
+    def mapped(low: float, high: float) -> Weighting:
+        def weights(x: np.ndarray) -> np.ndarray:
+            p = 1 / (1 + np.exp(-(theta[0] + ((x - mean) / spread) @ theta[1:])))
+            return (low + (high - low) * p) * np.clip(x[:, z] / 3.0, 0.0, 1.0)
+
+        return weights
+
+    return {f"logistic [{low}, {high}] z3.0": mapped(low, high) for low in (0.4, 0.5, 0.6) for high in (0.85, 0.9, 1.0)}
+
+
+def adaptive_rules(rows: list[dict]) -> dict[str, Weighting]:
+    """The pipeline's rule, the same with one or more query-adaptive factors, and the learned model."""
+    swept = {
+        f"zscore {w} z{z} peak{p}" + (f" length{length:+}" if length else "") + (f" overlap{o}" if o else "") + (f" floor{f}" if f else ""):
+        adaptive(w, z, p, length, o, f)
+        for w in (0.8, 0.85, 0.9) for z in (3.0, 4.0) for p in (4.0, 8.0)
+        for length in (-0.15, 0.0, 0.15) for o in (0.0, 0.2) for f in (0.0, 2.0)
+    }  # fmt: skip
+    return swept | learned(rows)
+
+
+def by_half(rows: list[dict]) -> dict[tuple[str, str, str], list[int]]:
+    """Positions in ``rows`` of each set, embedder and split."""
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault((r["dataset"], r["embedder"], r["split"]), []).append(i)
+    return groups
+
+
+def fused_scores(rows: list[dict], weights: Weighting) -> list[float]:
+    """Each query's nDCG@10 at the dense weight ``weights`` gives it (rounded to the grid)."""
+    hybrid = [r for r in rows if r["grid"] is not None]
+    steps = np.rint(np.clip(weights(np.array([r["features"] for r in hybrid])), 0.0, 1.0) * STEPS).astype(int)
+    by_query = iter(r["grid"][step] for r, step in zip(hybrid, steps, strict=True))
+    return [next(by_query) if r["grid"] is not None else r["sparse"] for r in rows]
+
+
+def replay(rows: list[dict], swept: dict[str, Weighting]) -> list[dict]:
+    """:func:`evaluate`'s rows for the weightings, from the grids (BM25 and the embedder alone included)."""
+    scored = {"sparse": [r["sparse"] for r in rows], "dense": [r["dense"] for r in rows]}
+    scored |= {name: fused_scores(rows, weights) for name, weights in swept.items()}
+    return [
+        {"dataset": d, "embedder": e, "split": s, "rule": name, "nDCG@10": statistics.fmean(values[i] for i in members),
+         "queries": len(members)}
+        for name, values in scored.items() for (d, e, s), members in by_half(rows).items()
+    ]  # fmt: skip
+
+
+def standard_errors(rows: list[dict], weights: Weighting) -> dict[tuple[str, str, str], float]:
+    """Per set, embedder and split: the standard error of the mean per-query difference between the
+    weighting and the better of BM25 and the embedder alone (how far a half's margin moves by chance)."""
+    fused, errors = fused_scores(rows, weights), {}
+    for key, members in by_half(rows).items():
+        sparse, dense = (statistics.fmean(rows[i][side] for i in members) for side in ("sparse", "dense"))
+        better = "sparse" if sparse >= dense else "dense"
+        differences = [fused[i] - rows[i][better] for i in members]
+        errors[key] = statistics.stdev(differences) / math.sqrt(len(differences)) if len(differences) > 1 else 0.0
+    return errors
+
+
+def adapt(sets: list[dict], out: str) -> None:
+    """Sweep the query-adaptive weightings over the grids, choose on dev as :func:`choose` does, and show
+    the test halves with each half's standard error."""
+    started = time.process_time()
+    rows = weight_grids(sets)
+    log(f"weight grids of {len(rows)} queries in {time.process_time() - started:.0f} s CPU")
+    swept = adaptive_rules(rows)
+    table = replay(rows, swept)
+    chosen, current = choose(table), "zscore 0.85 z3.0 peak4.0"
+    best_test = max(swept, key=lambda rule: min(margins(*index(table, "test"), rule)))
+    save(out, {"rows": table, "chosen": chosen})
+    report(table, chosen, list(dict.fromkeys([current, chosen, best_test, "logistic [0.5, 0.9] z3.0"])))
+    for rule in dict.fromkeys([current, chosen]):
+        errors = standard_errors(rows, swept[rule])
+        print(f"\nstandard errors of the test margins, {rule}: " + ", ".join(
+            f"{d} {e.split(':')[-1].split('-')[0]} {errors[(d, e, 'test')]:.3f}" for d, e, s in sorted(errors) if s == "test"
+        ))  # fmt: skip
+    print(f"\nbest on the test halves (not a choice, for scale): {best_test}")
+
+
+def index(table: list[dict], split: str) -> tuple[dict, list[tuple[str, str]], str]:
+    """:func:`margins`'s table and columns."""
+    keyed = {(r["dataset"], r["embedder"], r["split"], r["rule"]): r["nDCG@10"] for r in table}
+    return keyed, sorted({(r["dataset"], r["embedder"]) for r in table}), split
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -325,6 +523,9 @@ def main() -> None:
     sweeping.add_argument("records", nargs="+", type=Path)
     sweeping.add_argument("--out", default="fusion-sweep")
     sweeping.add_argument("--skip", nargs="*", default=[], help="leave out these sets (name, or 'name (s100)') and embedders")
+    adapting = commands.add_parser("adapt")
+    adapting.add_argument("records", nargs="+", type=Path)
+    adapting.add_argument("--out", default="fusion-adapt")
     args = parser.parse_args()
     folders = [p if p.is_dir() else DATASETS / p for p in getattr(args, "datasets", [])]
     if args.command == "sample":
@@ -332,6 +533,8 @@ def main() -> None:
             write_sample(args.out, folder, args.sample)
     elif args.command == "record":
         record(args.home, args.embedder, args.sample, folders, args.out)
+    elif args.command == "adapt":
+        adapt([s for path in args.records for s in json.loads(path.read_text())["sets"]], args.out)
     else:
         sets = [s for path in args.records for s in json.loads(path.read_text())["sets"]]
         sets = [s for s in sets if f"{set_name(s)} {s['embedder']}" not in args.skip]
