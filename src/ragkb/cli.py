@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 from ragkb.agent.plan import ExecutionReport, Plan
 from ragkb.agent.sandbox import MAX_OPERATIONS
 from ragkb.answer.stream import AnswerEvent, FinalEvent, QueryEvent, TokenEvent, final_answer, reconcile
+from ragkb.commands.lm import lm_app
 from ragkb.commands.output import JsonOption, KBOption, console, err_console, print_json, progress_bar
 from ragkb.config import KBSettings, Language
 from ragkb.errors import RagkbError
@@ -807,6 +808,7 @@ agent_app = typer.Typer(
     help='Plan file operations from an instruction, run them once you confirm, undo them: ragkb agent "INSTRUCTION" --root DIR.',
 )
 app.add_typer(agent_app, name="agent")
+app.add_typer(lm_app, name="lm")
 
 
 @agent_app.command("run")

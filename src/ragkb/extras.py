@@ -34,6 +34,7 @@ EXTRAS: dict[str, str] = {
     "qdrant_client": "qdrant",
     "matplotlib": "eval",
     "rapidocr": "ocr",
+    "safetensors": "lm",
 }
 """Top-level module → the extra that installs it."""
 

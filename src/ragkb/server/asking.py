@@ -36,11 +36,13 @@ def offered_generators(default: str) -> list[str]:
 
 def check_generator(spec: str | None, default: str) -> str:
     """The generator to use. Clients may also name models of the configured Ollama or OpenAI-compatible
-    server, but not local GGUF paths (that would let them load any file on this machine)."""
-    if spec is None or spec in offered_generators(default) or spec.split(":", 1)[0] in ("ollama", "openai"):
+    server and models trained with ``ragkb lm`` (a name, never a path), but not local GGUF paths (that
+    would let them load any file on this machine)."""
+    if spec is None or spec in offered_generators(default) or spec.split(":", 1)[0] in ("ollama", "openai", "lm"):
         return spec or default
     raise HTTPException(
-        400, f"generator '{spec}' is not served; use one of {', '.join(offered_generators(default))}, ollama:M or openai:M"
+        400,
+        f"generator '{spec}' is not served; use one of {', '.join(offered_generators(default))}, ollama:M, openai:M or lm:NAME",
     )
 
 
