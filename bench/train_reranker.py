@@ -20,10 +20,10 @@ characters) and read as the reranker reads them in ragkb: ``name > section`` the
 ``data`` (CPU, this machine: renders man pages with groff, parses docstrings with ``ast``) writes the
 pages and, per page, the passages of *other* pages that BM25 ranks best for its query (hard negatives).
 ``train`` (any torch device; needs only torch and sentence-transformers, so it runs on a bare GPU
-machine) adds dense hard negatives from the base bi-encoder, then trains listwise: each group is the
-query with one positive passage and ``--group - 1`` negatives; the loss is softmax cross-entropy over
-the group plus binary cross-entropy per passage (so that the sigmoid of a score reads as a probability
-and ``rerank_threshold`` keeps a meaning).
+machine) adds dense hard negatives from the base bi-encoder, then trains listwise with the loop of ``ragkb tune reranker``
+(:mod:`ragkb.tune.cross_encoder`): each group is the query with one positive passage and ``--group - 1``
+negatives; the loss is softmax cross-entropy over the group plus binary cross-entropy per passage (so
+that the sigmoid of a score reads as a probability and ``rerank_threshold`` keeps a meaning).
 A twentieth of the pages is held out; it reports the share of held-out groups whose positive scores
 above every negative, before and after training, and writes ``training.json`` beside the model.
 """
@@ -39,6 +39,8 @@ import re
 import sys
 import time
 from pathlib import Path
+
+from ragkb.tune.cross_encoder import load_cross_encoder, top1_accuracy, train
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT / "datasets"
@@ -138,7 +140,7 @@ def module_page(path: Path, name: str) -> dict | None:
 def python_pages(limit: int, rng: random.Random) -> list[dict]:
     import site
 
-    roots = [Path(p) for p in site.getsitepackages() + ["/usr/lib/python3/dist-packages"] if Path(p).is_dir()]
+    roots = [Path(p) for p in [*site.getsitepackages(), "/usr/lib/python3/dist-packages"] if Path(p).is_dir()]
     pages: list[dict] = []
     for root in roots:
         for path in sorted(root.rglob("*.py")):
@@ -233,66 +235,13 @@ def make_groups(pages, negatives, indexes, size: int, rng: random.Random) -> lis
     return groups
 
 
-def train(model, groups: list[tuple], batch: int, epochs: float, lr: float, max_seconds: float = 3600) -> dict:
-    """Listwise fine-tuning: softmax cross-entropy with the positive (first passage of each group) as target."""
-    import numpy as np
-    import torch
-
-    network, tokenizer = model.model, model.tokenizer
-    device = next(network.parameters()).device
-    network.train()
-    steps = max(1, int(epochs * len(groups) / batch))
-    optimizer = torch.optim.AdamW(network.parameters(), lr=lr, weight_decay=0.01)
-    warmup = max(1, steps // 10)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
-    )
-    started, losses, done = time.perf_counter(), [], 0
-    for step in range(steps):
-        part = [groups[(step * batch + k) % len(groups)] for k in range(batch)]
-        features = tokenizer(
-            [g[0] for g in part for _ in g[1]], [p for g in part for p in g[1]],
-            padding=True, truncation=True, max_length=getattr(model, "max_seq_length", None) or model.max_length, return_tensors="pt",
-        ).to(device)  # fmt: skip
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-            logits = network(**features).logits.view(len(part), -1).float()
-        # listwise (the positive above its group) plus pointwise (sigmoid reads as a probability, for thresholds)
-        labels = torch.zeros_like(logits)
-        labels[:, 0] = 1
-        loss = torch.nn.functional.cross_entropy(logits, labels[:, 0].new_zeros(len(part), dtype=torch.long)) + (
-            torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
-        )
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad()
-        losses.append(loss.item())
-        done = step + 1
-        if done % 100 == 0:
-            log(f"  step {done}/{steps}: loss {np.mean(losses[-100:]):.3f}, {time.perf_counter() - started:.0f} s")
-        if time.perf_counter() - started > max_seconds:
-            log(f"  time limit: stopped after {done} of {steps} steps")
-            break
-    network.eval()
-    return {"steps": done, "planned_steps": steps, "groups_seen": done * batch, "seconds": time.perf_counter() - started,
-            "final_loss_last_100": float(np.mean(losses[-100:]))}  # fmt: skip
-
-
-def top1_accuracy(model, groups: list[tuple]) -> float:
-    """Share of groups whose positive (first passage) scores above all of its negatives."""
-    import numpy as np
-
-    if not groups:
-        return float("nan")
-    pairs = [(g[0], p) for g in groups for p in g[1]]
-    scores = np.asarray(model.predict(pairs, batch_size=256, show_progress_bar=False)).reshape(len(groups), -1)
-    return float(np.mean(scores.argmax(axis=1) == 0))
+def log_steps(label: str, done: int, total: int) -> None:
+    if done and done % 100 == 0:
+        log(f"  {label} step {done}/{total}")
 
 
 def train_model(args) -> None:
     import torch
-    from sentence_transformers import CrossEncoder
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(args.seed)
@@ -312,10 +261,9 @@ def train_model(args) -> None:
     training = make_groups(pages, negatives, keep, args.group, rng)
     held_out = make_groups(pages, negatives, sorted(held), args.group, random.Random(args.seed + 1))
     log(f"{len(keep)} training pages, {len(training)} groups of {args.group}; {len(held)} pages held out")
-    model = CrossEncoder(args.base, num_labels=1, max_length=args.max_length, device=device)
-    model.model.float()  # the base may be saved in fp16 (to travel light); train in fp32 with bf16 autocast
+    model = load_cross_encoder(args.base, device, args.max_length)
     before = top1_accuracy(model, held_out)
-    run = train(model, training, args.batch, args.epochs, args.lr)
+    run = train(model, training, args.batch, args.epochs, args.lr, progress=log_steps)
     after = {source: top1_accuracy(model, [g for g in held_out if g[2] == source]) for source in ("man", "python")}
     log(f"held-out top-1: before {before:.3f}, after {after}")
     model.save(str(args.out))

@@ -20,6 +20,7 @@ from ragkb.agent.sandbox import MAX_OPERATIONS
 from ragkb.answer.stream import AnswerEvent, FinalEvent, QueryEvent, TokenEvent, final_answer, reconcile
 from ragkb.commands.lm import lm_app
 from ragkb.commands.output import JsonOption, KBOption, console, err_console, print_json, progress_bar
+from ragkb.commands.tune import synth, tune_app
 from ragkb.config import KBSettings, Language
 from ragkb.errors import RagkbError
 from ragkb.extras import require
@@ -808,6 +809,8 @@ agent_app = typer.Typer(
     help='Plan file operations from an instruction, run them once you confirm, undo them: ragkb agent "INSTRUCTION" --root DIR.',
 )
 app.add_typer(agent_app, name="agent")
+app.add_typer(tune_app, name="tune")
+app.command("synth")(synth)
 app.add_typer(lm_app, name="lm")
 
 

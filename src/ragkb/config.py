@@ -115,6 +115,9 @@ class KBSettings(BaseModel):
         default_factory=builtin_profiles, description="named retrieval profiles (default, fast, accurate, ...)"
     )
     persona: Persona = Field(default_factory=Persona, description="the assistant's persona when answering (empty: none)")
+    tuned_reranker: str | None = Field(
+        None, description="the KB's own cross-encoder folder (ragkb tune reranker); rerank=auto uses it before the home's"
+    )
 
     @model_validator(mode="before")
     @classmethod

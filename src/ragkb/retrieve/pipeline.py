@@ -138,11 +138,15 @@ def _passages(session, chunk_ids: list[int]) -> dict[int, str]:
     return {cid: " > ".join([Path(path).stem, *(heading or [])]) + "\n" + text for cid, text, heading, path in rows}
 
 
-def make_reranker(profile: RetrievalProfile, generator: Callable[[], Generator], language: str, home: Path) -> Reranker | None:
+def make_reranker(
+    profile: RetrievalProfile, generator: Callable[[], Generator], language: str, home: Path, tuned: str | None = None
+) -> Reranker | None:
+    """The profile's reranker; ``auto`` and ``cross-encoder`` without a model take the KB's ``tuned`` one
+    (ragkb tune reranker), else the home's."""
     if profile.rerank == "off" or (profile.reranker_languages is not None and language not in profile.reranker_languages):
         return None
     if profile.rerank in ("auto", "cross-encoder"):
-        model = profile.reranker_model or str(home / DEFAULT_RERANKER_FOLDER)
+        model = profile.reranker_model or tuned or str(home / DEFAULT_RERANKER_FOLDER)
         if profile.rerank == "auto" and profile.reranker_model is None and not Path(model).exists():
             return None
         return CrossEncoderReranker(model, profile.rerank_batch_size)
@@ -255,7 +259,9 @@ class Searcher:
                     scores = with_coverage(session, ctx.store.sparse, ctx.id, query, scores, profile.coverage, allowed)
             order = sorted(scores, key=scores.__getitem__, reverse=True)
             extra: dict[str, dict[int, float]] = {}
-            reranker = make_reranker(profile, generator, detect_language(query), ctx.app_settings.home)
+            reranker = make_reranker(
+                profile, generator, detect_language(query), ctx.app_settings.home, ctx.settings.tuned_reranker
+            )
             if reranker is not None and order:
                 with clock.stage("rerank"):
                     order, scores = _rerank(session, reranker, query, order, scores, profile, extra)
