@@ -14,7 +14,8 @@ measurement (bench/RESULTS.md, "OCR"):
 A page is read only when it needs it (:func:`needs_ocr`): its text layer is (nearly) empty and an
 image covers much of it, or most of its text is unmapped glyphs. Its rendering is read upright: a
 page whose text runs sideways or upside down is turned first (:func:`read_upright`), and each line
-keeps its box, mapped back onto the page as it is displayed (:attr:`OcrPage.to_display`).
+keeps its box, mapped back onto the page as it is displayed (:attr:`OcrPage.to_display`); the
+page's horizontal ruling lines are kept too, for its tables (:mod:`~ragkb.ingest.ocr_tables`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import re
 import shutil
 import subprocess
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Protocol
@@ -35,6 +36,7 @@ import pymupdf
 from ragkb.errors import ConfigError
 from ragkb.extras import installed, require
 from ragkb.ingest.ocr_progress import report
+from ragkb.ingest.ocr_rules import Rule, horizontal_rules
 
 ENGINES = ("rapidocr", "tesseract")
 """``auto`` takes the first of these that is installed."""
@@ -83,6 +85,8 @@ class OcrPage:
     to_display: pymupdf.Matrix
     """Maps a point of the upright page to the page as it is displayed."""
     engine: str
+    rules: list[Rule] = field(default_factory=list)
+    """Horizontal ruling lines drawn on the upright page (:mod:`~ragkb.ingest.ocr_rules`), for its tables."""
 
 
 class RapidOcr:
@@ -278,6 +282,7 @@ def read_page(reader: Engine, page: pymupdf.Page, dpi: int = DPI) -> OcrPage:
         upright_height,
         back_to_display(degrees, width, height),
         reader.name,
+        horizontal_rules(turn(image, degrees), scale),
     )
 
 

@@ -11,7 +11,7 @@ in the top and bottom margins are dropped.
 
 A page without a usable text layer (a scan; unmapped glyphs) is read by OCR
 (:mod:`~ragkb.ingest.ocr`, :mod:`~ragkb.ingest.loaders.pdf_ocr`): its lines, with their boxes,
-then go through the same paragraphs, headings and running headers as a text page's. Every line
+then go through the same paragraphs, headings, running headers and tables as a text page's. Every line
 and table becomes a :class:`~ragkb.models.Region`, so that chunks know where they are on the page.
 
 Paragraphs are rebuilt from line geometry rather than from PyMuPDF's blocks, because many PDF
@@ -34,11 +34,12 @@ import pymupdf
 from ragkb.errors import LoaderError
 from ragkb.ingest.furniture import Key, line_key, running_keys
 from ragkb.ingest.headings import blocks_from_lines, first_word, join_wrapped, looks_like_title, normalize_levels, starts_item
-from ragkb.ingest.loaders.pdf_ocr import ocr_lines
+from ragkb.ingest.loaders.pdf_ocr import ocr_blocks, ocr_lines
 from ragkb.ingest.loaders.pdf_tables import find_tables
 from ragkb.ingest.loaders.pdf_text import Char, PageTable, page_chars
 from ragkb.ingest.loaders.tabular import markdown_table
 from ragkb.ingest.ocr import OcrPage, read_pages
+from ragkb.ingest.ocr_tables import ocr_tables
 from ragkb.ingest.tables import (
     CAPTION_LINES,
     MAX_STATEMENT_TITLE_CHARS,
@@ -168,10 +169,14 @@ def _read(page: pymupdf.Page) -> _Page:
 
 
 def _scanned(page: pymupdf.Page, scan: OcrPage) -> _Page:
-    """A page read by OCR: its lines in points of the page set upright, one block (paragraphs
-    are found by geometry as on any page); no table detection, which needs a text layer."""
-    lines = [_Line(line.text, line.size, False, line.box, line.chars) for line in ocr_lines(scan.lines)]
-    return _Page(pymupdf.Rect(0, 0, scan.width, scan.height), [lines] if lines else [], [], scan.to_display, page.rect, ocr=True)
+    """A page read by OCR: its lines in points of the page set upright, in blocks cut at its tables
+    (paragraphs are found by geometry as on any page), and its tables from where the pieces lie (:mod:`~ragkb.ingest.ocr_tables`)."""
+    tables = ocr_tables(scan)
+    blocks = [
+        [_Line(line.text, line.size, False, line.box, line.chars) for line in block]
+        for block in ocr_blocks(ocr_lines(scan.lines), tables)
+    ]
+    return _Page(pymupdf.Rect(0, 0, scan.width, scan.height), blocks, tables, scan.to_display, page.rect, ocr=True)
 
 
 def _regions(segments: list[_Segment], content: _Page, number: int) -> list[Region]:

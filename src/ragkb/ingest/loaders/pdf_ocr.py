@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pymupdf
 
-from ragkb.ingest.loaders.pdf_text import Char
+from ragkb.ingest.loaders.pdf_text import Char, PageTable
 from ragkb.ingest.ocr import OcrLine
 
 SIZE_OF_HEIGHT = 0.75
@@ -30,15 +30,20 @@ class ScannedLine:
     chars: list[Char]
 
 
-def ocr_lines(lines: list[OcrLine]) -> list[ScannedLine]:
-    """Rows of pieces, top to bottom, each row's pieces left to right and joined by a space."""
+def ocr_rows(lines: list[OcrLine]) -> list[list[OcrLine]]:
+    """The pieces in rows (vertical centres close, side by side), top to bottom, each row left to right."""
     rows: list[list[OcrLine]] = []
     for line in sorted(lines, key=lambda line: (line.box[1] + line.box[3]) / 2):
-        if rows and _same_row(rows[-1][-1], line):
+        if rows and _same_row(rows[-1][-1], line) and not any(_over(piece, line) for piece in rows[-1]):
             rows[-1].append(line)
         else:
             rows.append([line])
-    scanned = [_scanned(sorted(row, key=lambda line: line.box[0])) for row in rows]
+    return [sorted(row, key=lambda line: line.box[0]) for row in rows]
+
+
+def ocr_lines(lines: list[OcrLine]) -> list[ScannedLine]:
+    """Rows of pieces (:func:`ocr_rows`), each row's pieces joined by a space."""
+    scanned = [_scanned(row) for row in ocr_rows(lines)]
     if scanned:
         body = sorted(row.size for row in scanned)[len(scanned) // 2]
         for row in scanned:
@@ -47,9 +52,30 @@ def ocr_lines(lines: list[OcrLine]) -> list[ScannedLine]:
     return scanned
 
 
+def ocr_blocks(lines: list[ScannedLine], tables: list[PageTable]) -> list[list[ScannedLine]]:
+    """The page's lines (top to bottom) as blocks that a table's top cuts, so that text above a
+    table comes before it and text below after it."""
+    tops = sorted(table.rect.y0 for table in tables)
+    blocks: list[list[ScannedLine]] = []
+    cut = -1
+    for line in lines:
+        above = sum(1 for top in tops if top <= line.box.y0)
+        if not blocks or above != cut:
+            blocks.append([])
+            cut = above
+        blocks[-1].append(line)
+    return blocks
+
+
 def _same_row(above: OcrLine, line: OcrLine) -> bool:
     height = min(above.box[3] - above.box[1], line.box[3] - line.box[1])
     return abs((above.box[1] + above.box[3]) / 2 - (line.box[1] + line.box[3]) / 2) < SAME_ROW * height
+
+
+def _over(one: OcrLine, other: OcrLine) -> bool:
+    """Whether the two pieces overlap left to right by more than a sliver: lines of one column, not one row's."""
+    overlap = min(one.box[2], other.box[2]) - max(one.box[0], other.box[0])
+    return overlap > 0.25 * min(one.box[2] - one.box[0], other.box[2] - other.box[0])
 
 
 def _scanned(row: list[OcrLine]) -> ScannedLine:
