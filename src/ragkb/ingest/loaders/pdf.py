@@ -5,7 +5,9 @@ Markdown table block each, their text left out of the paragraphs, and one
 :class:`~ragkb.models.ExtractedTable` each, a table continued on the next page being one, titled
 by the line naming it above. Headings are lines set noticeably larger than the body text (the
 most common size), ranked by size, or body-size lines with heading numbering (第一章, 1.1, ...),
-which rank below every size-based heading. Running headers and footers
+which rank below every size-based heading. A table-of-contents entry
+(:mod:`~ragkb.ingest.loaders.pdf_contents`) is one line, "2.1 Title ... 7", a paragraph of its own
+and never a heading. Running headers and footers
 (:mod:`~ragkb.ingest.furniture`) go to ``furniture``, out of blocks and tables; other page numbers
 in the top and bottom margins are dropped.
 
@@ -34,9 +36,10 @@ import pymupdf
 from ragkb.errors import LoaderError
 from ragkb.ingest.furniture import Key, line_key, running_keys
 from ragkb.ingest.headings import blocks_from_lines, first_word, join_wrapped, looks_like_title, normalize_levels, starts_item
+from ragkb.ingest.loaders.pdf_contents import contents_lines, entry_text, single_entry
 from ragkb.ingest.loaders.pdf_ocr import ocr_blocks, ocr_lines
 from ragkb.ingest.loaders.pdf_tables import find_tables
-from ragkb.ingest.loaders.pdf_text import Char, PageTable, page_chars
+from ragkb.ingest.loaders.pdf_text import Char, PageTable, lines, page_chars
 from ragkb.ingest.loaders.tabular import markdown_table
 from ragkb.ingest.ocr import OcrPage, read_pages
 from ragkb.ingest.ocr_tables import ocr_tables
@@ -70,6 +73,7 @@ class _Line:
     bold: bool
     box: pymupdf.Rect
     chars: list[Char] = field(default_factory=list)
+    contents: bool = False  # a table-of-contents entry
 
 
 @dataclass
@@ -165,7 +169,40 @@ def _read(page: pymupdf.Page) -> _Page:
         if lines:
             blocks.append(lines)
     chars = [char for lines in blocks for line in lines for char in line.chars]
-    return _Page(page.rect, blocks, find_tables(page, chars), page.rotation_matrix, page.rect)
+    return _Page(page.rect, _contents_entries(blocks, chars), find_tables(page, chars), page.rotation_matrix, page.rect)
+
+
+def _contents_entries(blocks: list[list[_Line]], chars: list[Char]) -> list[list[_Line]]:
+    """The blocks with the pieces of each table-of-contents entry (PyMuPDF often reads its number,
+    title, leaders and page number as lines of their own) made one line, where its first piece was."""
+    page_lines = lines(chars)
+    entries = [index for index in contents_lines(page_lines) if single_entry(page_lines[index])]
+    if not entries:
+        return blocks
+    entry_of = {id(char): index for index in entries for char in page_lines[index]}
+    pieces: dict[int, list[_Line]] = {}
+    kept_blocks = []
+    for block in blocks:
+        kept = []
+        for line in block:
+            index = entry_of.get(id(line.chars[0])) if line.chars else None
+            if index is None:
+                kept.append(line)
+                continue
+            if index not in pieces:
+                pieces[index] = []
+                kept.append(line)  # stands for the entry, made whole below
+            pieces[index].append(line)
+        if kept:
+            kept_blocks.append(kept)
+    for found in pieces.values():
+        first, title = found[0], max(found, key=lambda piece: len(piece.chars))
+        first.text = entry_text(" ".join(piece.text for piece in sorted(found, key=lambda piece: piece.box.x0)))
+        first.size, first.bold, first.contents = title.size, title.bold, True
+        first.chars = [char for piece in found for char in piece.chars]
+        for piece in found[1:]:
+            first.box |= piece.box
+    return kept_blocks
 
 
 def _scanned(page: pymupdf.Page, scan: OcrPage) -> _Page:
@@ -324,7 +361,7 @@ def _page_blocks(segments: list[_Segment], page: int, heading_size: float) -> li
 
 def _continues(above: _Line, line: _Line, page_lines: list[_Line]) -> bool:
     """Whether ``line`` carries on the paragraph that ``above`` belongs to."""
-    if (line.size, line.bold) != (above.size, above.bold) or starts_item(line.text):
+    if (line.size, line.bold) != (above.size, above.bold) or starts_item(line.text) or line.contents or above.contents:
         return False
     if line.box.y0 < above.box.y0 or line.box.y0 - above.box.y1 > above.box.height:  # another column, or a gap
         return False

@@ -2,7 +2,9 @@
 layer (:mod:`~ragkb.ingest.loaders.pdf_text`).
 
 Detection runs only on pages that can hold a table (bench/RESULTS.md, "PDF tables"): ruling lines
-(cell rectangles or horizontal rules) or columns of right-aligned numbers. Ruled cells are found by
+(cell rectangles or horizontal rules) or columns of right-aligned numbers, not counting the lines of
+a table of contents (:func:`~ragkb.ingest.loaders.pdf_contents.contents_lines`), whose right-aligned page numbers and section numbers
+would otherwise open it, and the layout model with it, on every contents page. Ruled cells are found by
 PyMuPDF's line finder without its layout model, which costs about 0.5 s a page; tables ruled only
 above, under the header and below (三线表) by :mod:`~ragkb.ingest.loaders.pdf_rule_tables`; the
 layout model runs only on a page whose aligned numbers neither holds.
@@ -14,6 +16,7 @@ from collections import Counter
 
 import pymupdf
 
+from ragkb.ingest.loaders.pdf_contents import contents_lines
 from ragkb.ingest.loaders.pdf_rule_tables import Rule, rule_tables
 from ragkb.ingest.loaders.pdf_text import NUMBER, Char, PageTable, cell_text, corners, lines, text_of, words
 
@@ -38,9 +41,14 @@ def _rules(page: pymupdf.Page) -> tuple[int, list[Rule]]:
 
 
 def aligned_columns(chars: list[Char]) -> int:
-    """How many columns of at least :data:`ALIGNED_NUMBERS` right-aligned numbers the page has."""
+    """How many columns of at least :data:`ALIGNED_NUMBERS` right-aligned numbers the page has,
+    the lines of a table of contents left out."""
     edges: Counter[int] = Counter()
-    for line in lines(chars):
+    page_lines = lines(chars)
+    contents = contents_lines(page_lines)
+    for index, line in enumerate(page_lines):
+        if index in contents:
+            continue
         for word in words(line):
             if NUMBER.match(text_of(word)):
                 edges[round(word[-1].right / 2)] += 1
