@@ -1,13 +1,9 @@
 """Table-of-contents pages in PDFs: kept out of table detection (their right-aligned page and
 section numbers once opened the gate and PyMuPDF's layout model on every contents page), each
-entry one line of text; and an English-only ingest never loads jieba."""
+entry one line of text."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pymupdf
@@ -111,32 +107,3 @@ def test_the_gate_still_opens_for_a_column_of_numbers_that_goes_down(tmp_path: P
     chars = page_chars(page.get_text("rawdict", flags=pymupdf.TEXTFLAGS_TEXT))
     assert contents_lines(lines(chars)) == set()
     assert pdf_tables.may_hold_table(page, chars)
-
-
-INGEST = """
-import json, sys
-from pathlib import Path
-from ragkb import KBSettings, KnowledgeBase, Settings
-kb = KnowledgeBase.create("t", settings=Settings(home=Path(sys.argv[1])), kb_settings=KBSettings(embedder="none"))
-result = kb.add(sys.argv[2:])
-print(json.dumps({"jieba": "jieba" in sys.modules, "chunks": result.chunks}))
-"""
-
-
-def _ingest(home: Path, *paths: Path) -> dict:
-    env = {**os.environ, "RAGKB_OCR": "off"}
-    done = subprocess.run(
-        [sys.executable, "-c", INGEST, str(home), *map(str, paths)], env=env, capture_output=True, text=True, check=True
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def test_english_ingest_does_not_load_jieba_and_chinese_does(tmp_path: Path) -> None:
-    """The table's row labels are matched against metric names, Chinese ones too, and its text
-    tokenized for BM25, all without jieba; a Chinese file loads it."""
-    english = _ingest(tmp_path / "en", manual(tmp_path / "manual.pdf"))
-    assert english["chunks"] > 0
-    assert english["jieba"] is False
-    chinese = tmp_path / "notes.txt"
-    chinese.write_text("员工每年享有带薪年假，具体天数按工龄计算。", encoding="utf-8")
-    assert _ingest(tmp_path / "zh", chinese)["jieba"] is True

@@ -7,18 +7,19 @@ file.txt, د.ل) and currency signs (€, ₹); a piece that is more than one wo
 C++, HK$, a/b) is a token of its own too, after its parts, so a query that writes it the same way
 finds it first. So "使用 Docker 部署" gives jieba the Chinese and the stemmer the English, and
 "Январь", "février" or "जानुवारी" stay whole words.
+
+jieba is imported at the first Chinese run: loading its dictionary takes about a second, which
+an English-only ingest or search need not spend.
 """
 
 from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from types import ModuleType
 
-import jieba
 import regex
 import Stemmer
-
-jieba.setLogLevel(logging.WARNING)
 
 _WORD_CHAR = r"[[\p{L}\p{M}\p{N}_\u200c\u200d]--\p{Han}]"  # with the zero-width joiners of Indic and Persian words
 _WORD = rf"{_WORD_CHAR}+(?:['.]{_WORD_CHAR}+)*"
@@ -223,6 +224,14 @@ CHINESE_STOP_WORDS = frozenset(
 
 
 @lru_cache(maxsize=1)
+def _jieba() -> ModuleType:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+@lru_cache(maxsize=1)
 def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
@@ -240,7 +249,7 @@ def tokenize(text: str) -> list[str]:
     english_positions: list[int] = []
     for chinese_run, piece in _SEGMENTS.findall(text):
         if chinese_run:
-            tokens.extend(t for t in jieba.cut_for_search(chinese_run) if t not in CHINESE_STOP_WORDS)
+            tokens.extend(t for t in _jieba().cut_for_search(chinese_run) if t not in CHINESE_STOP_WORDS)
             continue
         if piece.isalnum():  # a plain word, most of the time: one token, no whole to add
             _add_word(piece, tokens, english_positions)

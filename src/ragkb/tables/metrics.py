@@ -404,7 +404,8 @@ def match_metric(label: str, threshold: float = FUZZY_THRESHOLD) -> MetricMatch 
         return None
     best: dict[str, tuple[float, str]] = {}
     for key, (each, name) in index.items():
-        score = similarity(normalized, key) if _same_qualifiers(normalized, key) else 0.0
+        # a score under the threshold less the margin decides nothing (neither the best nor one too close to it)
+        score = similarity(normalized, key, threshold - FUZZY_MARGIN) if _same_qualifiers(normalized, key) else 0.0
         if score > best.get(each.id, (0.0, ""))[0]:
             best[each.id] = (score, name)
     ranked = sorted(best.items(), key=lambda item: item[1][0], reverse=True)

@@ -8,15 +8,19 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
+from types import ModuleType
 from typing import TypeVar
-
-import jieba
-
-jieba.setLogLevel(logging.WARNING)
 
 _SPACES = re.compile(r"\s+")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _NOT_WORD = re.compile(r"[\W_]+")
+# How jieba cuts text without its Han characters: runs of these characters are one block...
+_JIEBA_HAN = re.compile("[\u4e00-\u9fd5]")
+_JIEBA_BLOCK = re.compile(r"([a-zA-Z0-9+#&._%\-]+)")
+# ...cut into these runs and single characters (its HMM segmenter's rule for non-Han text); any
+# other character is a piece of its own. Only its dictionary's five words without Han change that.
+_JIEBA_RUN = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
+_JIEBA_LATIN_WORDS = re.compile(r"AT&T|[cC]#|[cC]\+\+")
 
 T = TypeVar("T")
 
@@ -68,8 +72,27 @@ def squeeze(text: str) -> str:
 
 @lru_cache(maxsize=4096)
 def words(text: str) -> frozenset[str]:
-    """The words of ``text``: jieba's for Chinese, split at spaces and punctuation otherwise."""
-    return frozenset(word for word in (_NOT_WORD.sub("", part) for part in jieba.cut(text)) if word)
+    """The words of ``text``: jieba's for Chinese, split at spaces and punctuation otherwise. Text
+    without Chinese is split as jieba would, without loading its dictionary (a second)."""
+    needs_jieba = _JIEBA_HAN.search(text) or _JIEBA_LATIN_WORDS.search(text)
+    parts = _jieba().cut(text) if needs_jieba else _latin_parts(text)
+    return frozenset(word for word in (_NOT_WORD.sub("", part) for part in parts) if word)
+
+
+def _latin_parts(text: str) -> list[str]:
+    """What ``jieba.cut`` gives for text without Han characters or its dictionary's Latin words."""
+    parts: list[str] = []
+    for index, piece in enumerate(_JIEBA_BLOCK.split(text)):
+        parts.extend(_JIEBA_RUN.split(piece) if index % 2 else piece)
+    return parts
+
+
+@lru_cache(maxsize=1)
+def _jieba() -> ModuleType:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -88,14 +111,18 @@ def edit_distance(a: str, b: str) -> int:
 CHARACTER_WEIGHT = 0.7
 
 
-def similarity(a: str, b: str) -> float:
+def similarity(a: str, b: str, floor: float = 0.0) -> float:
     """How alike two squeezed labels are, 0 to 1: mostly their character similarity (1 − edit
     distance ÷ the longer length), partly the overlap of their words (Jaccard). Characters carry a
     misread character in a long label (净利闰 for 净利润), which changes jieba's words around it;
-    words keep apart labels that share most characters but not their words (营业利润率 and 营业利润)."""
+    words keep apart labels that share most characters but not their words (营业利润率 and 营业利润).
+    Where even all words shared would leave it under ``floor``, the characters' part alone (the
+    words are not cut: an English label against the Chinese names needs no jieba)."""
     if not a or not b:
         return 0.0
     characters = 1 - edit_distance(a, b) / max(len(a), len(b))
+    if CHARACTER_WEIGHT * characters + (1 - CHARACTER_WEIGHT) < floor:
+        return CHARACTER_WEIGHT * characters
     words_a, words_b = words(a), words(b)
     overlap = len(words_a & words_b) / len(words_a | words_b) if words_a | words_b else 0.0
     return CHARACTER_WEIGHT * characters + (1 - CHARACTER_WEIGHT) * overlap
