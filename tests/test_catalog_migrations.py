@@ -10,13 +10,20 @@ from stores import postgres_database
 from support import write
 
 from ragkb import KBSettings, KnowledgeBase, Settings
+from ragkb.answer.answering import Answerer
+from ragkb.answer.chat import Conversation
 from ragkb.catalog.migrate import FIRST_REVISION, upgrade_schema
+
+CHAT_MESSAGE_0008 = ("route", "analysis", "computations", "sql", "stopped")
+"""The columns migration 0008 adds to chat_message."""
 
 
 def _downgrade_to_first_release(db_path) -> None:
     """Turn a current catalog into what ragkb 0.1 wrote: no tags, API keys, deletion log, jobs, table store, answer
-    cache, page boxes or alembic_version."""
+    cache, page boxes, answers' analyses in chat messages or alembic_version."""
     with sqlite3.connect(db_path) as db:
+        for column in CHAT_MESSAGE_0008:
+            db.execute(f"ALTER TABLE chat_message DROP COLUMN {column}")
         db.execute("ALTER TABLE chunk DROP COLUMN boxes")
         db.execute("ALTER TABLE knowledge_file DROP COLUMN ocr_pages")
         db.execute("DROP TABLE answer_cache")
@@ -63,6 +70,8 @@ def test_first_release_catalog_is_upgraded_and_keeps_its_data(home, settings, cl
 def _downgrade_to_0006(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
+        for column in CHAT_MESSAGE_0008:
+            connection.execute(text(f"ALTER TABLE chat_message DROP COLUMN {column}"))
         connection.execute(text("ALTER TABLE chunk DROP COLUMN boxes"))
         connection.execute(text("ALTER TABLE knowledge_file DROP COLUMN ocr_pages"))
         connection.execute(text("UPDATE alembic_version SET version_num = '0006'"))
@@ -93,7 +102,7 @@ def _check_0007(url: str, tmp_path) -> None:
     assert "boxes" in {column["name"] for column in inspector.get_columns("chunk")}
     assert "ocr_pages" in {column["name"] for column in inspector.get_columns("knowledge_file")}
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0007"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() >= "0007"
     engine.dispose()
     reopened = KnowledgeBase.open("old", settings=Settings(home=tmp_path / "home", database_url=url.replace("+psycopg", "")))
     [hit] = reopened.search("expense claims", k=1)
@@ -110,3 +119,36 @@ def test_migration_0007_adds_page_boxes_on_sqlite(tmp_path) -> None:
 def test_migration_0007_adds_page_boxes_on_postgresql(tmp_path) -> None:
     with postgres_database() as url:
         _check_0007(url, tmp_path)
+
+
+def _check_0008(url: str, tmp_path) -> None:
+    """A catalog at 0007 gets chat_message's route, analysis, computations, sql and stopped: the turns stored
+    before read as answers without them, never stopped; a new turn keeps its answer's."""
+    kb = _pdf_kb(url, tmp_path)
+    Conversation(kb, "trip", Answerer(kb, "extractive")).ask("How many days to submit travel expense claims?")
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for column in CHAT_MESSAGE_0008:
+            connection.execute(text(f"ALTER TABLE chat_message DROP COLUMN {column}"))
+        connection.execute(text("UPDATE alembic_version SET version_num = '0007'"))
+    upgrade_schema(engine)
+    assert set(CHAT_MESSAGE_0008) <= {column["name"] for column in inspect(engine).get_columns("chat_message")}
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0008"
+    engine.dispose()
+    reopened = KnowledgeBase.open("old", settings=Settings(home=tmp_path / "home", database_url=url.replace("+psycopg", "")))
+    [_, answer] = reopened.session_messages("trip") or []
+    assert "30 days" in answer.content and answer.citations
+    assert (answer.route, answer.analysis, answer.computations, answer.sql, answer.stopped) == (None, None, [], None, False)
+    asked = Conversation(reopened, "trip", Answerer(reopened, "extractive")).ask("How many days to submit travel expense claims?")
+    assert reopened.session_messages("trip")[-1].route == asked.route == "text"
+
+
+def test_migration_0008_keeps_answers_analyses_in_chat_messages_on_sqlite(tmp_path) -> None:
+    _check_0008(f"sqlite:///{tmp_path / 'ragkb.db'}", tmp_path)
+
+
+def test_migration_0008_keeps_answers_analyses_in_chat_messages_on_postgresql(tmp_path) -> None:
+    with postgres_database() as url:
+        _check_0008(url, tmp_path)

@@ -174,8 +174,8 @@ def test_chat_history_of_a_session_that_does_not_exist_is_an_error(cli_env, note
     assert error_line(result) == "Error: knowledge base 'notes' has no session 'typo'; it has none yet"
     assert notes.sessions() == []  # looking did not create it
 
-    Conversation(notes, "trip", Answerer(notes, "extractive"))
+    Conversation(notes, "trip", Answerer(notes, "extractive")).ask("When?")
     result = ragkb(cli_env, "chat", "--kb", "notes", "--session", "typo", "--history", "--json", code=1)
     assert error_line(result).endswith("has no session 'typo'; it has: trip")
     stored = json.loads(ragkb(cli_env, "chat", "--kb", "notes", "--session", "trip", "--history", "--json").stdout)
-    assert stored == {"name": "trip", "messages": []}
+    assert stored["name"] == "trip" and [m["content"] for m in stored["messages"]][:1] == ["When?"]

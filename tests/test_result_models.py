@@ -71,7 +71,10 @@ def test_python_cli_and_http_give_the_same_fields(settings: Settings, cli_env: d
         assert fields(http[result]) == fields(value), result
     assert set(http["search"]) == {"hits", "profile", "queries", "timings", "dense_weight", "web", "notes"}
     assert {"section", "score", "scores"} <= set(http["search"]["hits"][0])
-    assert set(http["session"]["messages"][0]) == {"role", "content", "query", "citations", "created_at"}
+    assert set(http["session"]["messages"][0]) == {
+        *("role", "content", "query", "citations", "created_at"),
+        *("route", "analysis", "computations", "sql", "stopped"),  # what an answer showed besides its text
+    }
 
 
 def test_openapi_answers_are_the_result_models(settings: Settings) -> None:

@@ -460,7 +460,7 @@ def print_history(kb: KnowledgeBase, session: str, as_json: bool) -> None:
         return
     for m in messages:
         who = "[bold]you[/]" if m.role == "user" else "[bold]ragkb[/]"
-        console.print(f"{who}: {m.content}", highlight=False)
+        console.print(f"{who}: {escape(m.content)}{' [dim](stopped)[/]' if m.stopped else ''}", highlight=False)
 
 
 @app.command("chat")

@@ -354,10 +354,18 @@ class SessionSummary(BaseModel):
 
 
 class Message(BaseModel):
+    """A turn's question (role user) or answer (role assistant); an answer keeps what its
+    :class:`Answer` showed besides the text: its citations, route, analysis, computations and SQL."""
+
     role: str = Field(description="user | assistant")
     content: str
     query: str | None = Field(description="what a user's question searched")
     citations: list[Citation]
+    route: Route | None = Field(None, description="an answer's: what answered it (table, statistics, text, both)")
+    analysis: QuestionAnalysis | None = Field(None, description="an answer's: what the question asks")
+    computations: list[Computation] = Field(default_factory=list, description="an answer's: formulas evaluated in code")
+    sql: str | None = Field(None, description="an answer's: the SELECT a language model wrote, as it ran")
+    stopped: bool = Field(False, description="an answer the user stopped: the text it had when stopped, uncited")
     created_at: UtcDatetime
 
 

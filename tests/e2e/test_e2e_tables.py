@@ -8,13 +8,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-REPORT = """<html><body><h1>星海科技股份有限公司2022年年度报告</h1>
-<p>公司名称：星海科技股份有限公司</p><p>股票简称：星海科技</p><p>股票代码：002715</p>
-<h2>合并利润表</h2><p>单位：元</p>
-<table><tr><th>项目</th><th>2022年度</th><th>2021年度</th></tr>
-<tr><td>一、营业收入</td><td>3,137,792,366.09</td><td>2,794,348,935.91</td></tr>
-<tr><td>销售费用</td><td>165,432,100.00</td><td>150,000,000.00</td></tr></table>
-</body></html>"""
+REPORT = (Path(__file__).parents[1] / "fixtures" / "reports" / "xinghai-2022.html").read_text(encoding="utf-8")
+"""A Chinese annual report's income statement, as HTML: a company, its stock code, two years of two metrics."""
 
 
 def report_kb(ui, name: str, folder: Path):

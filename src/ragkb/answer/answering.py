@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Generator
 
-from ragkb.answer.cache import AnswerCache
+from ragkb.answer.cache import AnswerCache, as_asked, normalize_question
 from ragkb.answer.citations import resolve
 from ragkb.answer.extractive import evidence, extract_answer
 from ragkb.answer.persona import DECLINES, answer_language, declined_topic, is_decline, merged, persona_block
@@ -73,8 +73,10 @@ class Answerer:
         self.rewriter = QueryRewriter(kb, rewrite, self.generator)
 
     def rewrite(self, question: str, history: list[dict[str, str]]) -> str:
-        """A standalone query for a follow-up question (history-aware retrieval, :mod:`ragkb.answer.rewrite`)."""
-        return self.rewriter.rewrite(question, history).query
+        """A standalone query for a follow-up question (history-aware retrieval, :mod:`ragkb.answer.rewrite`),
+        made from and given as normalized questions (:func:`normalize_question`), like the cache's key."""
+        asked = [{**m, "content": normalize_question(m["content"])} if m["role"] == "user" else m for m in history]
+        return normalize_question(self.rewriter.rewrite(normalize_question(question), asked).query)
 
     def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
         """The final answer (:meth:`stream` without its events)."""
@@ -88,7 +90,19 @@ class Answerer:
         return self.cache.stream(self, question, history) if self.cache else self.generate(question, history)
 
     def generate(self, question: str, history: list[dict[str, str]]) -> Generator[AnswerEvent, None, None]:
-        """:meth:`stream`, never from the cache."""
+        """:meth:`stream`, never from the cache. The question is answered as normalized
+        (:func:`normalize_question`: full-width letters as ASCII, "?" after Chinese as "？"), so that questions the
+        cache takes for one get one answer; the answer's ``question`` is the one asked, and so is its
+        query unless the history rewrote it."""
+        for event in self._generate(normalize_question(question), history):
+            if isinstance(event, QueryEvent):
+                event = QueryEvent(query=as_asked(question, event.query))
+            elif isinstance(event, FinalEvent):
+                update = {"question": question, "query": as_asked(question, event.answer.query)}
+                event = FinalEvent(answer=event.answer.model_copy(update=update))
+            yield event
+
+    def _generate(self, question: str, history: list[dict[str, str]]) -> Generator[AnswerEvent, None, None]:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         query = self.rewrite(question, history)

@@ -1,9 +1,10 @@
 """The answer cache: a question asked again is answered from the catalog instead of made again.
 
-The key is the normalized question (:func:`normalize_question`: case, runs of whitespace, full- and
-half-width punctuation) with everything else that decides its answer: the KB's settings (profiles,
-persona), this request's retrieval options, persona and generator, ``k``, the answer's length, the
-prompt templates a model reads and ragkb's version. A cached answer is served only at the KB
+The key is the normalized question (:func:`normalize_question`: full- and half-width forms, runs of
+whitespace), which is also the question the answerer answers, so two questions the cache takes for
+one get one answer when made too; with everything else that decides its answer: the KB's settings
+(profiles, persona), this request's retrieval options, persona and generator, ``k``, the answer's
+length, the prompt templates a model reads and ragkb's version. A cached answer is served only at the KB
 revision it was made at (:mod:`ragkb.catalog.answers`), so any write to the KB invalidates it, in
 every process sharing the catalog (on PostgreSQL, every server).
 
@@ -11,6 +12,10 @@ A follow-up in a conversation is answered from the cache only when its answer de
 history through the rewritten query alone: without a model (the extractive answerer), whose
 query is the previous question and this one, which then joins the key. A model reads the history
 in its prompt, so its follow-ups are never cached.
+
+Only a whole answer made without a hitch is stored: not one that carries a note (``Answer.notes``: a
+web-search provider failed, timed out or is not configured; asked again, it may answer), and not one
+stopped (its events closed before the final answer, which is what is stored).
 
 A cached answer streams as its query and its final answer (``cached`` set, ``timings`` the
 lookup's), which front ends show as one piece (:func:`ragkb.answer.stream.reconcile`); where a
@@ -33,6 +38,7 @@ from ragkb.answer.prompts import load_template
 from ragkb.answer.stream import AnswerEvent, FinalEvent, QueryEvent
 from ragkb.catalog.answers import StoredAnswers
 from ragkb.catalog.database import Catalog
+from ragkb.index.language import CJK
 
 if TYPE_CHECKING:
     from ragkb.answer.answering import Answerer
@@ -40,17 +46,27 @@ if TYPE_CHECKING:
 LOOKUP_TIMING = "cache_lookup"
 """The key of ``Answer.timings`` that says the cache was asked: on a hit its only timing."""
 
-_PUNCTUATION = str.maketrans("。、「」『』“”‘’《》", '.,""""""\'\'""')
-_SPACED_PUNCTUATION = re.compile(r"\s*([^\w\s])\s*")
+_SPACE_BEFORE_CLOSING = re.compile(r"\s+(?=[.,;:!?)\]])")
+_AFTER_CHINESE = re.compile(rf"(?<={CJK.pattern})[?!,:;]+")
+_FULL_WIDTH = str.maketrans("?!,:;", "？！，：；")
 
 
 def normalize_question(question: str) -> str:
-    """The question as the cache compares it: NFKC (full-width letters, digits and ？！，：； as
-    their half-width forms), Chinese 。、 and quotes as ASCII ones, case folded, whitespace runs as
-    one space and none around punctuation, without the final . ? or !."""
-    text = unicodedata.normalize("NFKC", question).translate(_PUNCTUATION).casefold()
-    text = _SPACED_PUNCTUATION.sub(r"\1", " ".join(text.split()))
-    return text.rstrip(".?!")
+    """The question as ragkb answers it (:meth:`Answerer.generate
+    <ragkb.answer.answering.Answerer.generate>`) and the cache compares it: NFKC (full-width letters
+    and digits as ASCII), whitespace runs as one space, none before closing punctuation or at the
+    ends, and ? ! , : ; in the width of the script before them: full (？！，：；) after a Chinese
+    character, ASCII after anything else ("多久?" is "多久？", "VPN？" is "VPN?").
+
+    Only what changes no word and no token: case stays (a cased embedder and a model read it), and so
+    do the spaces after punctuation ("printer? What" is two words, "printer?what" one token)."""
+    text = _SPACE_BEFORE_CLOSING.sub("", " ".join(unicodedata.normalize("NFKC", question).split()))
+    return _AFTER_CHINESE.sub(lambda found: found.group().translate(_FULL_WIDTH), text)
+
+
+def as_asked(question: str, query: str) -> str:
+    """The query to show for ``question``: the question as typed where the query is only it, normalized."""
+    return question if query == normalize_question(question) else query
 
 
 def cache_key(answerer: Answerer, question: str, query: str) -> str:
@@ -58,9 +74,10 @@ def cache_key(answerer: Answerer, question: str, query: str) -> str:
     language = answer_language(question, answerer.persona)
     home = answerer.kb.app_settings.home
     templates = [load_template(name, language, home) for name in ("system", "user", "persona")] if answerer.generator else []
+    asked, searched = normalize_question(question), normalize_question(query)
     parts = {
-        "question": normalize_question(question),
-        "query": normalize_question(query) if query != question else None,
+        "question": asked,
+        "query": searched if searched != asked else None,
         "kb": answerer.kb.settings.model_dump(mode="json"),
         "options": answerer.options.model_dump(mode="json"),
         "persona": answerer.persona.model_dump(mode="json"),
@@ -92,14 +109,15 @@ class AnswerCache:
         found = self.stored.get(key)
         lookup = {LOOKUP_TIMING: round(time.perf_counter() - started, 4)}
         if found is not None:
-            yield QueryEvent(query=query)
-            update = {"question": question, "query": query, "cached": True, "timings": lookup}
+            yield QueryEvent(query=as_asked(question, query))
+            update = {"question": question, "query": as_asked(question, query), "cached": True, "timings": lookup}
             yield FinalEvent(answer=found.answer.model_copy(update=update))
             return
         started = time.perf_counter()
         for event in answerer.generate(question, history):
             if isinstance(event, FinalEvent):
                 answer = event.answer
-                self.stored.put(key, revision, normalize_question(question), answer, time.perf_counter() - started)
+                if not answer.notes:  # a web search failed or timed out: asked again, it may not
+                    self.stored.put(key, revision, normalize_question(question), answer, time.perf_counter() - started)
                 event = FinalEvent(answer=answer.model_copy(update={"timings": {**answer.timings, **lookup}}))
             yield event

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from pgvector.sqlalchemy import Vector
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -136,6 +136,11 @@ class MessageRow(Base):
     content: Mapped[str] = mapped_column(Text)
     query: Mapped[str | None] = mapped_column(Text, default=None, doc="the standalone query retrieval used")
     citations: Mapped[list] = mapped_column(JSON, default=list)
+    route: Mapped[str | None] = mapped_column(String(20), default=None, doc="an answer's: what answered it")
+    analysis: Mapped[dict | None] = mapped_column(JSON, default=None, doc="an answer's: the question's analysis")
+    computations: Mapped[list | None] = mapped_column(JSON, default=None, doc="an answer's: formulas computed")
+    sql: Mapped[str | None] = mapped_column(Text, default=None, doc="an answer's: the SELECT a model wrote")
+    stopped: Mapped[bool] = mapped_column(default=False, server_default=false(), doc="an answer the user stopped")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

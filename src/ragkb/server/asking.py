@@ -66,6 +66,7 @@ def answer_events(
     k: int = 6,
     options: SearchOptions | None = None,
     session: str | None = None,
+    regenerate: bool = False,
     history: list[dict[str, str]] | None = None,
     persona: Persona | None = None,
     metrics: Metrics | None = None,
@@ -73,11 +74,15 @@ def answer_events(
     """An answer with RAG (``options``: retrieval profile, filters, overrides; ``persona``: changes
     to the KB's persona) as the events a client is shown (:func:`ragkb.answer.stream.reconcile`),
     through the answer cache; with ``session`` the turn is stored in that conversation (and its
-    history used). The model is held until the events end or are closed; closing them stops the
-    generation first. ``metrics`` observe the answer as it is made."""
+    history used), ``regenerate`` replacing its last turn (:meth:`Conversation.stream`). The model is
+    held until the events end or are closed; closing them stops the generation first (a session keeps
+    the stopped turn). ``metrics`` observe the answer as it is made."""
     answerer = Answerer(kb, generator, k=k, options=options, persona=persona, cache=True)
     with generation_slot(generator):
-        made = Conversation(kb, session, answerer).stream(question) if session is not None else answerer.stream(question, history)
+        if session is not None:
+            made = Conversation(kb, session, answerer).stream(question, regenerate=regenerate)
+        else:
+            made = answerer.stream(question, history)
         with closing(made):
             yield from reconcile(metrics.answers(made, generator) if metrics else made)
 

@@ -102,6 +102,11 @@ class AskRequest(SearchOptions):
     model_config = REQUEST_CONFIG
     question: str = Field(min_length=1, max_length=10_000)
     session: SessionName | None = Field(None, description=f"store the turn in this conversation ({NAME_RULE})")  # type: ignore[valid-type]
+    regenerate: bool = Field(
+        False,
+        description="with session: answer the session's last question again, not from the answer cache, and replace its "
+        "answer (when question is that question; else the turn is added)",
+    )
     generator: str | None = Field(None, description="extractive, llamacpp:smollm2, ollama:M, openai:M; default: the server's")
     k: int = Field(6, ge=1, le=50, description="chunks retrieved")
     stream: bool = Field(False, description="answer as text/event-stream: meta, token…, answer")
@@ -109,7 +114,7 @@ class AskRequest(SearchOptions):
 
     def options(self) -> SearchOptions:
         return SearchOptions.model_validate(
-            self.model_dump(exclude={"question", "session", "stream", "persona"}, exclude_unset=True)
+            self.model_dump(exclude={"question", "session", "regenerate", "stream", "persona"}, exclude_unset=True)
         )
 
 

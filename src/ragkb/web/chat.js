@@ -1,5 +1,7 @@
 // The conversation: history of a session, streamed answers rendered as Markdown with [n] markers
-// that open their source, stop / regenerate / copy, and the analysis of a table answer.
+// that open their source, stop / regenerate / copy, and the analysis of a table answer. The server
+// stores each turn with what the answer showed (citations, analysis, formulas, SQL), a stopped one
+// with its text so far, marked stopped; a regenerated answer replaces the last turn there too.
 
 import { analysisView } from "./analysis.js";
 import * as api from "./api.js";
@@ -119,6 +121,7 @@ export class Chat {
       );
     }
     const citations = byNumber(m.citations);
+    const note = m.streaming ? "" : this.generatorNote(m);
     const classes = ["msg", "assistant", m.refused && "refused", m.error && "failed", m.streaming && "streaming"];
     return h(
       "div",
@@ -145,7 +148,7 @@ export class Chat {
           ),
       ),
       !m.streaming && this.actions(m),
-      (m.generator || m.stopped) && h("div", { class: "msg-meta" }, this.generatorNote(m)),
+      note ? h("div", { class: "msg-meta" }, note) : null,
     );
   }
 
@@ -212,13 +215,13 @@ export class Chat {
     return this.answer(asked);
   }
 
-  /** Answer the question of `reply` again, in its place. */
+  /** Answer the question of `reply` again, in its place (the server replaces the stored turn too). */
   regenerate(reply) {
     const index = this.messages.indexOf(reply);
     const asked = this.messages[index - 1];
     if (this.busy || index < 1 || asked.role !== "user") return;
     this.messages.splice(index, 1);
-    return this.answer(asked);
+    return this.answer(asked, { regenerate: true });
   }
 
   /** Stop the answer being streamed: the request is aborted, which stops the server's generation. */
@@ -226,7 +229,8 @@ export class Chat {
     this.controller?.abort();
   }
 
-  async answer(asked) {
+  /** Ask `asked` in the session; `regenerate` replaces the session's last turn (which asked it). */
+  async answer(asked, { regenerate = false } = {}) {
     if (!this.session) this.session = newSessionName();
     const { kb, session } = this;
     const reply = { role: "assistant", content: "", streaming: true };
@@ -248,7 +252,8 @@ export class Chat {
           this.scrollToEnd();
         },
       };
-      const answer = await api.askStream(kb, { question: asked.content, session }, handlers, controller.signal);
+      const body = { question: asked.content, session, ...(regenerate && { regenerate }) };
+      const answer = await api.askStream(kb, body, handlers, controller.signal);
       reply.content = answer.answer;
       for (const field of ANSWER_FIELDS) reply[field] = answer[field];
       this.onAnswered(session);

@@ -55,7 +55,8 @@ def search(kb: KB, body: SearchRequest, request: Request) -> dict:
     responses={200: {"content": {"text/event-stream": {}}, "description": "Answer, or with stream: meta, token…, answer"}},
 )
 def ask(kb: KB, body: AskRequest, request: Request) -> dict | StreamingResponse:
-    """Answer from the knowledge base with numbered citations; with `session` the turn is stored."""
+    """Answer from the knowledge base with numbered citations; with `session` the turn is stored (a stopped one
+    with its text so far), with `regenerate` too in place of the session's last turn."""
     generator = asking.check_generator(body.generator, app_state(request).settings.generator)
     paths = PublicPaths.of(kb)
 
@@ -67,6 +68,7 @@ def ask(kb: KB, body: AskRequest, request: Request) -> dict | StreamingResponse:
             k=body.k,
             options=body.options(),
             session=body.session,
+            regenerate=body.regenerate,
             persona=body.persona,
             metrics=metrics_of(request),
         )
