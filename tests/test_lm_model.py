@@ -118,3 +118,28 @@ def test_preset_sizes_and_config_files(tmp_path):
     with pytest.raises(ConfigError, match="must divide"):
         load_config(str(tmp_path / "m.json"), 500).__class__(dim=100, n_heads=3)
     assert PRESETS["tiny"].n_heads % PRESETS["tiny"].n_kv_heads == 0
+
+
+def test_top_k_and_top_p_keep_only_the_likeliest_tokens():
+    from ragkb.lm.sampling import next_token
+
+    logits = torch.tensor([0.0, 3.0, 1.0, 2.9])
+    generator = torch.Generator().manual_seed(0)
+    assert {next_token(logits, Sampling(temperature=1.0, top_k=1), generator) for _ in range(20)} == {1}
+    assert {next_token(logits, Sampling(temperature=1.0, top_k=0, top_p=0.01), generator) for _ in range(20)} == {1}
+    assert {next_token(logits, Sampling(temperature=1.0, top_k=2, top_p=1.0), generator) for _ in range(200)} == {1, 3}
+    assert next_token(logits, Sampling(temperature=0.0), generator) == 1
+
+
+def test_streamed_pieces_make_the_text_and_stop_strings_end_it():
+    tokenizer = tiny_tokenizer()
+    model = tiny_model(tokenizer.vocab_size, seed=5)
+    prompt = tokenizer.encode("路由器")
+    sampling = Sampling(temperature=1.0, max_tokens=30, seed=2)
+    decoder = Decoder(model, tokenizer, sampling, calculator=False)
+    pieces = list(decoder.stream(prompt))
+    full = "".join(pieces)
+    assert len(pieces) > 1 and decoder.stats.tokens > 0 and "\ufffd" not in full[-1:]
+    stop = next(full[i : i + 2] for i in range(len(full) // 2, len(full) - 1) if "\ufffd" not in full[i : i + 2])
+    stopped = Decoder(model, tokenizer, sampling, calculator=False, stop=(stop,))
+    assert stopped.text(prompt) == full[: full.index(stop)] and stopped.stats.finish == "stop"

@@ -102,14 +102,15 @@ class Decoder:
                 text = visible(self.tokenizer.decode(ids))
                 cut = min((text.find(s) for s in self.stop if s in text), default=-1)
                 if cut >= 0:
-                    text, self.stats.finish = text[:cut], "stop"
+                    self.stats.finish = "stop"
+                    if cut > len(shown):
+                        yield text[len(shown) : cut]
+                    return
                 if text.endswith("\ufffd") or any(text.endswith(s[:i]) for s in self.stop for i in range(1, len(s))):
                     continue  # wait for the rest of the character or of a possible stop string
                 if len(text) > len(shown):
                     yield text[len(shown) :]
                     shown = text
-                if cut >= 0:
-                    return
             text = visible(self.tokenizer.decode(ids)).rstrip("\ufffd")
             if len(text) > len(shown):  # held back for a stop string that never came
                 yield text[len(shown) :]

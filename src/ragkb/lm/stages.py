@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -46,7 +47,7 @@ def pretrain(
     stream: list[int] = []
     for text in texts:
         stream += [*tokenizer.encode(text), tokenizer.ids[EOS]]
-    sequences = windows(stream, model_config.max_seq_len)
+    sequences: list[tuple[list[int], list[bool] | None]] = windows(stream, model_config.max_seq_len)
     if len(sequences) < 2:
         raise ConfigError(
             f"the corpus is {len(stream)} tokens, too short for two sequences of {model_config.max_seq_len}; give more text"
@@ -80,7 +81,18 @@ def finetune(
     )
 
 
-def _train(folder, stage, model_config: ModelConfig, sequences, base, settings, device, fresh, on_step, extra) -> dict[str, Any]:
+def _train(
+    folder: ModelFolder,
+    stage: str,
+    model_config: ModelConfig,
+    sequences: list[tuple[list[int], list[bool] | None]],
+    base: Path | None,
+    settings: TrainSettings,
+    device: torch.device,
+    fresh: bool,
+    on_step: OnStep | None,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
     pad = folder.tokenizer().ids[PAD]
     train, val = split(sequences, VAL_FRACTION, seed=settings.seed)
     torch.manual_seed(settings.seed)
