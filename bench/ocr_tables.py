@@ -1,13 +1,13 @@
 """Tables on scanned pages: the cells OCR'd pages give (ragkb.ingest.ocr_tables) against the
 cells the same pages give from their text layer (ragkb.ingest.loaders.pdf_tables).
 
-Each table page of bench/ocr.py is read twice by the PDF loader: as it is (text layer), and
+Each page of bench/ocr.py (the prose pages hold a glossary table) is read twice by the PDF loader: as it is (text layer), and
 rendered to an image at ``--dpi`` put back as an image-only page (read by OCR). A text-layer cell is
 read right when an OCR'd table of the page has a row with the same label (a header cell: in its
 header) and the same text in the same column; texts compared NFKC-normalized, whitespace left out
 (OCR reads （元） as (元)).
 
-    python bench/ocr_tables.py                 # bench/ocr.py's four table pages, rapidocr, 150 dpi
+    python bench/ocr_tables.py                 # bench/ocr.py's six pages, rapidocr, 150 dpi
     python bench/ocr_tables.py --pages 'datasets/annual-reports/reports/x.pdf:3'
 """
 
@@ -68,13 +68,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engine", default="rapidocr", choices=ocr.ENGINES)
     parser.add_argument("--dpi", type=int, default=ocr.DPI)
-    parser.add_argument("--pages", nargs="*", help="FILE:PAGE (1-based); default: bench/ocr.py's table pages")
+    parser.add_argument("--pages", nargs="*", help="FILE:PAGE (1-based); default: bench/ocr.py's pages")
     args = parser.parse_args()
     os.environ["RAGKB_OCR"] = args.engine
     pages = (
         [(path, int(page), "?") for path, page in (item.rsplit(":", 1) for item in args.pages)]
         if args.pages
-        else [(path, number, language) for path, number, language, kind in PAGES if kind == "table"]
+        else [(path, number, language) for path, number, language, _ in PAGES]
     )
     rows, summary = [], []
     for path, number, language in pages:
@@ -112,15 +112,15 @@ def main() -> None:
                 f"{len(read)} / {len(truth)}",
                 f"{found} / {cells}",
                 found / max(cells, 1),
-                seconds,
+                f"{seconds:.1f} / {cpu_seconds:.1f}",
             ]
         )
         log(f"{Path(path).name} p{number}: tables {len(read)}/{len(truth)}, cells {found}/{cells}, {seconds:.1f} s")
     total = sum(row["cells"] for row in rows)
     right = sum(row["cells_right"] for row in rows)
-    summary.append(["all", "", "", "", f"{right} / {total}", right / max(total, 1), ""])
+    summary.append(["all", "", "", "", f"{right} / {total}", right / max(total, 1), ""])  # fmt: skip
     table = markdown_table(
-        ["file", "page", "language", "tables (OCR / text layer)", "cells right", "share", "s (OCR + parse)"], summary
+        ["file", "page", "language", "tables (OCR / text layer)", "cells right", "share", "s wall / CPU (OCR + parse)"], summary
     )
     print(table)
     print(f"written to {save('ocr_tables', {'engine': args.engine, 'dpi': args.dpi, 'pages': rows, 'summary': table})}")

@@ -202,6 +202,26 @@ def test_a_ruled_table_joins_the_lines_between_two_rules_into_one_row() -> None:
     ]
 
 
+def test_a_ruled_table_of_words_with_a_cell_wrapped_onto_a_second_line() -> None:
+    rows = [
+        ("Term", "Definition", 100),
+        ("The Company", "Clearwater Foods Co., Ltd.", 130),
+        ("CSRC", "China Securities Regulatory Commission", 160),
+    ]
+    pieces = []
+    for label, definition, top in rows:
+        pieces += [
+            _piece(label, 60, top, 60 + 6 * len(label)),
+            _piece("refers", 200, top - 4, 230),
+            _piece(definition, 240, top, 240 + 5 * len(definition)),
+        ]
+        pieces.append(_piece("to", 208, top + 6, 222))  # the middle cell's second line
+    rules = [(y, 55.0, 500.0) for y in (95, 124, 154, 184)]
+    [table] = ocr_tables(_page(pieces, rules))
+    assert table.rows == [[label, "refers to", definition] for label, definition, _ in rows]
+    assert ocr_tables(_page(pieces)) == []  # unruled, words in columns are no table: nothing says so
+
+
 def test_prose_and_a_list_with_page_numbers_are_no_tables() -> None:
     prose = [
         _piece(f"Line {number} of a paragraph that runs across the page, 2022 and 2021.", 50, 40 + 14 * number, 540)

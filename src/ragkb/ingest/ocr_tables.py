@@ -65,8 +65,17 @@ class _Row:
     def centre(self) -> float:
         return (self.top + self.bottom) / 2
 
+    ruled: bool = False
+    """Whether a rule runs right above it and one right below (a cell row of a ruled table)."""
+
     @property
     def valued(self) -> bool:
+        """Whether a value (a number, a dash) stands right of its first piece, or, between rules,
+        any text does (a ruled table of words: 释义, a list of subsidiaries)."""
+        return self.numbers or (self.ruled and len(self.pieces) > 1)
+
+    @property
+    def numbers(self) -> bool:
         """Whether a value (a number, a dash) stands right of its first piece."""
         return any(_is_value(piece.text) for piece in self.pieces[1:])
 
@@ -83,10 +92,21 @@ def _is_value(text: str) -> bool:
 
 def ocr_tables(page: OcrPage) -> list[PageTable]:
     """The tables of a page read by OCR, in points of the upright page (as its lines)."""
-    rows = [_Row(pieces) for pieces in ocr_rows(page.lines)]
     height = median(piece.box[3] - piece.box[1] for piece in page.lines) if page.lines else 0.0
+    rows = [_Row(pieces, _between_rules(pieces, page.rules, height)) for pieces in ocr_rows(page.lines)]
     taken: set[int] = set()  # rows already in a table: the next one's column titles start below them
     return [table for run in _runs(rows, height) for table in _tables(rows, run, height, page.rules, taken)]
+
+
+def _between_rules(pieces: list[OcrLine], rules: list[Rule], height: float) -> bool:
+    """Whether rules spanning the pieces (give or take a line's height) run within a line's height
+    above and below them."""
+    left, right = pieces[0].box[0] + height, pieces[-1].box[2] - height
+    top, bottom = min(piece.box[1] for piece in pieces), max(piece.box[3] for piece in pieces)
+    spanning = [y for y, x0, x1 in rules if x0 <= left and x1 >= right]
+    return any(top - height <= y <= top + TOLERANCE for y in spanning) and any(
+        bottom - TOLERANCE <= y <= bottom + height for y in spanning
+    )
 
 
 def _runs(rows: list[_Row], height: float) -> list[list[int]]:
@@ -104,15 +124,23 @@ def _runs(rows: list[_Row], height: float) -> list[list[int]]:
 
 def _same_table(rows: list[_Row], above: int, below: int, height: float) -> bool:
     """Whether two rows with values belong to one table: close, most of their values in the same columns,
-    and between them at most :data:`MAX_BETWEEN` rows that are section labels (one piece left of
-    the values: no column titles of a next table, no unit line set at the right)."""
+    and between them at most :data:`MAX_BETWEEN` rows of one piece, section labels left of the
+    values or a cell's wrapped line under it (no column titles of a next table, no unit line)."""
     if below - above > MAX_BETWEEN + 1 or not _close(rows, above, below, height):
         return False
     one, other = sorted((rows[above].pieces[1:], rows[below].pieces[1:]), key=len)
     if 2 * sum(1 for piece in one if any(_overlap(piece, match) > 0 for match in other)) < len(one):
         return False
     values_left = min(piece.box[0] for piece in rows[above].pieces[1:] + rows[below].pieces[1:])
-    return all(_label_only([row]) and row.pieces[0].box[0] < values_left - TOLERANCE for row in rows[above + 1 : below])
+    return all(
+        _label_only([row])
+        and not _states_unit(row.pieces[0].text)
+        and (
+            row.pieces[0].box[0] < values_left - TOLERANCE  # a section label
+            or any(_overlap(row.pieces[0], piece) > 0 for piece in rows[above].pieces[1:])  # a cell's wrapped line
+        )
+        for row in rows[above + 1 : below]
+    )
 
 
 def _overlap(piece: OcrLine, other: OcrLine) -> float:
@@ -154,7 +182,7 @@ class _Grid:
         """Column titles above the values: a row without values that fits the columns, of two
         pieces or more or one right of the labels (a title at the left margin is a caption); a
         unit line (单位：元, set at the right) is none."""
-        if row.valued or not self.fits(row) or any(_states_unit(piece.text) for piece in row.pieces):
+        if row.numbers or not self.fits(row) or any(_states_unit(piece.text) for piece in row.pieces):
             return False
         return len(row.pieces) >= 2 or row.pieces[0].box[0] > self.labels[1]
 
