@@ -105,11 +105,11 @@ def test_the_issue_instructions_on_a_real_folder(tmp_path: Path, settings: Setti
         ("move", "scans/invoice_02.PDF", "invoices/invoice_02.PDF"),
         ("move", "发票-01.pdf", "invoices/发票-01 (2).pdf"),  # never overwrites
     ]
-    assert "'invoice' in the name" in plan.operations[0].reason
-    assert plan.notes == ["only file names were matched; with --kb the files' text is searched too"]
+    assert plan.operations[0].reason == ".pdf 文件; 文件名含“invoice”"  # a Chinese instruction: Chinese reasons
+    assert plan.notes == ["只匹配了文件名；指定知识库（--kb）时也会搜索文件的文字"]
     plan = plan_by_rules("删除重复的文件", sandbox, KBFiles(None), None)
     assert ops(plan) == [("delete", "a/report.md", None), ("delete", "b/report copy.md", None)]
-    assert plan.operations[0].reason.startswith("same content as b/report.md")  # the oldest is kept
+    assert plan.operations[0].reason.startswith("与 b/report.md 内容相同")  # the oldest is kept
     with pytest.raises(RagkbError, match="needs a knowledge base"):
         plan_by_rules("rename the scanned contracts by their signing date", sandbox, KBFiles(None), None)
     with pytest.raises(RagkbError, match="never acts on every file"):

@@ -72,9 +72,10 @@ def test_plan_confirm_run_undo_and_a_refused_escape(open_ui, roots, screenshot) 
     expect(panel.locator("select[name=root] option")).to_have_text([str(root), str(roots[1])])
     shown = panel.locator(".agent-plan")
     expect(shown.locator(".agent-card-title")).to_contain_text("Plan: 2 operations")
-    expect(shown.locator(".agent-op")).to_have_text(
+    expect(shown.locator(".agent-op-line")).to_have_text(
         ["move app.log → archive/app.log", "move logs/worker.log → archive/worker.log"]
     )
+    expect(shown.locator(".agent-reason")).to_have_text(["name matches *.log", "name matches *.log"])
     assert tree(root) == before  # a plan changes nothing
     screenshot(page, "agent-1-plan")
 
@@ -123,10 +124,8 @@ def test_in_chinese_at_390_px_in_dark_mode(open_ui, roots) -> None:
     expect(shown.locator(".agent-op-line")).to_have_text(
         ["移动 invoice-002.pdf → invoices/invoice-002.pdf", "移动 发票-001.pdf → invoices/发票-001.pdf"]
     )
-    expect(shown.locator(".agent-reason")).to_have_text(["'invoice' in the name", "'发票' in the name"])
-    expect(shown.locator(".agent-notes li")).to_have_text(
-        ["only file names were matched; with a knowledge base chosen the files' text is searched too"]
-    )
+    expect(shown.locator(".agent-reason")).to_have_text([".pdf 文件; 文件名含“invoice”", ".pdf 文件; 文件名含“发票”"])
+    expect(shown.locator(".agent-notes li")).to_have_text(["只匹配了文件名；指定知识库（--kb）时也会搜索文件的文字"])
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page is {width} px wide at 390 px"
     shoot_panel(page, "agent-zh-1-plan")

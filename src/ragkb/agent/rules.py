@@ -4,7 +4,9 @@ below the root (:mod:`ragkb.agent.inventory`) and, with a KB, to their text and 
 Words of the instruction match a file by its name or, with a KB, by its text (the KB's BM25 search:
 such a move is a ``classify`` operation that names the query); a rename by signing date reads the
 date from the file's text in the KB (tables included) and says so when it cannot. Files are never
-picked without a condition, and targets never overwrite: a name taken gets `` (2)``.
+picked without a condition, and targets never overwrite: a name taken gets `` (2)``. Every operation
+says why, each condition that picked its file (its extension and pattern too), and the notes say
+what was not planned, in the instruction's language (:mod:`ragkb.agent.reasons`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ragkb.agent.instruction import Request, parse, synonyms
 from ragkb.agent.inventory import FileFact, duplicates, inventory
 from ragkb.agent.kbfiles import KBFiles, indexable
 from ragkb.agent.plan import Operation, Plan
+from ragkb.agent.reasons import Reasons
 from ragkb.agent.sandbox import Sandbox, SandboxError, name_key
 from ragkb.errors import RagkbError
 
@@ -35,8 +38,8 @@ class Choice:
     query: str | None = None
 
 
-def listing(names: list[str]) -> str:
-    more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
+def listing(names: list[str], reasons: Reasons) -> str:
+    more = reasons.say("more", count=len(names) - SHOWN) if len(names) > SHOWN else ""
     return ", ".join(names[:SHOWN]) + more
 
 
@@ -46,10 +49,11 @@ def plan_by_rules(instruction: str, sandbox: Sandbox, kb: KBFiles, kb_name: str 
     request = parse(instruction, now)
     check_request(request, kb)
     notes: list[str] = []
-    chosen = select(request, inventory(sandbox), kb, sandbox.root, notes)
-    operations = build(request, chosen, sandbox, kb, notes)
+    reasons = Reasons(instruction)
+    chosen = select(request, inventory(sandbox), kb, sandbox.root, notes, reasons)
+    operations = build(request, chosen, sandbox, kb, notes, reasons)
     if not chosen:
-        notes.append(f"no file below {sandbox.root} matches the instruction")
+        notes.append(reasons.say("nothing_matches", root=sandbox.root))
     return Plan(instruction=instruction, root=str(sandbox.root), kb=kb_name, planner="rules", operations=operations, notes=notes)
 
 
@@ -72,7 +76,7 @@ def check_request(request: Request, kb: KBFiles) -> None:
         )
 
 
-def select(request: Request, files: list[FileFact], kb: KBFiles, root: Path, notes: list[str]) -> list[Choice]:
+def select(request: Request, files: list[FileFact], kb: KBFiles, root: Path, notes: list[str], reasons: Reasons) -> list[Choice]:
     """The files every condition of the request holds for, with why; of duplicates, all but the first."""
     tagged = set(kb.tagged(request.tagged, root)) if request.tagged else None
     about = kb.search(request.about, root) if request.about else None
@@ -80,7 +84,7 @@ def select(request: Request, files: list[FileFact], kb: KBFiles, root: Path, not
         word: {path: hit for alt in synonyms(word) for path, hit in kb.search(alt, root).items()} for word in request.words
     }
     if request.words and kb.kb is None:
-        notes.append("only file names were matched; with --kb the files' text is searched too")
+        notes.append(reasons.say("names_only"))
     chosen = []
     for fact in files:
         choice = Choice(fact)
@@ -94,40 +98,45 @@ def select(request: Request, files: list[FileFact], kb: KBFiles, root: Path, not
             continue
         if (request.before and fact.modified >= request.before) or (request.after and fact.modified < request.after):
             continue
+        if request.extensions:
+            choice.reasons.append(reasons.say("extension", extension=fact.path.suffix.lower()))
+        if request.globs:
+            pattern = next(glob for glob in request.globs if fnmatchcase(name_key(fact.path.name), name_key(glob)))
+            choice.reasons.append(reasons.say("pattern", pattern=pattern))
         if request.min_size is not None or request.max_size is not None:
-            choice.reasons.append(f"{fact.size:,} bytes")
+            choice.reasons.append(reasons.say("size", size=fact.size))
         if request.before or request.after:
-            choice.reasons.append(f"modified {fact.modified.date().isoformat()}")
+            choice.reasons.append(reasons.say("modified", day=fact.modified.date().isoformat()))
         if tagged is not None:
             if fact.path not in tagged:
                 continue
-            choice.reasons.append(f"tagged {request.tagged}")
+            choice.reasons.append(reasons.say("tagged", tag=request.tagged))
         if about is not None:
             if fact.path not in about:
                 continue
-            choice.reasons.append(f"its text is about '{request.about}' (KB search, score {about[fact.path].score:.2f})")
+            choice.reasons.append(reasons.say("about", about=request.about, score=about[fact.path].score))
             choice.query = request.about
-        if all(matches(word, choice, by_text[word]) for word in request.words):
+        if all(matches(word, choice, by_text[word], reasons) for word in request.words):
             chosen.append(choice)
-    return without_originals(chosen) if request.duplicates else chosen
+    return without_originals(chosen, reasons) if request.duplicates else chosen
 
 
-def matches(word: str, choice: Choice, by_text: dict) -> bool:
+def matches(word: str, choice: Choice, by_text: dict, reasons: Reasons) -> bool:
     """Whether ``word`` (or a synonym) is in the file's name, else in its text; notes why on the choice."""
     name = name_key(choice.fact.path.stem)
     named = next((alt for alt in sorted(synonyms(word)) if name_key(alt) in name), None)
     if named is not None:
-        choice.reasons.append(f"'{named}' in the name")
+        choice.reasons.append(reasons.say("named", word=named))
         return True
     hit = by_text.get(choice.fact.path)
     if hit is None:
         return False
-    choice.reasons.append(f"'{word}' in its text (KB search, score {hit.score:.2f})")
+    choice.reasons.append(reasons.say("in_text", word=word, score=hit.score))
     choice.query = choice.query or word
     return True
 
 
-def without_originals(chosen: list[Choice]) -> list[Choice]:
+def without_originals(chosen: list[Choice], reasons: Reasons) -> list[Choice]:
     """Of each group of files with the same content, all but the one kept (the oldest)."""
     by_path = {choice.fact.path: choice for choice in chosen}
     extra = []
@@ -135,7 +144,7 @@ def without_originals(chosen: list[Choice]) -> list[Choice]:
         kept = group[0]
         for fact in group[1:]:
             choice = by_path[fact.path]
-            choice.reasons.insert(0, f"same content as {kept.relative} (sha256 {fact.sha256[:12]}…), which is kept")
+            choice.reasons.insert(0, reasons.say("duplicate", kept=kept.relative, digest=fact.sha256[:12]))
             extra.append(choice)
     return sorted(extra, key=lambda choice: choice.fact.relative)
 
@@ -168,7 +177,9 @@ class Targets:
         return candidate
 
 
-def build(request: Request, chosen: list[Choice], sandbox: Sandbox, kb: KBFiles, notes: list[str]) -> list[Operation]:
+def build(
+    request: Request, chosen: list[Choice], sandbox: Sandbox, kb: KBFiles, notes: list[str], reasons: Reasons
+) -> list[Operation]:
     operations: list[Operation] = []
     targets = Targets(sandbox)
     unnamed: list[str] = []
@@ -196,9 +207,9 @@ def build(request: Request, chosen: list[Choice], sandbox: Sandbox, kb: KBFiles,
                 )
             )
         else:
-            name, why = new_name(request, fact, kb)
+            name, why = new_name(request, fact, kb, reasons)
             if name is None or "/" in name:
-                unnamed.append(f"{fact.relative} ({why if name is None else 'a new name may not hold /'})")
+                unnamed.append(f"{fact.relative} ({why if name is None else reasons.say('slash')})")
                 continue
             if name == fact.path.name:
                 continue
@@ -214,33 +225,33 @@ def build(request: Request, chosen: list[Choice], sandbox: Sandbox, kb: KBFiles,
             if indexable(fact.path):
                 operations.append(Operation(op="tag", path=target, tags=request.add_tags))
             else:
-                unnamed.append(
-                    f"{fact.relative} (not tagged: the knowledge base cannot index {fact.path.suffix or 'files without an extension'})"
-                )
+                files = fact.path.suffix or reasons.say("no_extension")
+                unnamed.append(f"{fact.relative} ({reasons.say('not_tagged', kind=files)})")
     if unnamed:
-        notes.append(f"could not plan {len(unnamed)} file(s): {listing(unnamed)}")
+        notes.append(reasons.say("not_planned", count=len(unnamed), files=listing(unnamed, reasons)))
     return operations
 
 
-def new_name(request: Request, fact: FileFact, kb: KBFiles) -> tuple[str | None, str]:
+def new_name(request: Request, fact: FileFact, kb: KBFiles, reasons: Reasons) -> tuple[str | None, str]:
     """The file's new name for a rename and why; ``None`` and why not when it cannot be planned."""
     stem, suffix = fact.path.stem, fact.path.suffix
     if request.rename_by == "extension":
         return stem + request.rename_to, f"{suffix} → {request.rename_to}"
     if request.rename_by == "prefix":
-        return (fact.path.name if fact.path.name.startswith(request.rename_to) else request.rename_to + fact.path.name), "prefix"
+        named = fact.path.name if fact.path.name.startswith(request.rename_to) else request.rename_to + fact.path.name
+        return named, reasons.say("prefix")
     if request.rename_by == "modified_date":
         day = datetime.fromtimestamp(fact.mtime, timezone.utc).astimezone().date()
-        return dated(day, stem, suffix), f"modified {day.isoformat()}"
+        return dated(day, stem, suffix), reasons.say("modified", day=day.isoformat())
     text = kb.text(fact.path)
     if text is None:
-        return None, "not in the knowledge base; add it first"
+        return None, reasons.say("not_in_kb")
     if not text.strip():
-        return None, "the knowledge base found no text in it (a scan without a text layer?)"
+        return None, reasons.say("no_text")
     signed = signing_date(text)
     if signed is None:
-        return None, "its text names no signing date"
-    return dated(signed, stem, suffix), f"signed {signed.isoformat()} (its text in the KB)"
+        return None, reasons.say("no_signing_date")
+    return dated(signed, stem, suffix), reasons.say("signed", day=signed.isoformat())
 
 
 def dated(day: date, stem: str, suffix: str) -> str:
