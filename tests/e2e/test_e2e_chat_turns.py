@@ -21,6 +21,14 @@ def reload(page) -> None:
     page.wait_for_selector("body[data-ready=true]")
 
 
+def samples_chat(open_ui):
+    """The web UI with a new chat of KB "samples" open."""
+    ui = open_ui()
+    ui.page.click('.kb-item[data-kb="samples"]')
+    ui.new_chat()
+    return ui
+
+
 def current_session(page) -> str:
     return page.locator(".session-item[aria-current=true]").get_attribute("data-session")
 
@@ -52,10 +60,8 @@ def test_a_table_answers_analysis_is_shown_again_after_a_reload(open_ui, screens
 
 
 def test_a_regenerated_answer_replaces_the_stored_one(open_ui, server, screenshot):  # noqa: F811
-    ui = open_ui()
+    ui = samples_chat(open_ui)
     page = ui.page
-    page.click('.kb-item[data-kb="samples"]')
-    ui.new_chat()
     answer = ui.ask("Where is the laptop handed out?")
     expect(answer.locator(".answer-text")).to_contain_text("Laptops are handed out")
     answer.locator(".action-regenerate").click()
@@ -76,10 +82,8 @@ def test_a_regenerated_answer_replaces_the_stored_one(open_ui, server, screensho
 
 
 def test_a_stopped_first_answer_is_kept_stopped_and_leaves_no_empty_session(open_ui, server, screenshot):  # noqa: F811
-    ui = open_ui()
+    ui = samples_chat(open_ui)
     page = ui.page
-    page.click('.kb-item[data-kb="samples"]')
-    ui.new_chat()
     session = current_session(page)
     page.fill("#question", "When do VPN sessions end?")
     page.click("#ask-button")
