@@ -131,10 +131,11 @@ def test_tables_on_scanned_pages_reach_the_table_store_answers_and_page_boxes(tm
     assert [(c.page, c.cell.row_label, c.cell.column_header) for c in answer.citations if c.cell] == [(2, "Net profit", "2021")]
 
     [hit] = kb.search("营业成本 801,214,000.50", k=1)  # the table's chunk, boxed where the table is on the scan
-    assert hit.page == 1 and "| 营业成本 | 801,214,000.50 | 612,000,123.00 |" in hit.text
+    assert hit.page == 1 and "| 营业成本 | 801,214,000.50 | 612,000,123.00 |" in hit.text and hit.section == ["合并利润表"]
     table_boxes = [box for box in hit.boxes if box.page == 1 and box.ocr and box.y1 - box.y0 > 0.3]
     assert table_boxes and all(0.05 < box.x0 < 0.1 and 0.85 < box.x1 < 0.95 and box.y0 > 0.25 for box in table_boxes)
     [prose] = kb.search("Revenue grew on new product sales", k=1)
+    assert prose.section == ["Consolidated Income Statement"]  # a heading by its size, as on a text page
     assert prose.page == 2 and prose.text.endswith("| Net profit | 8,765.43 | 7,001.20 |\nRevenue grew on new product sales.")
 
 

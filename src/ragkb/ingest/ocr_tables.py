@@ -25,11 +25,10 @@ from statistics import median
 import pymupdf
 
 from ragkb.ingest.headings import join_wrapped
-from ragkb.ingest.loaders.pdf_ocr import ocr_rows
+from ragkb.ingest.loaders.pdf_ocr import ocr_rows, states_unit
 from ragkb.ingest.loaders.pdf_text import NUMBER, PageTable
 from ragkb.ingest.ocr import OcrLine, OcrPage
 from ragkb.ingest.ocr_rules import Rule
-from ragkb.ingest.tables import is_unit_line
 
 MIN_VALUE_ROWS = 2
 """Rows with values a table has at least."""
@@ -46,7 +45,6 @@ WRAP_SHARE = 0.7
 TOLERANCE = 2.0
 """Points by which the extents of two pieces of one column may miss each other."""
 _DASH = re.compile(r"^[-–—－]+$")
-_UNIT_WORD = re.compile(r"单位|\bunits?\b|\bcurrency\b|\bin (?:thousands|millions)", re.IGNORECASE)
 
 
 @dataclass
@@ -78,11 +76,6 @@ class _Row:
     def numbers(self) -> bool:
         """Whether a value (a number, a dash) stands right of its first piece."""
         return any(_is_value(piece.text) for piece in self.pieces[1:])
-
-
-def _states_unit(text: str) -> bool:
-    """A unit line (单位：万元, Unit: RMB10,000), not a column title with a unit in it (Change (%))."""
-    return bool(_UNIT_WORD.search(text)) and is_unit_line(text)
 
 
 def _is_value(text: str) -> bool:
@@ -134,7 +127,7 @@ def _same_table(rows: list[_Row], above: int, below: int, height: float) -> bool
     values_left = min(piece.box[0] for piece in rows[above].pieces[1:] + rows[below].pieces[1:])
     return all(
         _label_only([row])
-        and not _states_unit(row.pieces[0].text)
+        and not states_unit(row.pieces[0].text)
         and (
             row.pieces[0].box[0] < values_left - TOLERANCE  # a section label
             or any(_overlap(row.pieces[0], piece) > 0 for piece in rows[above].pieces[1:])  # a cell's wrapped line
@@ -182,13 +175,13 @@ class _Grid:
         """Column titles above the values: a row without values that fits the columns, of two
         pieces or more or one right of the labels (a title at the left margin is a caption); a
         unit line (单位：元, set at the right) is none."""
-        if row.numbers or not self.fits(row) or any(_states_unit(piece.text) for piece in row.pieces):
+        if row.numbers or not self.fits(row) or any(states_unit(piece.text) for piece in row.pieces):
             return False
         return len(row.pieces) >= 2 or row.pieces[0].box[0] > self.labels[1]
 
     def is_label(self, row: _Row) -> bool:
         """A row label alone (a section, 流动资产：; a row whose cells are empty), no unit line."""
-        return _label_only([row]) and self.column(row.pieces[0]) == 0 and not _states_unit(row.pieces[0].text)
+        return _label_only([row]) and self.column(row.pieces[0]) == 0 and not states_unit(row.pieces[0].text)
 
 
 def _tables(rows: list[_Row], run: list[int], height: float, rules: list[Rule], taken: set[int]) -> list[PageTable]:

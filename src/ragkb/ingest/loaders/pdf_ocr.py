@@ -1,10 +1,18 @@
 """OCR'd lines as the PDF loader's lines: pieces an engine read on one row joined left to right
-(table cells, a label and its number), each with a type size from its height and its characters
-placed along it, so that paragraphs, headings and running headers are found as on a text page.
+(table cells, a label and its number), each with a type size and its characters placed along it,
+so that paragraphs, headings and running headers are found as on a text page.
+
+The type size is read from a line's width: a Chinese character is one em wide, a Latin letter
+about half of one (:data:`EM_WIDTHS`), and an engine's box hugs the ink left to right, while its
+height varies with ascenders, descenders and padding as much as a heading is larger than the body
+(measured against the text layer of bench/ocr.py's pages: headings of 11.5 pt over a 9.5 pt body
+are found by width, not by height).
 """
 
 from __future__ import annotations
 
+import math
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -12,14 +20,27 @@ import pymupdf
 
 from ragkb.ingest.loaders.pdf_text import Char, PageTable
 from ragkb.ingest.ocr import OcrLine
+from ragkb.ingest.tables import is_unit_line
 
-SIZE_OF_HEIGHT = 0.75
-"""A detected line box is about this much taller than the type: the box pads the glyphs."""
+PADDING = 0.2
+"""A detected box is wider than the ink by this share of its height (bench pages, rapidocr)."""
+LONG_EMS = 6
+"""A row this many ems long or longer is sized by its width alone (within 5% on the bench pages)..."""
+SIZE_OF_SHORT_HEIGHT = 0.62
+"""...a shorter one by the mean (geometric) of its width's size and this share of its height: a
+short Chinese word's box is padded wider than the word, a Latin word's is shorter without
+descenders (within 8% of the size on those pages; its width alone is within 14%)."""
+EM_WIDTHS = {"upper": 0.68, "digit": 0.556, "lower": 0.52, "narrow": 0.28, "wide": 0.8, "space": 0.278, "other": 0.4}
+"""Widths in ems of a proportional font's characters, by kind (Helvetica's, rounded); a Chinese
+(wide) character is 1."""
+_NARROW = set("fijlrt.,:;'|!")
+_WIDE = set("mwMW")
+_UNIT_WORD = re.compile(r"单位|\bunits?\b|\bcurrency\b|\bin (?:thousands|millions)", re.IGNORECASE)
 SAME_ROW = 0.5
 """Pieces whose vertical centres are closer than this share of their height are on one row."""
-BODY_SPREAD = 0.2
-"""Lines within this share of the page's most common size are set in it: a line's box is taller when
-its letters have ascenders and descenders, and a paragraph's lines must keep one size."""
+BODY_SPREAD = 0.1
+"""Lines within this share of the page's most common size are set in it (a paragraph's lines must
+keep one size): less than a heading is larger than the body (``pdf.HEADING_SCALE``)."""
 
 
 @dataclass
@@ -47,20 +68,26 @@ def ocr_lines(lines: list[OcrLine]) -> list[ScannedLine]:
     if scanned:
         body = sorted(row.size for row in scanned)[len(scanned) // 2]
         for row in scanned:
-            if abs(row.size - body) <= BODY_SPREAD * body:
-                row.size = body
+            if abs(row.size - body) <= BODY_SPREAD * body or states_unit(row.text):
+                row.size = body  # a unit line is a table's caption, no heading: its short box reads large
     return scanned
 
 
+def states_unit(text: str) -> bool:
+    """A unit line (单位：万元, Unit: RMB10,000), not a column title with a unit in it (Change (%))."""
+    return bool(_UNIT_WORD.search(text)) and is_unit_line(text)
+
+
 def ocr_blocks(lines: list[ScannedLine], tables: list[PageTable]) -> list[list[ScannedLine]]:
-    """The page's lines (top to bottom) as blocks that a table's top cuts, so that text above a
-    table comes before it and text below after it."""
+    """The page's lines (top to bottom) as blocks, cut where a table's top is (text above a table
+    comes before it, text below after it) and where the type size changes (a heading and the
+    smaller heading under it are two, as a text page's blocks are)."""
     tops = sorted(table.rect.y0 for table in tables)
     blocks: list[list[ScannedLine]] = []
     cut = -1
     for line in lines:
         above = sum(1 for top in tops if top <= line.box.y0)
-        if not blocks or above != cut:
+        if not blocks or above != cut or line.size != blocks[-1][-1].size:
             blocks.append([])
             cut = above
         blocks[-1].append(line)
@@ -82,16 +109,55 @@ def _scanned(row: list[OcrLine]) -> ScannedLine:
     box = pymupdf.Rect(row[0].box)
     for piece in row[1:]:
         box |= pymupdf.Rect(piece.box)
-    heights = sorted(piece.box[3] - piece.box[1] for piece in row)
-    size = max(round(heights[len(heights) // 2] * SIZE_OF_HEIGHT, 1), 1.0)
+    size = max(round(_size(row), 1), 1.0)
     chars = [char for piece in row for char in _chars(piece, size)]
     return ScannedLine(" ".join(piece.text for piece in row), size, box, chars)
 
 
+def _size(row: list[OcrLine]) -> float:
+    """The type size of a row: its pieces' widths (less the box's padding) over their characters'
+    widths in ems; a short row's, with its height (its box is padded more)."""
+    ems = sum(_ems(piece.text) for piece in row)
+    width = sum(piece.box[2] - piece.box[0] - PADDING * (piece.box[3] - piece.box[1]) for piece in row) / ems
+    if ems >= LONG_EMS:
+        return width
+    heights = sorted(piece.box[3] - piece.box[1] for piece in row)
+    return math.sqrt(max(width, 0.0) * heights[len(heights) // 2] * SIZE_OF_SHORT_HEIGHT)
+
+
+def _ems(text: str) -> float:
+    return sum(_em(char) for char in text) or 1.0
+
+
+def _em(char: str) -> float:
+    if _is_wide(char):
+        return 1.0
+    if char in _WIDE:
+        return EM_WIDTHS["wide"]
+    if char in _NARROW:
+        return EM_WIDTHS["narrow"]
+    kind = (
+        "space"
+        if char.isspace()
+        else "upper"
+        if char.isupper()
+        else "digit"
+        if char.isdigit()
+        else "lower"
+        if char.islower()
+        else "other"
+    )
+    return EM_WIDTHS[kind]
+
+
+def _is_wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in "WF"
+
+
 def _chars(piece: OcrLine, size: float) -> list[Char]:
-    """The piece's characters spread over its box, a Chinese (wide) character twice a narrow one's width."""
+    """The piece's characters spread over its box by their widths in ems (:func:`_em`)."""
     x0, y0, x1, y1 = piece.box
-    weights = [2.0 if unicodedata.east_asian_width(char) in "WF" else 1.0 for char in piece.text]
+    weights = [_em(char) for char in piece.text]
     unit = (x1 - x0) / (sum(weights) or 1.0)
     baseline = y1 - 0.2 * (y1 - y0)
     chars, left = [], x0
