@@ -18,7 +18,7 @@ from ragkb.index.tokenize import tokenize
 from ragkb.kb import KnowledgeBase
 from ragkb.llms import create_generator
 from ragkb.tune.llm_questions import parse_questions
-from ragkb.tune.questions import heading_question, key_sentence_question, table_question
+from ragkb.tune.questions import heading_question, key_sentence_questions, table_question
 from ragkb.tune.synth import SynthOptions, load_examples, synthesize
 
 
@@ -76,12 +76,13 @@ def test_question_builders():
     assert table_question("| Model | Speed |\n|---|---|\n| P100 | 20 ppm |", "en", 0).text == "what is the speed of P100"
     assert table_question("no table here", "en", 0) is None
     rare = {tokenize(word)[0]: idf for word, idf in (("firmware", 3.0), ("vendor", 2.5), ("portal", 2.5), ("upload", 2.0))}
-    question = key_sentence_question(
-        "Download the firmware image from the vendor portal and upload it under Administration.",
+    questions = key_sentence_questions(
+        "Download the firmware image from the vendor portal and upload it under Administration. Never unplug it now.",
         "en",
         lambda terms: {t: rare.get(t, 0.1) for t in terms},
+        count=1,
     )
-    assert question is not None and question.text == "firmware vendor portal upload"  # the rarest four, in order
+    assert [q.text for q in questions] == ["firmware vendor portal upload"]  # the rarest four of the best sentence, in order
     assert parse_questions("1. How do I reset it?\n- What is E12?\n\nok\n2) How do I reset it?", 5) == [
         "How do I reset it?",
         "What is E12?",

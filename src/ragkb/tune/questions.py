@@ -7,9 +7,9 @@ Three builders, each from what a passage's structure says it is about:
   qualified by the document's name);
 * **table row**: a row of a Markdown table asked by its label and one of its columns ("what is the
   <column> of <row label>", "<行名>的<列名>是多少");
-* **key sentence**: the passage's sentence whose words are rarest in the KB, as the keywords a user
-  would type: its most distinctive words (IDF from the KB's own sparse index) in their order; Chinese
-  is cut into words by jieba.
+* **key sentences**: the passage's two sentences whose words are rarest in the KB, each as the
+  keywords a user would type: its most distinctive words (IDF from the KB's own sparse index) in their
+  order; Chinese is cut into words by jieba.
 
 Every question is later kept only if BM25 finds its passage or the passage answers it
 (:mod:`ragkb.tune.synth`).
@@ -95,9 +95,9 @@ def _words(sentence: str, language: str) -> list[str]:
     return ENGLISH_WORD.findall(sentence)
 
 
-def key_sentence_question(text: str, language: str, idf: Idf) -> Question | None:
-    """The rarest words, in order, of the sentence whose content words are rarest on average."""
-    best: tuple[float, list[str]] | None = None
+def key_sentence_questions(text: str, language: str, idf: Idf, count: int = 2) -> list[Question]:
+    """The rarest words, in order, of each of the ``count`` sentences whose content words are rarest on average."""
+    found: list[tuple[float, list[str]]] = []
     for sentence in SENTENCE_END.split(text):
         words = _words(sentence, language)
         terms = {w: tokenize(w) for w in words}
@@ -109,20 +109,13 @@ def key_sentence_question(text: str, language: str, idf: Idf) -> Question | None
         if len(content) < 3:
             continue
         top = sorted(content, reverse=True)[: KEYWORDS.get(language, 4)]
-        score = sum(s[0] for s in top) / len(top)
-        if best is None or score > best[0]:
-            best = (score, [w for _, _, w in sorted(top, key=lambda s: s[1])])
-    if best is None:
-        return None
-    words = list(dict.fromkeys(best[1]))
-    return Question("".join(words) if language == "zh" else " ".join(words).lower(), "sentence")
+        found.append((sum(s[0] for s in top) / len(top), [w for _, _, w in sorted(top, key=lambda s: s[1])]))
+    best = sorted(found, key=lambda pair: -pair[0])[:count]
+    joiner = "" if language == "zh" else " "
+    return [Question(joiner.join(dict.fromkeys(words)).lower(), "sentence") for _, words in best]
 
 
 def offline_questions(title: str, headings: list[str], text: str, language: str, idf: Idf, pick: int) -> list[Question]:
     """Every question the builders can write for one passage."""
-    found = [
-        heading_question(title, headings, language),
-        table_question(text, language, pick),
-        key_sentence_question(text, language, idf),
-    ]
-    return [q for q in found if q is not None and len(q.text) >= 4]
+    found = [heading_question(title, headings, language), table_question(text, language, pick)]
+    return [q for q in [*found, *key_sentence_questions(text, language, idf)] if q is not None and len(q.text) >= 4]

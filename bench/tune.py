@@ -1,0 +1,166 @@
+"""What `ragkb synth` + `ragkb tune` gain on the evaluation sets: tuned on the set's corpus, measured on its real queries.
+
+    python bench/tune.py [--sets pydocs-en-nl ...] [--no-reranker] [--out bench/out/tune]
+
+Per set (a BEIR folder in datasets/ with qrels/test.tsv), in a throwaway ragkb home:
+
+1. a KB of the set's corpus (default embedder), each document a file named by its id whose title's
+   parts (``16. Appendix > 16.1. Interactive Mode``) are its headings, as a Markdown file's would be
+   (``ragkb eval retrieval`` puts the title in the text instead: its numbers differ a little);
+2. ``ragkb synth`` (offline questions: no LLM here) makes the training questions from the corpus
+   alone; the set's queries are never seen;
+3. the set's test queries (dense, hybrid, ``accurate``) before tuning;
+4. ``ragkb tune embedder`` (set on the KB, chunks re-embedded), the queries again;
+5. ``ragkb tune reranker`` (from the tuned embedder), then ``accurate`` (the reranker as one vote,
+   0.2; before, without a reranker, it had none) and ``rerank-only`` (the top 30 by the reranker alone).
+
+Reports, per set: the real test queries' nDCG@10, MRR@10, MAP, Recall@10 and Hit@1 before and after;
+the synthetic held-out questions' (from the tuners' reports); training and total CPU and wall seconds.
+Written to ``--out``/<set>.json; the tables go to bench/RESULTS.md by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from ragkb.config import KBSettings, Settings  # noqa: E402
+from ragkb.eval.beir import load_beir  # noqa: E402
+from ragkb.eval.retrieval import RunResult, run  # noqa: E402
+from ragkb.kb import KnowledgeBase  # noqa: E402
+from ragkb.models import Block, ParsedDocument  # noqa: E402
+from ragkb.profiles import RetrievalProfile, SearchOptions, builtin_profiles  # noqa: E402
+from ragkb.tune.embedder import tune_embedder  # noqa: E402
+from ragkb.tune.reranker import RerankerOptions, tune_reranker  # noqa: E402
+from ragkb.tune.synth import synthesize  # noqa: E402
+
+METRICS = ("nDCG@10", "MRR@10", "MAP", "Recall@10", "Hit@1")
+SETS = ("pydocs-en-nl", "handbook-en-nl", "debref-zh-nl")
+RERANK_ONLY = RetrievalProfile(coverage=0.05, rerank="auto", rerank_weight=1.0, rerank_depth=30)
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def progress(stage: str, done: int, total: int) -> None:
+    if done and done % max(1, total // 10) == 0:
+        log(f"  {stage} {done}/{total}")
+
+
+class Clock:
+    """Wall and CPU seconds (every thread of this process) of each step."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, dict[str, float]] = {}
+
+    def __call__(self, name: str):
+        clock = self
+
+        class Step:
+            def __enter__(self):
+                self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+            def __exit__(self, *_):
+                clock.steps[name] = {
+                    "wall_s": round(time.perf_counter() - self.wall, 1),
+                    "cpu_s": round(time.process_time() - self.cpu, 1),
+                }
+                log(f"{name}: {clock.steps[name]}")
+
+        return Step()
+
+
+def document(title: str, text: str) -> ParsedDocument:
+    """A corpus document as a file with headings: the title's parts, then the paragraphs."""
+    headings = [part.replace("¶", "").strip() for part in title.split(" > ") if part.replace("¶", "").strip()]
+    blocks = [Block(h, "heading", level) for level, h in enumerate(headings, start=1)]
+    blocks += [Block(p.strip()) for p in text.split("\n\n") if p.strip()]
+    return ParsedDocument(blocks, loader="beir")
+
+
+def pick(metrics: dict) -> dict:
+    return {name: round(metrics[name], 4) for name in METRICS if name in metrics}
+
+
+def runs(kb: KnowledgeBase, dataset, names: list[tuple[str, SearchOptions]]) -> dict:
+    return {name: pick(run(kb, dataset, RunResult(name, "profile"), options, None).metrics) for name, options in names}
+
+
+def bench_set(name: str, out: Path, embedder: bool, reranker: RerankerOptions | None) -> dict:
+    dataset = load_beir(ROOT / "datasets" / name)
+    clock = Clock()
+    result: dict = {"set": name, "queries": len(dataset.queries), "documents": len(dataset.corpus)}
+    with tempfile.TemporaryDirectory(prefix="ragkb-bench-tune-") as home:
+        settings = Settings(home=Path(home))
+        profiles = {**builtin_profiles(), "rerank-only": RERANK_ONLY}
+        kb = KnowledgeBase.create("corpus", kb_settings=KBSettings(profiles=profiles), settings=settings)
+        with clock("index"):
+            kb.add_documents(
+                ((doc_id, Path(doc_id).stem, document(title, text)) for doc_id, (title, text) in dataset.corpus.items()),
+                total=len(dataset.corpus),
+            )
+        result["chunks"] = kb.stats()["chunks"]
+        with clock("synth"):
+            result["synth"] = vars(synthesize(kb, progress=progress))
+        searches = [
+            ("dense", SearchOptions(k=300, mode="dense")),
+            ("hybrid", SearchOptions(k=300)),
+            ("accurate", SearchOptions(k=300, profile="accurate")),
+        ]
+        with clock("measure base"):
+            result["base"] = runs(kb, dataset, searches)
+        if embedder:
+            with clock("tune embedder (and re-embed)"):
+                report, kb = tune_embedder(kb, progress=progress)
+            result["embedder"] = {
+                "synthetic_held_out": {"before": report.before, "after": report.after},
+                "training": report.training,
+            }
+            with clock("measure tuned embedder"):
+                result["tuned_embedder"] = runs(kb, dataset, searches)
+        if reranker:
+            with clock("tune reranker"):
+                rerank_report, kb = tune_reranker(kb, options=reranker, progress=progress)
+            result["reranker"] = {
+                "base": rerank_report.base,
+                "synthetic_held_out": {"before": rerank_report.before, "after": rerank_report.after},
+                "training": rerank_report.training,
+                "settings": rerank_report.settings,
+            }
+            with clock("measure tuned reranker"):
+                profiles_run = [(p, SearchOptions(k=300, profile=p)) for p in ("accurate", "rerank-only")]
+                result["tuned_reranker"] = runs(kb, dataset, profiles_run)
+    result["time"] = clock.steps
+    result["cores"] = len(os.sched_getaffinity(0))
+    suffix = "" if embedder and reranker else "-embedder" if embedder else "-reranker"
+    (out / f"{name}{suffix}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sets", nargs="+", default=list(SETS))
+    parser.add_argument("--no-embedder", action="store_true", help="tune only the reranker (from MiniLM)")
+    parser.add_argument("--no-reranker", action="store_true")
+    parser.add_argument("--reranker-epochs", type=float, default=1.0)
+    parser.add_argument("--reranker-group", type=int, default=6)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "tune")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in args.sets:
+        log(f"{name} ...")
+        reranker = None if args.no_reranker else RerankerOptions(epochs=args.reranker_epochs, group=args.reranker_group)
+        print(json.dumps(bench_set(name, args.out, not args.no_embedder, reranker), indent=1, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
