@@ -100,8 +100,10 @@ def test_a_stopped_first_answer_is_kept_stopped_and_leaves_no_empty_session(open
     assert question["content"] == "When do VPN sessions end?"
     assert stopped["stopped"] and 0 < stopped["content"].count("12 hours") < SLOW.count("12 hours"), stopped
     assert all(s["messages"] > 0 for s in server.request("GET", "/api/kbs/samples/sessions").json())
+    ui.new_chat()  # the list is read again: the stopped chat is there, stored
+    expect(page.locator(f'.session-item[data-session="{session}"]')).to_contain_text("2 messages")
 
-    reload(page)
+    reload(page)  # opens the most recent stored chat: the stopped one
     expect(page.locator(".session-item[aria-current=true]")).to_contain_text("2 messages")
     expect(page.locator(".session-item", has_text="0 messages")).to_have_count(0)
     expect(page.locator(".msg.user")).to_have_text("When do VPN sessions end?")

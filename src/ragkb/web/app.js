@@ -100,11 +100,13 @@ function selectSession(name) {
   remember();
 }
 
+/** A new, unsaved chat; the list is read again, since a stopped answer is stored once the server notices the stop. */
 function newChat() {
   const name = newSessionName();
   state.sessions = [{ name, stored: false }, ...state.sessions.filter((s) => s.stored)];
   selectSession(name);
   $("#question").focus();
+  refreshSessions();
 }
 
 async function deleteSession(session) {

@@ -258,8 +258,10 @@ export class Chat {
       for (const field of ANSWER_FIELDS) reply[field] = answer[field];
       this.onAnswered(session);
     } catch (error) {
-      if (error.name === "AbortError") reply.stopped = true;
-      else {
+      if (error.name === "AbortError") {
+        reply.stopped = true; // the server stores the turn as it was, marked stopped
+        this.onAnswered(session);
+      } else {
         reply.error = error.detail || String(error);
         this.onError(error);
       }
