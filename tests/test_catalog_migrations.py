@@ -3,6 +3,7 @@
 import json
 import sqlite3
 import subprocess
+from datetime import datetime
 
 import pymupdf
 from sqlalchemy import create_engine, inspect, text
@@ -123,12 +124,17 @@ def test_migration_0007_adds_page_boxes_on_postgresql(tmp_path) -> None:
 
 def _check_0008(url: str, tmp_path) -> None:
     """A catalog at 0007 gets chat_message's route, analysis, computations, sql and stopped: the turns stored
-    before read as answers without them, never stopped; a new turn keeps its answer's."""
+    before read as answers without them, never stopped; a new turn keeps its answer's. Empty sessions go."""
     kb = _pdf_kb(url, tmp_path)
     Conversation(kb, "trip", Answerer(kb, "extractive")).ask("How many days to submit travel expense claims?")
     url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     engine = create_engine(url)
     with engine.begin() as connection:
+        kb_id = connection.execute(text("SELECT id FROM knowledge_base WHERE name = 'old'")).scalar_one()
+        connection.execute(  # what ragkb before 0008 left when a chat's first answer was stopped
+            text("INSERT INTO chat_session (kb_id, name, created_at, updated_at) VALUES (:kb, 'empty', :now, :now)"),
+            {"kb": kb_id, "now": datetime(2026, 1, 1)},
+        )
         for column in CHAT_MESSAGE_0008:
             connection.execute(text(f"ALTER TABLE chat_message DROP COLUMN {column}"))
         connection.execute(text("UPDATE alembic_version SET version_num = '0007'"))
@@ -138,6 +144,7 @@ def _check_0008(url: str, tmp_path) -> None:
         assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0008"
     engine.dispose()
     reopened = KnowledgeBase.open("old", settings=Settings(home=tmp_path / "home", database_url=url.replace("+psycopg", "")))
+    assert [session.name for session in reopened.sessions()] == ["trip"]  # the empty one is gone
     [_, answer] = reopened.session_messages("trip") or []
     assert "30 days" in answer.content and answer.citations
     assert (answer.route, answer.analysis, answer.computations, answer.sql, answer.stopped) == (None, None, [], None, False)

@@ -3,8 +3,8 @@
 A turn is stored once its answer is final, or, when the user stops it (the events are closed before
 the final answer), with the text generated so far, marked stopped: what the user saw stays in the
 conversation, after a reload and in ``ragkb chat --history``, and a regenerated answer can take its
-place. A turn that failed is not stored, and a session is stored with its first turn, so stopping
-or failing a new conversation's first answer before it began leaves no empty session behind.
+place. A turn that failed is not stored, and a session is stored with its first turn: a new
+conversation whose first answer failed, or was closed before it began, leaves no session behind.
 """
 
 from __future__ import annotations
