@@ -3,6 +3,7 @@
     python bench/fusion.py sample OUT --sample N DATASET ...   # BEIR folders of N queries each, dev/test kept
     python bench/fusion.py record HOME --embedder SPEC [--sample N] [--out NAME] DATASET ...
     python bench/fusion.py sweep bench/out/fusion-*.json [--out NAME] [--skip 'SET EMBEDDER' ...]
+    python bench/fusion.py adapt bench/out/fusion-*.json [--out NAME] [--skip 'SET EMBEDDER' ...]
 
 ``record`` indexes each BEIR folder into a KB in the ragkb home ``HOME`` (kept, so a second run embeds
 nothing: the embedding cache), searches every query as ``ragkb eval retrieval``'s hybrid mode does, and
@@ -19,6 +20,12 @@ and split. Splits: a set's ``qrels/dev.tsv`` and ``qrels/test.tsv`` when it has 
 even positions of its queries (as bench/tune_accurate.py). A rule is chosen on the dev halves of all sets
 together (the largest smallest margin over max(sparse, dense) across sets), never on one set; the test
 halves say whether it holds. The rules see only what the pipeline sees at query time.
+
+``adapt`` asks whether the dense weight should follow the query: it scores every query once at 41 dense
+weights (zscore fusion), then replays weightings that read features known at query time (dense z-score,
+overlap of the two top-10 lists, query length, how far each retriever's best stands out, an identifier,
+a question word, Chinese) — the pipeline's rule with extra factors, and a logistic model fitted on the dev
+queries — chosen as ``sweep`` chooses, with each half's standard error beside the margins.
 """
 
 from __future__ import annotations
@@ -26,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import statistics
 import sys
 import time
@@ -48,7 +54,8 @@ from ragkb.index.tokenize import tokenize
 from ragkb.kb import KnowledgeBase
 from ragkb.profiles import SearchOptions
 from ragkb.retrieve import fusion
-from ragkb.retrieve.confidence import PEAK_SHRINK, bm25_peak, peaked_weight
+from ragkb.retrieve.adaptive import FEATURES, LEARNED, WeightModel, query_features
+from ragkb.retrieve.confidence import PEAK_SHRINK, dense_z, peaked_weight
 
 
 def split_queries(folder: Path, dataset: BeirDataset) -> dict[str, str]:
@@ -84,11 +91,7 @@ class Recorder:
             return self.fuse(ctx, session, mode, sparse, dense, dense_weight)
 
         def confident(weight, dense, background, z_full):
-            nearest = set(sorted(dense, key=dense.__getitem__, reverse=True)[: pipeline_nearest()])
-            rest = [s for c, s in background.items() if c not in nearest]
-            if len(rest) >= 2:
-                spread = statistics.pstdev(rest)
-                z = (max(dense.values()) - statistics.fmean(rest)) / spread if spread else 0.0
+            if (z := dense_z(dense, background)) is not None:
                 self.calls.append({"z": z})
             return self.confident(weight, dense, background, z_full)
 
@@ -97,12 +100,6 @@ class Recorder:
 
     def __exit__(self, *exc) -> None:
         pipeline.fuse, pipeline.confident_weight = self.fuse, self.confident
-
-
-def pipeline_nearest() -> int:
-    from ragkb.retrieve.confidence import NEAREST
-
-    return NEAREST
 
 
 def sampled(folder: Path, sample: int) -> tuple[BeirDataset, dict[str, str]]:
@@ -140,7 +137,9 @@ def record(home: Path, embedder: str, sample: int, folders: list[Path], out: str
         if name in existing:
             kb = KnowledgeBase.open(name, settings=settings)
         else:
-            kb = KnowledgeBase.create(name, kb_settings=KBSettings(embedder=embedder), settings=settings)
+            # the rule's weighting, whose dense confidence hands the recorder the query's z-score
+            kb_settings = KBSettings(embedder=embedder, dense_weighting="rule")
+            kb = KnowledgeBase.create(name, kb_settings=kb_settings, settings=settings)
         started, cpu = time.perf_counter(), time.process_time()
         documents = ((d, t, corpus_document(x)) for d, (t, x) in dataset.corpus.items())
         kb.add_documents(documents, total=len(dataset.corpus))
@@ -314,25 +313,6 @@ def report(rows: list[dict], chosen: str, shown: list[str]) -> None:
 
 STEPS = 40
 """Dense weights replayed per query: 0, 1/40, ..., 1 (a rule's weight is rounded to the nearest)."""
-IDENTIFIER = re.compile(r"(?:^|\s)--?[A-Za-z]|[A-Za-z0-9]_[A-Za-z0-9]|[a-z][A-Z]|\w\.\w|\(\)|%[A-Za-z]|\b[A-Z]{2,}\b|\d")
-"""Option names, snake_case, camelCase, dotted names, calls, format codes, acronyms, numbers."""
-QUESTION = re.compile(
-    r"^(how|what|which|why|when|where|who|can|could|does|do|is|are|should)\b|[?？]$|怎么|怎样|如何|什么|哪|为什么|吗|是否|多少",
-    re.I,
-)
-FEATURES = ("z", "overlap", "terms", "bm25 peak", "dense peak", "identifier", "question", "chinese")
-"""What a query-adaptive rule may look at, all known at query time: the dense z-score over the KB's
-background, the share of BM25's top 10 in the embedder's top 10, log(1 + query terms), how far each
-retriever's best stands above its others, an identifier-like word, a question word, a Chinese query."""
-
-
-def features(query: dict, sparse: dict[str, float], dense: dict[str, float]) -> list[float]:
-    tops = [set(sorted(scores, key=scores.__getitem__, reverse=True)[:10]) for scores in (sparse, dense)]
-    return [
-        10.0 if query["z"] is None else query["z"], len(tops[0] & tops[1]) / 10, math.log1p(len(tokenize(query["text"]))),
-        bm25_peak(sparse), bm25_peak(dense), float(bool(IDENTIFIER.search(query["text"]))),
-        float(bool(QUESTION.search(query["text"].strip()))), float(query["language"] == "zh"),
-    ]  # fmt: skip
 
 
 def weight_grids(sets: list[dict]) -> list[dict]:
@@ -349,7 +329,7 @@ def weight_grids(sets: list[dict]) -> list[dict]:
             if query["mode"] == "hybrid" and dense:
                 row["dense"] = ndcg(ranking(dense, documents_of), query["qrels"], 10)
                 row["grid"] = zscore_grid(sparse, dense, documents_of, query["qrels"])
-                row["features"] = features(query, sparse, dense)
+                row["features"] = query_features(query["text"], query["language"], sparse, query["dense"], query["z"])
             rows.append(row)
     return rows
 
@@ -408,26 +388,25 @@ def logistic_fit(x: np.ndarray, labels: np.ndarray, l2: float = 1.0) -> np.ndarr
 
 def learned(rows: list[dict]) -> dict[str, Weighting]:
     """A logistic model of "the embedder alone beats BM25 alone" over :data:`FEATURES`, fitted on the dev
-    queries where the two differ, its probability mapped to a dense weight between ``low`` and ``high``
-    (times dense confidence)."""
+    queries where the two differ, as :class:`ragkb.retrieve.adaptive.WeightModel`s at several ``low``
+    and ``high``."""
     dev = [r for r in rows if r["grid"] is not None and r["split"] == "dev" and r["grid"][0] != r["grid"][-1]]
     x = np.array([r["features"] for r in dev])
     mean, spread = x.mean(axis=0), x.std(axis=0) + 1e-9
     theta = logistic_fit((x - mean) / spread, np.array([float(r["grid"][-1] > r["grid"][0]) for r in dev]))
-    log(
-        f"logistic model on {len(dev)} dev queries: "
-        + ", ".join(f"{n} {t:+.2f}" for n, t in zip(("intercept", *FEATURES), theta, strict=True))
-    )
-    z = FEATURES.index("z")
+    coefficients = theta[1:] / spread
+    intercept = float(theta[0] - coefficients @ mean)
+    log(f"logistic model on {len(dev)} dev queries, in the features' own units: intercept {intercept:.4f}, "
+        + ", ".join(f"{n} {c:.4f}" for n, c in zip(FEATURES, coefficients, strict=True)))  # fmt: skip
 
-    def mapped(low: float, high: float) -> Weighting:
-        def weights(x: np.ndarray) -> np.ndarray:
-            p = 1 / (1 + np.exp(-(theta[0] + ((x - mean) / spread) @ theta[1:])))
-            return (low + (high - low) * p) * np.clip(x[:, z] / 3.0, 0.0, 1.0)
+    def weighting(model: WeightModel) -> Weighting:
+        return lambda features: np.array([model.weight(row) for row in features])
 
-        return weights
-
-    return {f"logistic [{low}, {high}] z3.0": mapped(low, high) for low in (0.4, 0.5, 0.6) for high in (0.85, 0.9, 1.0)}
+    return {
+        f"logistic [{low}, {high}] z3.0": weighting(WeightModel(intercept, tuple(map(float, coefficients)), low, high))
+        for low in (0.4, 0.5, 0.6)
+        for high in (0.85, 0.9, 1.0)
+    }
 
 
 def adaptive_rules(rows: list[dict]) -> dict[str, Weighting]:
@@ -468,42 +447,86 @@ def replay(rows: list[dict], swept: dict[str, Weighting]) -> list[dict]:
     ]  # fmt: skip
 
 
-def standard_errors(rows: list[dict], weights: Weighting) -> dict[tuple[str, str, str], float]:
-    """Per set, embedder and split: the standard error of the mean per-query difference between the
-    weighting and the better of BM25 and the embedder alone (how far a half's margin moves by chance)."""
-    fused, errors = fused_scores(rows, weights), {}
+def standard_errors(rows: list[dict], values: list[float]) -> dict[tuple[str, str, str], float]:
+    """Per set, embedder and split: the standard error of the mean per-query difference between ``values``
+    and the better of BM25 and the embedder alone (how far a half's margin moves by chance)."""
+    errors = {}
     for key, members in by_half(rows).items():
         sparse, dense = (statistics.fmean(rows[i][side] for i in members) for side in ("sparse", "dense"))
         better = "sparse" if sparse >= dense else "dense"
-        differences = [fused[i] - rows[i][better] for i in members]
+        differences = [values[i] - rows[i][better] for i in members]
         errors[key] = statistics.stdev(differences) / math.sqrt(len(differences)) if len(differences) > 1 else 0.0
     return errors
 
 
+def learned_rule(query: dict, sparse: dict[str, float], dense: dict[str, float]) -> dict[str, float]:
+    """What a new KB does (``dense_weighting = "learned"``): :data:`ragkb.retrieve.adaptive.LEARNED`'s weight."""
+    if query["mode"] != "hybrid":
+        return sparse
+    features = query_features(query["text"], query["language"], sparse, query["dense"], query["z"])
+    return fusion.zscore(sparse, dense, LEARNED.weight(features))
+
+
+def exact_scores(sets: list[dict], swept: dict[str, Rule]) -> dict[str, list[float]]:
+    """Every query's nDCG@10 under each rule, replayed exactly (no grid), in :func:`weight_grids`' order."""
+    scored: dict[str, list[float]] = {name: [] for name in swept}
+    for record_set in sets:
+        documents_of, unread = record_set["documents_of"], set(record_set["unread"])
+        for query in record_set["queries"]:
+            dense = {c: s for c, s in query["dense"].items() if c not in unread}
+            for name, rule in swept.items():
+                scored[name].append(ndcg(ranking(rule(query, query["sparse"], dense), documents_of), query["qrels"], 10))
+    return scored
+
+
+def print_halves(rows: list[dict], scored: dict[str, list[float]], margined: list[str]) -> None:
+    """Per split: each set and embedder's nDCG@10 under BM25, dense and ``scored``, with the margins of
+    ``margined`` over the better of BM25 and dense (± standard error), and the smallest and mean margins."""
+    scored = {"BM25": [r["sparse"] for r in rows], "dense": [r["dense"] for r in rows], **scored}
+    errors = {name: standard_errors(rows, scored[name]) for name in margined}
+    groups = by_half(rows)
+    for split in ("dev", "test"):
+        body, found = [], {name: [] for name in scored}
+        for (d, e, half), members in sorted(groups.items(), key=lambda g: (g[0][1], g[0][0])):
+            if half != split:
+                continue
+            means = {name: statistics.fmean(values[i] for i in members) for name, values in scored.items()}
+            for name in scored:
+                found[name].append(means[name] - max(means["BM25"], means["dense"]))
+            cells = [f"{means[name]:.3f}" for name in scored]
+            cells += [
+                f"{means[name] - max(means['BM25'], means['dense']):+.3f} ± {errors[name][(d, e, half)]:.3f}" for name in margined
+            ]
+            body.append([d, e.split(":")[-1], str(len(members)), *cells])
+        for label, summary in (("smallest margin", min), ("mean margin", statistics.fmean)):
+            body.append([f"**{label}**", "", "", *(f"{summary(found[name]):+.4f}" for name in scored), *[""] * len(margined)])
+        headers = ["set", "embedder", "queries", *scored, *(f"margin ± s.e., {name}" for name in margined)]
+        print(f"\n{split} halves, nDCG@10 (margin: over the better of BM25 and dense alone)\n")
+        print(markdown_table(headers, body))
+
+
 def adapt(sets: list[dict], out: str) -> None:
-    """Sweep the query-adaptive weightings over the grids, choose on dev as :func:`choose` does, and show
-    the test halves with each half's standard error."""
+    """Sweep the query-adaptive weightings over the grids and choose on dev as :func:`choose` does; then
+    replay exactly the pipeline's two weightings (the rule of older KBs, the learned model of new ones)."""
     started = time.process_time()
     rows = weight_grids(sets)
     log(f"weight grids of {len(rows)} queries in {time.process_time() - started:.0f} s CPU")
     swept = adaptive_rules(rows)
     table = replay(rows, swept)
-    chosen, current = choose(table), "zscore 0.85 z3.0 peak4.0"
-    best_test = max(swept, key=lambda rule: min(margins(*index(table, "test"), rule)))
-    save(out, {"rows": table, "chosen": chosen})
-    report(table, chosen, list(dict.fromkeys([current, chosen, best_test, "logistic [0.5, 0.9] z3.0"])))
-    for rule in dict.fromkeys([current, chosen]):
-        errors = standard_errors(rows, swept[rule])
-        print(f"\nstandard errors of the test margins, {rule}: " + ", ".join(
-            f"{d} {e.split(':')[-1].split('-')[0]} {errors[(d, e, 'test')]:.3f}" for d, e, s in sorted(errors) if s == "test"
-        ))  # fmt: skip
-    print(f"\nbest on the test halves (not a choice, for scale): {best_test}")
-
-
-def index(table: list[dict], split: str) -> tuple[dict, list[tuple[str, str]], str]:
-    """:func:`margins`'s table and columns."""
+    chosen, rule = choose(table), "zscore 0.85 z3.0 peak4.0"
     keyed = {(r["dataset"], r["embedder"], r["split"], r["rule"]): r["nDCG@10"] for r in table}
-    return keyed, sorted({(r["dataset"], r["embedder"]) for r in table}), split
+    columns = sorted({(r["dataset"], r["embedder"]) for r in table}, key=lambda c: (c[1], c[0]))
+    best_test = max(swept, key=lambda name: min(margins(keyed, columns, "test", name)))
+    print("\nover the grid (weights rounded to 1/40): smallest / mean margin\n")
+    body = [
+        [name + (" ←" if name == chosen else ""), *(f"{f(margins(keyed, columns, split, name)):+.4f}" for split in ("dev", "test") for f in (min, statistics.fmean))]
+        for name in dict.fromkeys([rule, chosen, best_test, *(n for n in swept if n.startswith("logistic"))])
+    ]  # fmt: skip
+    print(markdown_table(["weighting", "dev smallest", "dev mean", "test smallest", "test mean"], body))
+    print(f"\nchosen on dev: {chosen}; best on the test halves (for scale, not a choice): {best_test}")
+    exact = exact_scores(sets, {"rule": fused("zscore", 0.85, 3.0, 4.0), "learned": learned_rule})
+    print_halves(rows, exact, ["rule", "learned"])
+    save(out, {"rows": table, "chosen": chosen, "best_on_test": best_test, "exact": exact})
 
 
 def main() -> None:
@@ -526,6 +549,7 @@ def main() -> None:
     adapting = commands.add_parser("adapt")
     adapting.add_argument("records", nargs="+", type=Path)
     adapting.add_argument("--out", default="fusion-adapt")
+    adapting.add_argument("--skip", nargs="*", default=[], help="as sweep's")
     args = parser.parse_args()
     folders = [p if p.is_dir() else DATASETS / p for p in getattr(args, "datasets", [])]
     if args.command == "sample":
@@ -533,11 +557,11 @@ def main() -> None:
             write_sample(args.out, folder, args.sample)
     elif args.command == "record":
         record(args.home, args.embedder, args.sample, folders, args.out)
-    elif args.command == "adapt":
-        adapt([s for path in args.records for s in json.loads(path.read_text())["sets"]], args.out)
     else:
         sets = [s for path in args.records for s in json.loads(path.read_text())["sets"]]
         sets = [s for s in sets if f"{set_name(s)} {s['embedder']}" not in args.skip]
+        if args.command == "adapt":
+            return adapt(sets, args.out)
         rows = evaluate(sets, rules())
         chosen = choose(rows)
         save(args.out, {"rows": rows, "chosen": chosen})

@@ -1,6 +1,6 @@
-"""Hybrid fusion as the default settings do it: on real score lists recorded by bench/fusion.py (what
-BM25 and MiniLM returned for three evaluation questions), and end to end on a tiny real KB where an
-identifier and a paraphrase must both come first."""
+"""Hybrid fusion as new KBs (the learned dense weight) and older ones (the rule) do it: on real score
+lists recorded by bench/fusion.py (what BM25 and MiniLM returned for three evaluation questions), and end
+to end on a tiny real KB where an identifier and a paraphrase must both come first."""
 
 import json
 from pathlib import Path
@@ -9,8 +9,10 @@ import pytest
 
 from ragkb import KnowledgeBase, Settings
 from ragkb.config import KBSettings
+from ragkb.index.language import detect_language
 from ragkb.profiles import SearchOptions
-from ragkb.retrieve.confidence import confident_weight, peaked_weight
+from ragkb.retrieve.adaptive import LEARNED, query_features
+from ragkb.retrieve.confidence import confident_weight, dense_z, peaked_weight
 from ragkb.retrieve.fusion import FUSIONS
 
 FIXTURE = Path(__file__).parent / "fixtures" / "fusion" / "real_scores.json"
@@ -30,11 +32,18 @@ def background(query: dict) -> dict[int, float]:
     return {-1: best - query["z"] * 0.01 - 0.01, -2: best - query["z"] * 0.01 + 0.01}
 
 
-def default_weight(query: dict) -> float:
-    """The dense weight the pipeline gives this query with a new KB's settings."""
-    settings = KBSettings()
+def rule_weight(query: dict) -> float:
+    """The dense weight the rule gives this query (``dense_weighting = "rule"``, KBs made before the model)."""
+    settings = KBSettings(dense_weighting="rule")
     weight = confident_weight(settings.dense_weight, scores(query, "dense"), background(query), settings.dense_confidence_z)
     return peaked_weight(weight, scores(query, "sparse"), settings.bm25_peak_z)
+
+
+def learned_weight(query: dict) -> float:
+    """The dense weight a new KB gives this query (``dense_weighting = "learned"``)."""
+    z = dense_z(scores(query, "dense"), background(query))
+    language = detect_language(query["query"])
+    return LEARNED.weight(query_features(query["query"], language, scores(query, "sparse"), scores(query, "dense"), z))
 
 
 def first(fused: dict[int, float]) -> int:
@@ -45,10 +54,11 @@ def fused(query: dict, weight: float) -> dict[int, float]:
     return FUSIONS[KBSettings().fusion](scores(query, "sparse"), scores(query, "dense"), weight)
 
 
+@pytest.mark.parametrize("weighting", [learned_weight, rule_weight])
 @pytest.mark.parametrize("kind", ["keyword", "paraphrase", "both"])
-def test_the_default_fusion_puts_the_judged_document_first(kind):
+def test_both_weightings_put_the_judged_document_first(kind, weighting):
     query = RECORDED[kind]
-    assert first(fused(query, default_weight(query))) in query["answer"]
+    assert first(fused(query, weighting(query))) in query["answer"]
 
 
 def test_bm25_alone_answers_the_keyword_query_and_the_embedder_alone_the_paraphrase():
@@ -59,15 +69,42 @@ def test_bm25_alone_answers_the_keyword_query_and_the_embedder_alone_the_paraphr
     assert first(scores(both, "sparse")) not in both["answer"] and first(scores(both, "dense")) not in both["answer"]
 
 
+def test_the_model_gives_the_code_lookup_little_dense_weight_and_the_questions_much():
+    keyword, paraphrase, both = (RECORDED[kind] for kind in ("keyword", "paraphrase", "both"))
+    assert learned_weight(keyword) < 0.4 < 0.7 < min(learned_weight(paraphrase), learned_weight(both))
+    assert first(fused(keyword, 0.7)) not in keyword["answer"]  # a question's weight would lose the code match
+
+
+def test_query_features_read_identifiers_questions_and_agreement():
+    sparse, dense = {1: 9.0, 2: 1.0, 3: 1.2, 4: 0.8}, {1: 0.8, 5: 0.7, 6: 0.5, 7: 0.75}
+    z, overlap, terms, bm25_peak, dense_peak, identifier, question, chinese = query_features(
+        "what does --no-preserve-root do?", "en", sparse, dense, None
+    )
+    assert (z, overlap, identifier, question, chinese) == (10.0, 0.1, 1.0, 1.0, 0.0)  # one shared of the top 10
+    assert bm25_peak > 4 > dense_peak and terms > 1
+    assert query_features("如何恢复出厂设置", "zh", sparse, dense, 2.5)[5:] == [0.0, 1.0, 1.0]
+    assert query_features("Abstract Base Classes", "en", sparse, dense, 40.0)[:1] == [10.0]
+
+
+def test_new_kbs_learn_the_weight_and_older_or_tuned_settings_keep_the_rule():
+    assert KBSettings().dense_weighting == "learned" and KBSettings(embedder="none").dense_weighting == "learned"
+    stored = KBSettings.model_validate(
+        {"fusion": "zscore", "dense_weight": 0.85, "dense_confidence_z": 3.0, "bm25_peak_z": 4.0}
+    )  # a KB made before the model
+    assert stored.dense_weighting == "rule"
+    assert KBSettings(dense_weight=0.6).dense_weighting == "rule"
+    assert KBSettings(dense_weight=0.6, dense_weighting="learned").dense_weighting == "learned"
+
+
 def test_dense_confidence_keeps_the_embedder_from_outvoting_an_exact_code_match():
     keyword = RECORDED["keyword"]  # MiniLM sees every locale table as alike: its best stands 1.6 deviations out
-    assert default_weight(keyword) < 0.5
+    assert rule_weight(keyword) < 0.5
     assert first(fused(keyword, KBSettings().dense_weight)) not in keyword["answer"]
 
 
-def test_bm25_peak_damping_is_what_lets_the_mixed_question_through():
+def test_bm25_peak_damping_is_what_lets_the_mixed_question_through_the_rule():
     both = RECORDED["both"]  # confident embedder (z 5.4), but BM25's best stands far out
-    assert default_weight(both) < KBSettings().dense_weight
+    assert rule_weight(both) < KBSettings().dense_weight
     assert first(fused(both, KBSettings().dense_weight)) not in both["answer"]
 
 

