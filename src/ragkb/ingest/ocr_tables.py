@@ -279,7 +279,7 @@ def _clusters(pieces: list[OcrLine]) -> list[list[OcrLine]]:
     clusters: list[list[OcrLine]] = []
     end = float("-inf")
     for piece in sorted(pieces, key=lambda piece: piece.box[0]):
-        if clusters and piece.box[0] <= end + TOLERANCE:
+        if clusters and piece.box[0] < end:  # overlapping: cells of neighbouring columns may touch
             clusters[-1].append(piece)
             end = max(end, piece.box[2])
         else:
