@@ -29,6 +29,8 @@ def contents_lines(page_lines: list[list[Char]]) -> set[int]:
     leadered: set[int] = set()
     gapped: dict[int, int] = {}
     for index, line in enumerate(page_lines):
+        if not next((char.text for char in reversed(line) if not char.text.isspace()), "").isdigit():
+            continue  # most lines: not worth cutting into words
         found = words(line)
         if len(found) < 2 or not _PAGE_NUMBER.match(text_of(found[-1])):
             continue
