@@ -1,6 +1,8 @@
 """Train a small model on this machine's CPU with ``ragkb lm`` and measure what it can do.
 
     nice -n 10 python bench/lm_train.py [--threads 1] [--pretrain-steps 500] [--reasoning-steps 250]
+    nice -n 10 python bench/lm_train.py --threads-only     # training tokens/s at 1 and 2 torch threads
+    nice -n 10 python bench/lm_train.py --reuse-pretrain --reasoning-steps 450   # only the reasoning stage again
 
 Runs the real commands (printed as they run) in a throwaway ragkb home under bench/out/lm/:
 tokenizer and pretraining on the repository's corpora (datasets/*/corpus.jsonl: Chinese and
@@ -50,6 +52,33 @@ def ragkb(env: dict[str, str], *args: str) -> dict:
     if isinstance(output, dict):
         output["wall_s"], output["cpu_s"] = round(time.perf_counter() - started, 1), round(cpu_seconds() - cpu, 1)
     return output
+
+
+def training_speed(threads: int, steps: int = 4) -> dict:
+    """Training tokens/s of the bench's model on random tokens with ``threads`` torch threads (after one warm-up step)."""
+    import torch
+
+    from ragkb.lm.config import ModelConfig
+    from ragkb.lm.data import Examples, windows
+    from ragkb.lm.model import Transformer
+    from ragkb.lm.train import Trainer, TrainSettings
+
+    torch.set_num_threads(threads)
+    config = ModelConfig(vocab_size=8002, **CONFIG)
+    stream = torch.randint(0, config.vocab_size, (50_000,), generator=torch.Generator().manual_seed(0)).tolist()
+    examples = Examples(windows(stream, config.max_seq_len), pad_id=1)
+    trainer = Trainer(
+        Transformer(config), examples, examples, TrainSettings(batch_size=8), Path("/nonexistent"), torch.device("cpu")
+    )
+    trainer.train_step()
+    started, cpu = time.perf_counter(), time.process_time()
+    tokens = sum(trainer.train_step()["tokens"] for _ in range(steps))
+    wall = time.perf_counter() - started
+    return {
+        "threads": threads,
+        "tokens_per_s": round(tokens / wall),
+        "cpu_s_per_1k_tokens": round((time.process_time() - cpu) / tokens * 1000, 3),
+    }
 
 
 def generation_speed(model, tokenizer, prompt: list[int], tokens: int) -> dict:
@@ -126,18 +155,27 @@ def main() -> None:
     parser.add_argument("--reasoning-steps", type=int, default=250)
     parser.add_argument("--problems", type=int, default=100)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "lm")
+    parser.add_argument("--reuse-pretrain", action="store_true", help="keep the last run's tokenizer and pretraining")
+    parser.add_argument("--threads-only", action="store_true", help="only compare training speed at 1 and 2 threads")
     args = parser.parse_args()
+    if args.threads_only:
+        print(json.dumps([training_speed(threads) for threads in (1, 2, 1, 2)], indent=2))
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "RAGKB_HOME": str(args.out / "home"), "COLUMNS": "200"}
     config = args.out / "config.json"
     config.write_text(json.dumps(CONFIG))
     threads = ["--threads", str(args.threads)]
     results: dict = {"threads": args.threads, "config": CONFIG}
-    results["tokenizer"] = ragkb(env, "lm", "tokenizer", *CORPORA, "--name", "bench", "--vocab-size", "8000")
-    results["pretrain"] = ragkb(
-        env, "lm", "pretrain", *CORPORA, "--name", "bench", "--config", str(config), "--steps", str(args.pretrain_steps),
-        "--batch-size", "8", "--lr", "2e-3", "--warmup", "30", "--eval-every", "25", "--save-every", "100", "--fresh", *threads,
-    )  # fmt: skip
+    if args.reuse_pretrain:  # the tokenizer and pretrained model of the last run; only the reasoning stage again
+        previous = json.loads((args.out / "results.json").read_text())
+        results["tokenizer"], results["pretrain"] = previous["tokenizer"], previous["pretrain"]
+    else:
+        results["tokenizer"] = ragkb(env, "lm", "tokenizer", *CORPORA, "--name", "bench", "--vocab-size", "8000")
+        results["pretrain"] = ragkb(
+            env, "lm", "pretrain", *CORPORA, "--name", "bench", "--config", str(config), "--steps", str(args.pretrain_steps),
+            "--batch-size", "8", "--lr", "2e-3", "--warmup", "30", "--eval-every", "25", "--save-every", "100", "--fresh", *threads,
+        )  # fmt: skip
     results["reasoning"] = ragkb(
         env, "lm", "sft", "datasets/arith-word-problems/train.jsonl", "--reasoning", "--name", "bench",
         "--steps", str(args.reasoning_steps), "--batch-size", "16", "--lr", "1e-3", "--warmup", "20", "--eval-every", "50", "--fresh", *threads,
