@@ -162,7 +162,7 @@ def test_the_kb_follows_moves_and_tags_without_embedding_again(
         ("classify", "scan-0042.pdf", "invoices/scan-0042.pdf", []),
         ("tag", "invoices/scan-0042.pdf", None, ["发票"]),
     ]
-    assert plan.operations[2].query == "发票" and "KB search" in plan.operations[2].reason
+    assert plan.operations[2].query == "发票" and "知识库搜索" in plan.operations[2].reason
     report = execute_plan(plan, settings)
     assert {r.status for r in report.results} == {"done"}
 
