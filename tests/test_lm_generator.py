@@ -72,3 +72,14 @@ def test_http_clients_may_name_trained_models():
     from ragkb.server.asking import check_generator
 
     assert check_generator("lm:tiny-lm", "extractive") == "lm:tiny-lm"
+
+
+def test_a_device_torch_does_not_have_is_a_one_line_error():
+    from ragkb.lm.device import pick_device
+
+    assert pick_device("cpu").type == "cpu" and pick_device().type in ("cpu", "cuda")
+    with pytest.raises(ConfigError, match="use cpu, cuda or cuda:N"):
+        pick_device("quantum")
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="no CUDA GPU"):
+            pick_device("cuda")

@@ -7,11 +7,19 @@ from contextlib import AbstractContextManager, nullcontext
 
 import torch
 
+from ragkb.errors import ConfigError
+
 
 def pick_device(requested: str | None = None) -> torch.device:
-    if requested:
-        return torch.device(requested)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not requested:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(requested)
+    except RuntimeError:
+        raise ConfigError(f"unknown device '{requested}'; use cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device '{requested}' asked for, but torch sees no CUDA GPU here; use --device cpu")
+    return device
 
 
 def autocast(device: torch.device) -> AbstractContextManager:
