@@ -25,7 +25,7 @@ from statistics import median
 import pymupdf
 
 from ragkb.ingest.headings import join_wrapped
-from ragkb.ingest.loaders.pdf_ocr import ocr_rows, states_unit
+from ragkb.ingest.loaders.pdf_ocr import LONG_EMS, ocr_rows, states_unit, type_size
 from ragkb.ingest.loaders.pdf_text import NUMBER, PageTable
 from ragkb.ingest.ocr import OcrLine, OcrPage
 from ragkb.ingest.ocr_rules import Rule
@@ -42,6 +42,8 @@ MAX_GAP = 2.0
 """A row further below the row above than this many times the type's height is not the same table's."""
 WRAP_SHARE = 0.7
 """An unruled row holding only a label, closer than this share of the table's row pitch to a row, is its label's next line."""
+TITLE_SCALE = 1.12
+"""A line between two rows set this much larger than their labels is a title (as a heading is larger than the body)."""
 TOLERANCE = 2.0
 """Points by which the extents of two pieces of one column may miss each other."""
 _DASH = re.compile(r"^[-–—－]+$")
@@ -116,24 +118,42 @@ def _runs(rows: list[_Row], height: float) -> list[list[int]]:
 
 
 def _same_table(rows: list[_Row], above: int, below: int, height: float) -> bool:
-    """Whether two rows with values belong to one table: close, most of their values in the same columns,
-    and between them at most :data:`MAX_BETWEEN` rows of one piece, section labels left of the
-    values or a cell's wrapped line under it (no column titles of a next table, no unit line)."""
+    """Whether two rows with values belong to one table: close, most of their values in the same
+    columns, and between them at most :data:`MAX_BETWEEN` rows without values whose pieces are a
+    section label left of the values or wrapped lines of the cells above them (of text cells only
+    when they are several: no column titles over the numbers of a next table; no unit line, no title
+    set larger)."""
     if below - above > MAX_BETWEEN + 1 or not _close(rows, above, below, height):
         return False
     one, other = sorted((rows[above].pieces[1:], rows[below].pieces[1:]), key=len)
     if 2 * sum(1 for piece in one if any(_overlap(piece, match) > 0 for match in other)) < len(one):
         return False
     values_left = min(piece.box[0] for piece in rows[above].pieces[1:] + rows[below].pieces[1:])
+    cells = rows[above].pieces[1:]
+    texts = [piece for piece in cells if not _is_value(piece.text)]
+    sized = [row.pieces[0] for row in (rows[above], rows[below]) if _readable(row.pieces[0])]
+    labels = max((type_size([piece]) for piece in sized), default=float("inf"))
     return all(
-        _label_only([row])
-        and not states_unit(row.pieces[0].text)
-        and (
-            row.pieces[0].box[0] < values_left - TOLERANCE  # a section label
-            or any(_overlap(row.pieces[0], piece) > 0 for piece in rows[above].pieces[1:])  # a cell's wrapped line
+        not row.numbers
+        and not any(states_unit(piece.text) for piece in row.pieces)
+        and not (len(row.pieces) == 1 and _is_title(row.pieces[0], labels))
+        and all(
+            (number == 0 and piece.box[0] < values_left - TOLERANCE)  # a section label
+            or any(_overlap(piece, cell) > 0 for cell in (cells if len(row.pieces) == 1 else texts))  # a cell's wrapped line
+            for number, piece in enumerate(row.pieces)
         )
         for row in rows[above + 1 : below]
     )
+
+
+def _is_title(piece: OcrLine, labels: float) -> bool:
+    """A line set larger than the labels of the rows around it: a title, which starts the next table."""
+    return _readable(piece) and type_size([piece]) >= TITLE_SCALE * labels
+
+
+def _readable(piece: OcrLine) -> bool:
+    """Whether the piece is long enough for its type size to be read (:data:`~ragkb.ingest.loaders.pdf_ocr.LONG_EMS`)."""
+    return len(piece.text) >= LONG_EMS and not _is_value(piece.text)
 
 
 def _overlap(piece: OcrLine, other: OcrLine) -> float:

@@ -109,12 +109,12 @@ def _scanned(row: list[OcrLine]) -> ScannedLine:
     box = pymupdf.Rect(row[0].box)
     for piece in row[1:]:
         box |= pymupdf.Rect(piece.box)
-    size = max(round(_size(row), 1), 1.0)
+    size = max(round(type_size(row), 1), 1.0)
     chars = [char for piece in row for char in _chars(piece, size)]
     return ScannedLine(" ".join(piece.text for piece in row), size, box, chars)
 
 
-def _size(row: list[OcrLine]) -> float:
+def type_size(row: list[OcrLine]) -> float:
     """The type size of a row: its pieces' widths (less the box's padding) over their characters'
     widths in ems; a short row's, with its height (its box is padded more)."""
     ems = sum(_ems(piece.text) for piece in row)
