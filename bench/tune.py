@@ -1,6 +1,6 @@
 """What `ragkb synth` + `ragkb tune` gain on the evaluation sets: tuned on the set's corpus, measured on its real queries.
 
-    python bench/tune.py [--sets pydocs-en-nl ...] [--no-reranker] [--out bench/out/tune]
+    python bench/tune.py [--sets pydocs-en-nl ...] [--no-embedder] [--no-reranker] [--embedder SPEC] [--out bench/out/tune]
 
 Per set (a BEIR folder in datasets/ with qrels/test.tsv), in a throwaway ragkb home:
 
@@ -38,7 +38,7 @@ from ragkb.eval.retrieval import RunResult, run  # noqa: E402
 from ragkb.kb import KnowledgeBase  # noqa: E402
 from ragkb.models import Block, ParsedDocument  # noqa: E402
 from ragkb.profiles import RetrievalProfile, SearchOptions, builtin_profiles  # noqa: E402
-from ragkb.tune.embedder import tune_embedder  # noqa: E402
+from ragkb.tune.embedder import EmbedderOptions, tune_embedder  # noqa: E402
 from ragkb.tune.reranker import RerankerOptions, tune_reranker  # noqa: E402
 from ragkb.tune.synth import synthesize  # noqa: E402
 
@@ -95,14 +95,22 @@ def runs(kb: KnowledgeBase, dataset, names: list[tuple[str, SearchOptions]]) -> 
     return {name: pick(run(kb, dataset, RunResult(name, "profile"), options, None).metrics) for name, options in names}
 
 
-def bench_set(name: str, out: Path, embedder: bool, reranker: RerankerOptions | None) -> dict:
+def bench_set(
+    name: str,
+    out: Path,
+    embedder: EmbedderOptions | None,
+    reranker: RerankerOptions | None,
+    depth: int = 30,
+    spec: str | None = None,
+) -> dict:
     dataset = load_beir(ROOT / "datasets" / name)
     clock = Clock()
     result: dict = {"set": name, "queries": len(dataset.queries), "documents": len(dataset.corpus)}
     with tempfile.TemporaryDirectory(prefix="ragkb-bench-tune-") as home:
         settings = Settings(home=Path(home))
         profiles = {**builtin_profiles(), "rerank-only": RERANK_ONLY}
-        kb = KnowledgeBase.create("corpus", kb_settings=KBSettings(profiles=profiles), settings=settings)
+        kb_settings = KBSettings(profiles=profiles, **({"embedder": spec} if spec else {}))
+        kb = KnowledgeBase.create("corpus", kb_settings=kb_settings, settings=settings)
         with clock("index"):
             kb.add_documents(
                 ((doc_id, Path(doc_id).stem, document(title, text)) for doc_id, (title, text) in dataset.corpus.items()),
@@ -120,7 +128,7 @@ def bench_set(name: str, out: Path, embedder: bool, reranker: RerankerOptions | 
             result["base"] = runs(kb, dataset, searches)
         if embedder:
             with clock("tune embedder (and re-embed)"):
-                report, kb = tune_embedder(kb, progress=progress)
+                report, kb = tune_embedder(kb, options=embedder, progress=progress)
             result["embedder"] = {
                 "synthetic_held_out": {"before": report.before, "after": report.after},
                 "training": report.training,
@@ -137,11 +145,11 @@ def bench_set(name: str, out: Path, embedder: bool, reranker: RerankerOptions | 
                 "settings": rerank_report.settings,
             }
             with clock("measure tuned reranker"):
-                profiles_run = [(p, SearchOptions(k=300, profile=p)) for p in ("accurate", "rerank-only")]
+                profiles_run = [(p, SearchOptions(k=300, profile=p, rerank_depth=depth)) for p in ("accurate", "rerank-only")]
                 result["tuned_reranker"] = runs(kb, dataset, profiles_run)
     result["time"] = clock.steps
     result["cores"] = len(os.sched_getaffinity(0))
-    suffix = "" if embedder and reranker else "-embedder" if embedder else "-reranker"
+    suffix = "" if embedder and reranker else "-embedder" if embedder else "-reranker" if reranker else "-measure"
     (out / f"{name}{suffix}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
     return result
 
@@ -151,15 +159,27 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", default=list(SETS))
     parser.add_argument("--no-embedder", action="store_true", help="tune only the reranker (from MiniLM)")
     parser.add_argument("--no-reranker", action="store_true")
+    parser.add_argument("--embedder", help="the KB's embedder (default: ragkb's), e.g. onnx:<a tuned model's folder>")
+    parser.add_argument("--embedder-epochs", type=float, default=1.0)
     parser.add_argument("--reranker-epochs", type=float, default=1.0)
     parser.add_argument("--reranker-group", type=int, default=6)
+    parser.add_argument("--reranker-candidates", type=int, default=20, help="held-out synthetic questions: top N reordered")
+    parser.add_argument("--rerank-depth", type=int, default=30, help="the test queries: top N reranked")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "tune")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.sets:
         log(f"{name} ...")
-        reranker = None if args.no_reranker else RerankerOptions(epochs=args.reranker_epochs, group=args.reranker_group)
-        print(json.dumps(bench_set(name, args.out, not args.no_embedder, reranker), indent=1, ensure_ascii=False))
+        reranker = RerankerOptions(epochs=args.reranker_epochs, group=args.reranker_group, candidates=args.reranker_candidates)
+        result = bench_set(
+            name,
+            args.out,
+            None if args.no_embedder else EmbedderOptions(epochs=args.embedder_epochs),
+            None if args.no_reranker else reranker,
+            args.rerank_depth,
+            args.embedder,
+        )
+        print(json.dumps(result, indent=1, ensure_ascii=False))
 
 
 if __name__ == "__main__":
