@@ -9,6 +9,7 @@ import pymupdf
 from sqlalchemy import create_engine, inspect, text
 from stores import postgres_database
 from support import write
+from test_tables_ingest import statement_pdf
 
 from ragkb import KBSettings, KnowledgeBase, Settings
 from ragkb.answer.answering import Answerer
@@ -23,6 +24,7 @@ def _downgrade_to_first_release(db_path) -> None:
     """Turn a current catalog into what ragkb 0.1 wrote: no tags, API keys, deletion log, jobs, table store, answer
     cache, page boxes, answers' analyses in chat messages or alembic_version."""
     with sqlite3.connect(db_path) as db:
+        db.execute("ALTER TABLE table_cell DROP COLUMN boxes")
         for column in CHAT_MESSAGE_0008:
             db.execute(f"ALTER TABLE chat_message DROP COLUMN {column}")
         db.execute("ALTER TABLE chunk DROP COLUMN boxes")
@@ -71,6 +73,7 @@ def test_first_release_catalog_is_upgraded_and_keeps_its_data(home, settings, cl
 def _downgrade_to_0006(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE table_cell DROP COLUMN boxes"))
         for column in CHAT_MESSAGE_0008:
             connection.execute(text(f"ALTER TABLE chat_message DROP COLUMN {column}"))
         connection.execute(text("ALTER TABLE chunk DROP COLUMN boxes"))
@@ -135,13 +138,14 @@ def _check_0008(url: str, tmp_path) -> None:
             text("INSERT INTO chat_session (kb_id, name, created_at, updated_at) VALUES (:kb, 'empty', :now, :now)"),
             {"kb": kb_id, "now": datetime(2026, 1, 1)},
         )
+        connection.execute(text("ALTER TABLE table_cell DROP COLUMN boxes"))
         for column in CHAT_MESSAGE_0008:
             connection.execute(text(f"ALTER TABLE chat_message DROP COLUMN {column}"))
         connection.execute(text("UPDATE alembic_version SET version_num = '0007'"))
     upgrade_schema(engine)
     assert set(CHAT_MESSAGE_0008) <= {column["name"] for column in inspect(engine).get_columns("chat_message")}
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0008"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() >= "0008"
     engine.dispose()
     reopened = KnowledgeBase.open("old", settings=Settings(home=tmp_path / "home", database_url=url.replace("+psycopg", "")))
     assert [session.name for session in reopened.sessions()] == ["trip"]  # the empty one is gone
@@ -159,3 +163,34 @@ def test_migration_0008_keeps_answers_analyses_in_chat_messages_on_sqlite(tmp_pa
 def test_migration_0008_keeps_answers_analyses_in_chat_messages_on_postgresql(tmp_path) -> None:
     with postgres_database() as url:
         _check_0008(url, tmp_path)
+
+
+def _check_0009(url: str, tmp_path) -> None:
+    """A catalog at 0008 gets table_cell.boxes: a cell stored before is cited with its file and page but
+    no box, until its file is read again."""
+    path = statement_pdf(tmp_path / "report.pdf")
+    settings = Settings(home=tmp_path / "home", database_url=url)
+    KnowledgeBase.create("old", kb_settings=KBSettings(embedder="none"), settings=settings).add([path])
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE table_cell DROP COLUMN boxes"))
+        connection.execute(text("UPDATE alembic_version SET version_num = '0008'"))
+    upgrade_schema(engine)
+    assert "boxes" in {column["name"] for column in inspect(engine).get_columns("table_cell")}
+    engine.dispose()
+    reopened = KnowledgeBase.open("old", settings=settings)
+    question = "2022年星海科技的营业收入是多少元？"
+    [cited] = [c for c in Answerer(reopened).ask(question).citations if c.cell]
+    assert (cited.file_id, cited.page, cited.boxes) == (reopened.files()[0].id, 1, [])
+    reopened.add([path], force=True)
+    [cited] = [c for c in Answerer(reopened).ask(question).citations if c.cell]
+    assert [box.page for box in cited.boxes] == [1]
+
+
+def test_migration_0009_adds_table_cell_boxes_on_sqlite(tmp_path) -> None:
+    _check_0009(f"sqlite:///{tmp_path / 'ragkb.db'}", tmp_path)
+
+
+def test_migration_0009_adds_table_cell_boxes_on_postgresql(tmp_path) -> None:
+    with postgres_database() as url:
+        _check_0009(url, tmp_path)

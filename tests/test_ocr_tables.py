@@ -15,6 +15,7 @@ import numpy as np
 import pymupdf
 import pytest
 from scans import scanned_pdf
+from test_cell_citations import words_in
 
 from ragkb import KBSettings, KnowledgeBase, Settings
 from ragkb.answer.answering import Answerer
@@ -126,6 +127,10 @@ def test_tables_on_scanned_pages_reach_the_table_store_answers_and_page_boxes(tm
     assert [(Path(c.file).name, c.page, c.cell.row_label) for c in answer.citations if c.cell] == [
         ("statements.pdf", 1, "营业收入")
     ]
+    [cited] = [c for c in answer.citations if c.cell]  # the cell marked where OCR read it: the page drawn again has it there
+    assert cited.file_id == kb.files()[0].id and [box.page for box in cited.boxes] == [1]
+    with pymupdf.open() as document:
+        assert words_in(_zh_page(document), cited.boxes[0]) == ["1,232,616,571.99"]
     answer = Answerer(kb).ask("What was the net profit of Bluecrest Software in 2021?")
     assert "7,001.20" in answer.answer or "70,012,000" in answer.answer
     assert [(c.page, c.cell.row_label, c.cell.column_header) for c in answer.citations if c.cell] == [(2, "Net profit", "2021")]

@@ -305,7 +305,9 @@ def test_a_migrated_kb_keeps_its_table_store(tmp_path: Path, settings: Settings)
 
 def _downgrade_to_0004(url: str) -> None:
     engine = create_engine(url)
-    with engine.begin() as connection:  # what the later migrations (0006 answer cache, 0007 page boxes) added goes too
+    with engine.begin() as connection:  # what the later migrations (0006 answer cache, 0007 page boxes, 0008) added goes too
+        for column in ("route", "analysis", "computations", "sql", "stopped"):
+            connection.execute(text(f"ALTER TABLE chat_message DROP COLUMN {column}"))
         connection.execute(text("DROP TABLE answer_cache"))
         connection.execute(text("ALTER TABLE chunk DROP COLUMN boxes"))
         connection.execute(text("ALTER TABLE knowledge_file DROP COLUMN ocr_pages"))

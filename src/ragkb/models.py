@@ -57,6 +57,9 @@ class ExtractedTable:
     row_pages: list[int | None] = dataclass_field(default_factory=list)
     title: str = ""
     unit: str = ""
+    cell_boxes: list[list[tuple[float, float, float, float] | None]] = dataclass_field(default_factory=list)
+    """Parallel to ``rows``: where each cell's text is on its row's page, in fractions of the page
+    as displayed (as :class:`Region`), ``None`` for an empty cell; empty when the format has no pages."""
 
 
 @dataclass
@@ -233,6 +236,7 @@ class TableCell(BaseModel):
 
     table_id: int
     file: FilePath
+    file_id: int | None = Field(None, description="the file's id, for its page images")
     page: int | None
     row_index: int
     column_index: int
@@ -248,6 +252,10 @@ class TableCell(BaseModel):
     statement: str | None
     scope: str | None
     company: str | None
+    boxes: list[PageBox] = Field(
+        default_factory=list,
+        description="where the cell's text is on its page (start and end 0); none for cells stored before migration 0009",
+    )
 
 
 class KBInfo(BaseModel):

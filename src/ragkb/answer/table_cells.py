@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
-from ragkb.models import Answer, Citation, CitedCell
+from ragkb.models import Answer, Citation, CitedCell, PageBox
 from ragkb.tables.companies import Company
 from ragkb.tables.formulas import Computation, Formula, Language, Period, compute
 from ragkb.tables.metrics import metric
@@ -30,7 +30,9 @@ class Cell(Protocol):
     """A table cell as the table store gives it (:class:`ragkb.models.TableCell`)."""
 
     file: str
+    file_id: int | None
     page: int | None
+    boxes: list[PageBox]
     row_label: str
     column_header: str
     raw_text: str
@@ -163,7 +165,8 @@ def table_name(cell: Cell, language: str) -> str:
 
 
 def cite(cell: Cell, number: int, language: str) -> Citation:
-    """A citation of ``cell`` as source ``[number]``: file, page, table, and row | column: text."""
+    """A citation of ``cell`` as source ``[number]``: file, page, table, and row | column: text;
+    the file's id and the cell's box on its page when the table store knows them."""
     return Citation(
         number=number,
         file=cell.file,
@@ -172,6 +175,8 @@ def cite(cell: Cell, number: int, language: str) -> Citation:
         quote=f"{cell.row_label} | {cell.column_header}: {printed_text(cell)}",
         chunk_id=None,
         cell=CitedCell.model_validate(cell, from_attributes=True),
+        file_id=cell.file_id,
+        boxes=list(cell.boxes),
     )
 
 

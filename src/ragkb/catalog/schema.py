@@ -223,6 +223,9 @@ class TableCellRow(Base):
     raw_text: Mapped[str] = mapped_column(Text, doc="the cell text exactly as in the document")
     value: Mapped[float | None] = mapped_column(doc="in the base unit (元; a fraction for %)")
     unit: Mapped[str | None] = mapped_column(String(16), doc="the base unit of value: 元, ratio, 元/股, 股")
+    boxes: Mapped[list | None] = mapped_column(
+        JSON, default=None, doc="where its text is on its page: [[page, x0, y0, x1, y1]] in fractions of the page"
+    )
 
 
 class AnswerCacheRow(Base):

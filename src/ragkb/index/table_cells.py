@@ -50,6 +50,8 @@ class CellValues:
     raw_text: str
     value: float | None
     unit: str | None
+    boxes: list[list[float]] | None
+    """Where the cell is: ``[[page, x0, y0, x1, y1]]`` in fractions of the page, as stored; ``None`` when unknown."""
 
 
 def header_year(header: str, report_year: int | None) -> tuple[int | None, str | None]:
@@ -98,6 +100,7 @@ def table_cells(table: ExtractedTable, report_year: int | None) -> list[CellValu
         label = row[0] if row else ""
         found = row_metric(label, statement)
         page = table.row_pages[row_index] if row_index < len(table.row_pages) else table.page
+        places = table.cell_boxes[row_index] if len(table.cell_boxes) == len(table.rows) else []
         for column, raw in enumerate(row[1:], start=1):
             if not raw.strip():
                 continue
@@ -117,6 +120,11 @@ def table_cells(table: ExtractedTable, report_year: int | None) -> list[CellValu
                     raw_text=raw,
                     value=float(quantity.base) if quantity else None,
                     unit=(quantity.unit.base or None) if quantity else None,
+                    boxes=_stored_box(page, places[column] if column < len(places) else None),
                 )
             )
     return cells
+
+
+def _stored_box(page: int | None, box: tuple[float, float, float, float] | None) -> list[list[float]] | None:
+    return None if page is None or box is None else [[page, *(round(value, 5) for value in box)]]

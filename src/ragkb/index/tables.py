@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ragkb.catalog.schema import DocTableRow, FileRow, TableCellRow
 from ragkb.index.table_cells import table_cells
-from ragkb.models import ExtractedTable, TableCell, TableInfo
+from ragkb.models import ExtractedTable, PageBox, TableCell, TableInfo
 from ragkb.tables.companies import Company
 from ragkb.tables.numbers import find_unit
 from ragkb.tables.statements import classify_statement
@@ -109,6 +109,7 @@ class TableStore:
             TableCell(
                 table_id=cell.table_id,
                 file=path,
+                file_id=cell.file_id,
                 page=cell.page,
                 row_index=cell.row_index,
                 column_index=cell.column_index,
@@ -124,6 +125,9 @@ class TableStore:
                 statement=table.statement,
                 scope=table.scope,
                 company=table.company,
+                boxes=[
+                    PageBox(page=page, x0=x0, y0=y0, x1=x1, y1=y1, start=0, end=0) for page, x0, y0, x1, y1 in cell.boxes or []
+                ],
             )
             for cell, table, path in session.execute(query)
         ]

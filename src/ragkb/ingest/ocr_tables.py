@@ -27,7 +27,7 @@ import pymupdf
 from ragkb.ingest.headings import join_wrapped
 from ragkb.ingest.loaders.pdf_ocr import LONG_EMS, ocr_rows, states_unit, type_size
 from ragkb.ingest.loaders.pdf_text import NUMBER, PageTable
-from ragkb.ingest.ocr import OcrLine, OcrPage
+from ragkb.ingest.ocr import Box, OcrLine, OcrPage
 from ragkb.ingest.ocr_rules import Rule
 
 MIN_VALUE_ROWS = 2
@@ -238,7 +238,8 @@ def _tables(rows: list[_Row], run: list[int], height: float, rules: list[Rule], 
         return []
     taken.update(range(first, last + 1))
     groups = _row_groups(table_rows, ruled, body - first, grid)
-    return [PageTable(pymupdf.Rect(left, top, right, bottom), [_cells(group, grid) for group in groups])]
+    rect = pymupdf.Rect(left, top, right, bottom)
+    return [PageTable(rect, [_cells(group, grid) for group in groups], [_boxes(group, grid) for group in groups])]
 
 
 def _above(rows: list[_Row], index: int, taken: set[int], height: float) -> bool:
@@ -369,3 +370,18 @@ def _cells(group: list[_Row], grid: _Grid) -> list[str]:
         for number, texts in line.items():
             cells[number].append(" ".join(texts))
     return [join_wrapped(texts) for texts in cells]
+
+
+def _boxes(group: list[_Row], grid: _Grid) -> list[Box | None]:
+    """Where each of one table row's cells is: the box around its column's pieces (``None``: empty)."""
+    boxes: list[Box | None] = [None] * (len(grid.columns) + 1)
+    for row in group:
+        for piece in row.pieces:
+            number = grid.column(piece)
+            known = boxes[number]
+            boxes[number] = piece.box if known is None else _union(known, piece.box)
+    return boxes
+
+
+def _union(one: Box, other: Box) -> Box:
+    return min(one[0], other[0]), min(one[1], other[1]), max(one[2], other[2]), max(one[3], other[3])

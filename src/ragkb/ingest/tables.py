@@ -12,6 +12,9 @@ from ragkb.tables.statements import classify_statement
 
 MAX_HEADER_ROWS = 3
 
+CellBox = tuple[float, float, float, float] | None
+"""Where a cell's text is on its page, in fractions of the page (``None``: an empty cell)."""
+
 
 def split_header(rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
     """The column headers (stacked header rows joined per column) and the body rows.
@@ -31,16 +34,34 @@ def split_header(rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
     return header, rows[count:]
 
 
-def extracted_table(rows: list[list[str]], *, page: int | None = None, title: str = "", unit: str = "") -> ExtractedTable | None:
-    """The table of ``rows`` (first the header rows), or ``None`` when it has no body row."""
-    rows = [[" ".join(cell.split()) for cell in row] for row in rows]
-    rows = [row for row in rows if any(row)]
+def extracted_table(
+    rows: list[list[str]], *, page: int | None = None, title: str = "", unit: str = "", boxes: list[list[CellBox]] | None = None
+) -> ExtractedTable | None:
+    """The table of ``rows`` (first the header rows), or ``None`` when it has no body row;
+    ``boxes``, parallel to ``rows``, place the cells on the page."""
+    rows, boxes = _kept([[" ".join(cell.split()) for cell in row] for row in rows], boxes)
     if len(rows) < 2:
         return None
     header, body = split_header(rows)
     if not body:
         return None
-    return ExtractedTable(header, body, page=page, page_end=page, row_pages=[page] * len(body), title=title, unit=unit)
+    return ExtractedTable(
+        header,
+        body,
+        page=page,
+        page_end=page,
+        row_pages=[page] * len(body),
+        title=title,
+        unit=unit,
+        cell_boxes=boxes[len(rows) - len(body) :],
+    )
+
+
+def _kept(rows: list[list[str]], boxes: list[list[CellBox]] | None) -> tuple[list[list[str]], list[list[CellBox]]]:
+    """The rows with some text, and their cells' boxes (none when ``boxes`` does not match ``rows``)."""
+    places = boxes if boxes is not None and len(boxes) == len(rows) else [[] for _ in rows]
+    kept = [(row, place) for row, place in zip(rows, places, strict=True) if any(row)]
+    return [row for row, _ in kept], ([place for _, place in kept] if boxes else [])
 
 
 def continues(previous: ExtractedTable, rows: list[list[str]]) -> bool:
@@ -53,9 +74,16 @@ def continues(previous: ExtractedTable, rows: list[list[str]]) -> bool:
     return header == previous.header or not any(header)
 
 
-def append_continuation(previous: ExtractedTable, rows: list[list[str]], page: int | None) -> None:
+def append_continuation(
+    previous: ExtractedTable, rows: list[list[str]], page: int | None, boxes: list[list[CellBox]] | None = None
+) -> None:
     """Add the body rows of a continuation (its repeated header dropped) to ``previous``."""
-    _, body = split_header([[" ".join(cell.split()) for cell in row] for row in rows if any(row)])
+    rows, boxes = _kept([[" ".join(cell.split()) for cell in row] for row in rows], boxes)
+    _, body = split_header(rows)
+    if len(previous.cell_boxes) == len(previous.rows) and boxes:
+        previous.cell_boxes.extend(boxes[len(rows) - len(body) :])
+    else:
+        previous.cell_boxes = []
     previous.rows.extend(body)
     previous.row_pages.extend([page] * len(body))
     previous.page_end = page

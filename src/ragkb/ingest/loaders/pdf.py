@@ -85,6 +85,7 @@ class _Segment:
     rows: list[list[str]] = field(default_factory=list)
     lines: list[_Line] = field(default_factory=list)
     rect: pymupdf.Rect | None = None  # a table's
+    boxes: list[list[Fraction | None]] = field(default_factory=list)  # its cells', parallel to rows
 
 
 @dataclass
@@ -216,24 +217,29 @@ def _scanned(page: pymupdf.Page, scan: OcrPage) -> _Page:
     return _Page(pymupdf.Rect(0, 0, scan.width, scan.height), blocks, tables, scan.to_display, page.rect, ocr=True)
 
 
+Fraction = tuple[float, float, float, float]
+
+
+def _fraction(rect: pymupdf.Rect, content: _Page) -> Fraction:
+    """``rect`` (in the page's reading coordinates) in fractions of the displayed page."""
+    page = content.display_rect
+    shown = rect * content.display
+    return (
+        (shown.x0 - page.x0) / page.width,
+        (shown.y0 - page.y0) / page.height,
+        (shown.x1 - page.x0) / page.width,
+        (shown.y1 - page.y0) / page.height,
+    )
+
+
 def _regions(segments: list[_Segment], content: _Page, number: int) -> list[Region]:
     """Each table and text line of the page's segments, in their order, boxed in fractions of the displayed page."""
-    page = content.display_rect
-
-    def fraction(rect: pymupdf.Rect) -> tuple[float, float, float, float]:
-        shown = rect * content.display
-        return (
-            (shown.x0 - page.x0) / page.width,
-            (shown.y0 - page.y0) / page.height,
-            (shown.x1 - page.x0) / page.width,
-            (shown.y1 - page.y0) / page.height,
-        )
 
     regions = []
     for segment in segments:
         if segment.rows and segment.rect is not None:
-            regions.append(Region(number, markdown_table(segment.rows), fraction(segment.rect), content.ocr))
-        regions.extend(Region(number, line.text, fraction(line.box), content.ocr) for line in segment.lines)
+            regions.append(Region(number, markdown_table(segment.rows), _fraction(segment.rect, content), content.ocr))
+        regions.extend(Region(number, line.text, _fraction(line.box, content), content.ocr) for line in segment.lines)
     return regions
 
 
@@ -252,7 +258,10 @@ def _key(line: _Line, page: _Page) -> Key | None:
 def _segments(content: _Page, running: set[Key]) -> list[_Segment]:
     """Tables and text blocks of the page, top to bottom, without its running headers and footers."""
     blocks = [[line for line in block if _key(line, content) not in running] for block in content.blocks]
-    segments = [_Segment(table.rect.y0, table.rect.x0, rows=table.rows, rect=table.rect) for table in content.tables]
+    segments = [
+        _Segment(table.rect.y0, table.rect.x0, rows=table.rows, rect=table.rect, boxes=_cell_fractions(table, content))
+        for table in content.tables
+    ]
     top_margin = content.rect.y0 + MARGIN_SHARE * content.rect.height
     bottom_margin = content.rect.y1 - MARGIN_SHARE * content.rect.height
     for block in blocks:
@@ -268,6 +277,10 @@ def _segments(content: _Page, running: set[Key]) -> list[_Segment]:
     return sorted(segments, key=lambda segment: (round(segment.top), segment.left))
 
 
+def _cell_fractions(table: PageTable, content: _Page) -> list[list[Fraction | None]]:
+    return [[None if box is None else _fraction(pymupdf.Rect(box), content) for box in row] for row in table.boxes]
+
+
 def _document_tables(pages: list[list[_Segment]], heading_size: float) -> list[ExtractedTable]:
     """The document's tables; a table that ends its page and goes on at the top of the next (its
     header repeated, or none) is one table."""
@@ -280,11 +293,11 @@ def _document_tables(pages: list[list[_Segment]], heading_size: float) -> list[E
             if not segment.rows:
                 continue
             if index == 0 and open_table is not None and continues(open_table, segment.rows):
-                append_continuation(open_table, segment.rows, number)
+                append_continuation(open_table, segment.rows, number, segment.boxes)
                 current = open_table
                 continue
             title, unit = _caption(segments[:index], heading_size)
-            current = extracted_table(segment.rows, page=number, title=title, unit=unit)
+            current = extracted_table(segment.rows, page=number, title=title, unit=unit, boxes=segment.boxes)
             if current is not None:
                 tables.append(current)
         open_table = current

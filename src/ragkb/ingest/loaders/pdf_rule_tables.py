@@ -17,7 +17,7 @@ from statistics import median
 
 import pymupdf
 
-from ragkb.ingest.loaders.pdf_text import NUMBER, Char, PageTable, cell_text, corners, lines, text_of, words
+from ragkb.ingest.loaders.pdf_text import NUMBER, Box, Char, PageTable, cell_text, chars_box, corners, lines, text_of, words
 
 Rule = tuple[float, float, float]
 """A horizontal rule: its y and the x where it starts and ends."""
@@ -52,7 +52,7 @@ def rule_tables(rules: list[Rule], chars: list[Char]) -> list[PageTable]:
             header = []
         body = [char for _, band in parts if band is not header for char in band]
         rect = pymupdf.Rect(parts[0][0].x0, parts[0][0].y0, parts[0][0].x1, parts[-1][0].y1)
-        tables.append(PageTable(rect, _grid(header, body)))
+        tables.append(PageTable(rect, *_grid(header, body)))
         index += 1
     return tables
 
@@ -91,7 +91,8 @@ def _is_header(chars: list[Char]) -> bool:
     return 0 < len(found) <= MAX_HEADER_LINES and any(len(_cells(line)) >= 2 for line in found)
 
 
-def _grid(header: list[Char], body: list[Char]) -> list[list[str]]:
+def _grid(header: list[Char], body: list[Char]) -> tuple[list[list[str]], list[list[Box | None]]]:
+    """The rows' cell texts and, parallel to them, the box of each cell's characters."""
     cells = [word for line in lines(body) for word in _cells(line)]
     edges: list[list[float]] = []  # right edges of number cells, clustered
     for right in sorted(
@@ -114,7 +115,8 @@ def _grid(header: list[Char], body: list[Char]) -> list[list[str]]:
         centre = (word[0].x + word[-1].right) / 2
         return min(range(len(columns)), key=lambda number: abs(centres[number] - centre)) + 1
 
-    return [_row(group, column, len(columns) + 1) for group in _rows(header, header=True) + _rows(body)]
+    rows = [_row(group, column, len(columns) + 1) for group in _rows(header, header=True) + _rows(body)]
+    return [[cell_text(chars) for chars in row] for row in rows], [[chars_box(chars) for chars in row] for row in rows]
 
 
 def _rows(chars: list[Char], header: bool = False) -> list[list[list[Char]]]:
@@ -141,9 +143,10 @@ def _rows(chars: list[Char], header: bool = False) -> list[list[list[Char]]]:
     return rows
 
 
-def _row(row_lines: list[list[Char]], column, width: int) -> list[str]:
+def _row(row_lines: list[list[Char]], column, width: int) -> list[list[Char]]:
+    """The characters of each column of one row."""
     by_column: list[list[Char]] = [[] for _ in range(width)]
     for line in row_lines:
         for word in _cells(line):
             by_column[column(word)].extend(word)
-    return [cell_text(chars) for chars in by_column]
+    return by_column

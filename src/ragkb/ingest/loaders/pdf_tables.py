@@ -18,7 +18,7 @@ import pymupdf
 
 from ragkb.ingest.loaders.pdf_contents import contents_lines
 from ragkb.ingest.loaders.pdf_rule_tables import Rule, rule_tables
-from ragkb.ingest.loaders.pdf_text import NUMBER, Char, PageTable, cell_text, corners, lines, text_of, words
+from ragkb.ingest.loaders.pdf_text import NUMBER, Box, Char, PageTable, cell_text, chars_box, corners, lines, text_of, words
 
 MIN_ROWS, MIN_COLUMNS = 2, 2
 ALIGNED_NUMBERS = 3  # numbers sharing a right edge that make a column
@@ -71,14 +71,14 @@ def find_tables(page: pymupdf.Page, chars: list[Char]) -> list[PageTable]:
     if not _worth(rects, rules, chars):
         return []
     ruled = _detect(page, use_layout=False)
-    tables = [PageTable(pymupdf.Rect(table.bbox), _rows(table, chars)) for table in ruled]
+    tables = [PageTable(pymupdf.Rect(table.bbox), *_rows(table, chars)) for table in ruled]
     loose = [char for char in chars if not any(char.inside(corners(table.rect)) for table in tables)]
     if len(rules) >= MIN_RULES:
         tables += rule_tables(rules, loose)
         loose = [char for char in loose if not any(char.inside(corners(table.rect)) for table in tables)]
     if aligned_columns(loose) >= ALIGNED_COLUMNS:  # numbers in columns no table found holds
         layout = _detect(page, use_layout=True)
-        tables = [PageTable(pymupdf.Rect(table.bbox), _rows(table, chars)) for table in layout] or tables
+        tables = [PageTable(pymupdf.Rect(table.bbox), *_rows(table, chars)) for table in layout] or tables
     return [table for table in tables if len(table.rows) >= MIN_ROWS and max(len(row) for row in table.rows) >= MIN_COLUMNS]
 
 
@@ -89,18 +89,22 @@ def _detect(page: pymupdf.Page, use_layout: bool) -> list:
         return []
 
 
-def _rows(table, chars: list[Char]) -> list[list[str]]:
-    """Cell texts row by row; a cell merged with its neighbour (``None``) is empty. (PyMuPDF's
-    ``Table.header`` is not asked: it extracts the table's text again, a fifth of the loader's time.)"""
+def _rows(table, chars: list[Char]) -> tuple[list[list[str]], list[list[Box | None]]]:
+    """Cell texts row by row, and the box of each cell's characters; a cell merged with its
+    neighbour (``None``) is empty. (PyMuPDF's ``Table.header`` is not asked: it extracts the
+    table's text again, a fifth of the loader's time.)"""
     mine = [char for char in chars if char.inside(table.bbox)]
-    rows = []
+    rows, boxes = [], []
     for cells in (row.cells for row in table.rows):
-        texts = []
+        texts, places = [], []
         known = [box for box in cells if box is not None]
         top, bottom = min((box[1] for box in known), default=0), max((box[3] for box in known), default=0)
         in_row = [char for char in mine if top <= char.cy < bottom]
         for box in cells:
-            texts.append("" if box is None else cell_text([char for char in in_row if char.inside(box)]))
+            inside = [] if box is None else [char for char in in_row if char.inside(box)]
+            texts.append(cell_text(inside))
+            places.append(chars_box(inside))
         if any(texts):
             rows.append(texts)
-    return rows
+            boxes.append(places)
+    return rows, boxes

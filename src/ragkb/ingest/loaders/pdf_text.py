@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pymupdf
 
@@ -112,7 +112,27 @@ def text_of(chars: list[Char]) -> str:
     return "".join(char.text for char in chars)
 
 
+Box = tuple[float, float, float, float]
+
+
+def chars_box(chars: list[Char]) -> Box | None:
+    """The box (x0, y0, x1, y1) around ``chars``: their extent across, their type's height above
+    the baselines and its descent below; ``None`` for no characters."""
+    if not chars:
+        return None
+    return (
+        min(char.x for char in chars),
+        min(char.baseline - char.size for char in chars),
+        max(char.right for char in chars),
+        max(char.baseline + 0.25 * char.size for char in chars),
+    )
+
+
 @dataclass
 class PageTable:
+    """A table of a page: its box, its rows of cell texts and, parallel to them, where each
+    cell's text is (``None`` for an empty cell; ``boxes`` empty when the reader did not say)."""
+
     rect: pymupdf.Rect
     rows: list[list[str]]
+    boxes: list[list[Box | None]] = field(default_factory=list)
