@@ -29,7 +29,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield server
 
 
-def _marked_share(page) -> list[tuple[float, float, float, float]]:
+def marked_share(page) -> list[tuple[float, float, float, float]]:
     """Each highlight's place on the page image, in fractions of the image as the browser lays it out."""
     return page.evaluate(
         """() => {
@@ -65,7 +65,7 @@ def test_a_citation_shows_its_page_with_the_quote_highlighted(open_ui, screensho
     expect(image).to_be_visible()
     page.wait_for_function("() => document.querySelector('#source-panel .page-image')?.naturalWidth > 0")
     assert page.evaluate("() => document.querySelector('#source-panel .page-image').naturalWidth") == 1000
-    marks = _marked_share(page)
+    marks = marked_share(page)
     assert marks, "no highlight on the page"
     for x0, y0, x1, y1 in marks:  # the quoted paragraph: below the heading, inside the text block
         assert 0.03 < x0 < x1 < 0.97 and 0.25 < y0 < y1 < 0.6, marks

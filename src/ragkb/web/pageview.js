@@ -30,20 +30,23 @@ function s(key, params = {}) {
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
 }
 
-/** The boxes to highlight: the quote's (a citation's), else the passage's; those of its first page. */
+/** The boxes to highlight: the quote's (a citation's), else the passage's; those of its first page.
+ * A table cell stored without its box (before migration 0009) still has its page, shown unmarked. */
 export function pageBoxes(citation, hit) {
   const boxes = citation?.boxes?.length ? citation.boxes : hit?.boxes ?? [];
-  if (!boxes.length) return { page: null, boxes: [] };
+  if (!boxes.length) return { page: citation?.cell ? citation.page ?? null : null, boxes: [] };
   const page = boxes[0].page;
   return { page, boxes: boxes.filter((box) => box.page === page) };
 }
 
-/** The figure for `hit` (a chunk from GET /chunks/{id}) cited by `citation` in knowledge base `kb`,
- * or null when it has no place on a page (a Markdown file, a chunk indexed before page boxes). */
+/** The figure for `hit` (a chunk from GET /chunks/{id}; null for a table cell) cited by `citation` in
+ * knowledge base `kb`, or null when it has no place on a page (a Markdown file, a chunk indexed before
+ * page boxes, a cell of a Word table). */
 export function pageView(kb, citation, hit, { onError }) {
   const { page, boxes } = pageBoxes(citation, hit);
-  if (page == null || hit?.file_id == null) return null;
-  const base = `/api/kbs/${api.enc(kb)}/files/${api.enc(hit.file_id)}`;
+  const fileId = hit?.file_id ?? citation.file_id;
+  if (page == null || fileId == null) return null;
+  const base = `/api/kbs/${api.enc(kb)}/files/${api.enc(fileId)}`;
   const sheet = h("div", { class: "page-sheet" }, h("p", { class: "muted" }, s("loading")));
   const marks = boxes.map((box) =>
     h("div", {

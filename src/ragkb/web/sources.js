@@ -1,8 +1,8 @@
 // The source panel: where a citation comes from (file, page, section) and its whole passage,
 // fetched from GET /api/kbs/{kb}/chunks/{chunk_id}, with the quoted sentence highlighted; for a
 // table cell (a computed answer's number): its table, row, column and text as printed; for a web
-// search result: its page, as a link, and the text quoted from it. A passage of a PDF or image file
-// shows its page with the quote highlighted (pageview.js). On a narrow
+// search result: its page, as a link, and the text quoted from it. A passage or a table cell of a PDF
+// or image file shows its page with the quote or the cell highlighted (pageview.js). On a narrow
 // screen the panel is below the chat: a link leads back to the [n] that opened it.
 
 import * as api from "./api.js";
@@ -90,7 +90,11 @@ export class SourcePanel {
         [t("source.row"), c.cell.row_label, "source-row"],
         [t("source.column"), c.cell.column_header, "source-column"],
       ];
-      return this.layout(c, fields, [h("h4", {}, t("source.printed")), h("blockquote", { class: "source-quote" }, c.cell.raw_text)]);
+      return this.layout(c, fields, [
+        h("h4", {}, t("source.printed")),
+        h("blockquote", { class: "source-quote" }, c.cell.raw_text),
+        pageView(this.kb, c, null, { onError: this.onError }),
+      ]);
     }
     const section = c.section && c.section.length ? c.section.join(" › ") : t("source.noSection");
     const passage = this.hit
