@@ -32,13 +32,14 @@ BATCH_CHUNKS = 256
 READ_AHEAD = 8
 """Files read ahead of the batch being embedded: enough to fill the next batch of most files,
 few enough that memory holds only a few parsed documents."""
-READER = "reader-4"
+READER = "reader-5"
 """What the loaders read, versioned: bumped when a change makes them read the same file
 differently (reader-2: tables as rows, units, running headers out of chunks; reader-3: English
 unit lines in 万/亿, longer statement titles, wrapped 三线表 rows, row metrics checked against
-their statement; reader-4: each chunk's boxes on its pages, scanned pages read by OCR). It is part of a
-file's recorded splitter, so the next ``add`` reads again a file read by an older version instead of
-skipping it as unchanged; KBs indexed before the table store get their tables that way."""
+their statement; reader-4: each chunk's boxes on its pages, scanned pages read by OCR; reader-5: each
+table cell's box). It is part of a file's recorded splitter, so the next ``add`` reads again a file
+read by an older version instead of skipping it as unchanged; KBs indexed before the table store get
+their tables that way."""
 
 ProgressCallback = Callable[[int, int, str], None]
 """Called with (files done, files in total, the file just finished)."""
