@@ -1,31 +1,24 @@
 """A number answered from a table cites its cell with the file's id and the cell's box on the page,
 so that the page opens with the cell marked (web/pageview.js): on a text-layer PDF, including a
 table continued on the next page, and for cells stored before their boxes were (no box, the page
-still named)."""
+still named); a table ruled only by horizontal lines has its cells' boxes too. (A scanned page's:
+tests/test_ocr_tables.py.)"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pymupdf
+from page_words import words_in
 from sqlalchemy import update
+from test_ocr_tables import EN_ROWS, en_page
 from test_tables_ingest import statement_pdf
 
 from ragkb import KBSettings, KnowledgeBase, Settings
 from ragkb.answer.answering import Answerer
 from ragkb.catalog.schema import TableCellRow
+from ragkb.ingest.loaders import load
 from ragkb.models import Citation, PageBox
-
-
-def words_in(page: pymupdf.Page, box: PageBox) -> list[str]:
-    """The words of ``page`` whose centres lie in ``box`` (fractions of the page as displayed)."""
-    area = page.rect
-    found = []
-    for x0, y0, x1, y1, word, *_ in page.get_text("words"):
-        x, y = ((x0 + x1) / 2 - area.x0) / area.width, ((y0 + y1) / 2 - area.y0) / area.height
-        if box.x0 <= x <= box.x1 and box.y0 <= y <= box.y1:
-            found.append(word)
-    return found
 
 
 def printed_in(path: Path, box: PageBox) -> list[str]:
@@ -60,3 +53,18 @@ def test_a_cited_cell_carries_its_file_and_its_box_on_the_page(tmp_path: Path, s
         session.commit()
     old = cell_citation(kb, "2022年星海科技的营业收入是多少元？")
     assert (old.file_id, old.page, old.boxes) == (file.id, 1, [])
+
+
+def test_a_table_ruled_by_horizontal_lines_only_places_each_cell(tmp_path: Path) -> None:
+    path = tmp_path / "rules.pdf"
+    with pymupdf.open() as document:
+        en_page(document)
+        document.save(path)
+    [table] = load(path).tables
+    assert table.rows == [list(row) for row in EN_ROWS[1:]]
+    with pymupdf.open(path) as document:
+        for row, boxes in zip(table.rows, table.cell_boxes, strict=True):
+            for text, box in zip(row, boxes, strict=True):
+                assert box is not None
+                x0, y0, x1, y1 = box
+                assert words_in(document[0], PageBox(page=1, x0=x0, y0=y0, x1=x1, y1=y1, start=0, end=0)) == text.split()

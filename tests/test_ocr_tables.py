@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pymupdf
 import pytest
+from page_words import words_in
 from scans import scanned_pdf
-from test_cell_citations import words_in
 
 from ragkb import KBSettings, KnowledgeBase, Settings
 from ragkb.answer.answering import Answerer
@@ -69,7 +69,7 @@ def _zh_page(document: pymupdf.Document) -> pymupdf.Page:
     return page
 
 
-def _en_page(document: pymupdf.Document) -> pymupdf.Page:
+def en_page(document: pymupdf.Document) -> pymupdf.Page:
     page = document.new_page(width=420, height=320)
     page.insert_text((30, 30), "Bluecrest Software Inc. 2022 Annual Report", fontsize=9)
     page.insert_text((30, 58), "Consolidated Income Statement", fontname="hebo", fontsize=14)
@@ -90,7 +90,7 @@ def _en_page(document: pymupdf.Document) -> pymupdf.Page:
 
 def statements_scan(path: Path) -> Path:
     with pymupdf.open() as document:
-        images = [make(document).get_pixmap(dpi=DPI, colorspace=pymupdf.csRGB, alpha=False) for make in (_zh_page, _en_page)]
+        images = [make(document).get_pixmap(dpi=DPI, colorspace=pymupdf.csRGB, alpha=False) for make in (_zh_page, en_page)]
     return scanned_pdf(path, images, DPI)
 
 
