@@ -14,29 +14,19 @@ from test_tables_ingest import statement_pdf
 from ragkb import KBSettings, KnowledgeBase, Settings
 from ragkb.answer.answering import Answerer
 from ragkb.answer.chat import Conversation
-from ragkb.catalog.migrate import FIRST_REVISION, upgrade_schema
+from ragkb.catalog.migrate import FIRST_REVISION, downgrade_schema, upgrade_schema
 
 CHAT_MESSAGE_0008 = ("route", "analysis", "computations", "sql", "stopped")
 """The columns migration 0008 adds to chat_message."""
 
 
 def _downgrade_to_first_release(db_path) -> None:
-    """Turn a current catalog into what ragkb 0.1 wrote: no tags, API keys, deletion log, jobs, table store, answer
-    cache, page boxes, answers' analyses in chat messages or alembic_version."""
-    with sqlite3.connect(db_path) as db:
-        db.execute("ALTER TABLE table_cell DROP COLUMN boxes")
-        for column in CHAT_MESSAGE_0008:
-            db.execute(f"ALTER TABLE chat_message DROP COLUMN {column}")
-        db.execute("ALTER TABLE chunk DROP COLUMN boxes")
-        db.execute("ALTER TABLE knowledge_file DROP COLUMN ocr_pages")
-        db.execute("DROP TABLE answer_cache")
-        db.execute("DROP TABLE table_cell")
-        db.execute("DROP TABLE doc_table")
-        db.execute("ALTER TABLE knowledge_file DROP COLUMN tags")
-        db.execute("DROP TABLE api_key")
-        db.execute("DROP TABLE chunk_vector_deleted")
-        db.execute("DROP TABLE ingest_job")
-        db.execute("DROP TABLE alembic_version")
+    """Turn a current catalog into what ragkb 0.1 wrote: the first revision's tables, no alembic_version."""
+    engine = create_engine(f"sqlite:///{db_path}")
+    downgrade_schema(engine, FIRST_REVISION)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE alembic_version"))
+    engine.dispose()
 
 
 def _revision(db_path) -> str:
@@ -70,18 +60,6 @@ def test_first_release_catalog_is_upgraded_and_keeps_its_data(home, settings, cl
     assert _revision(home / "ragkb.db") > FIRST_REVISION
 
 
-def _downgrade_to_0006(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("ALTER TABLE table_cell DROP COLUMN boxes"))
-        for column in CHAT_MESSAGE_0008:
-            connection.execute(text(f"ALTER TABLE chat_message DROP COLUMN {column}"))
-        connection.execute(text("ALTER TABLE chunk DROP COLUMN boxes"))
-        connection.execute(text("ALTER TABLE knowledge_file DROP COLUMN ocr_pages"))
-        connection.execute(text("UPDATE alembic_version SET version_num = '0006'"))
-    engine.dispose()
-
-
 def _pdf_kb(url: str, tmp_path) -> KnowledgeBase:
     path = tmp_path / "policy.pdf"
     with pymupdf.open() as document:
@@ -99,8 +77,8 @@ def _check_0007(url: str, tmp_path) -> None:
     until their file is read again."""
     _pdf_kb(url, tmp_path)
     url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    _downgrade_to_0006(url)
     engine = create_engine(url)
+    downgrade_schema(engine, "0006")
     upgrade_schema(engine)
     inspector = inspect(engine)
     assert "boxes" in {column["name"] for column in inspector.get_columns("chunk")}
@@ -138,10 +116,7 @@ def _check_0008(url: str, tmp_path) -> None:
             text("INSERT INTO chat_session (kb_id, name, created_at, updated_at) VALUES (:kb, 'empty', :now, :now)"),
             {"kb": kb_id, "now": datetime(2026, 1, 1)},
         )
-        connection.execute(text("ALTER TABLE table_cell DROP COLUMN boxes"))
-        for column in CHAT_MESSAGE_0008:
-            connection.execute(text(f"ALTER TABLE chat_message DROP COLUMN {column}"))
-        connection.execute(text("UPDATE alembic_version SET version_num = '0007'"))
+    downgrade_schema(engine, "0007")
     upgrade_schema(engine)
     assert set(CHAT_MESSAGE_0008) <= {column["name"] for column in inspect(engine).get_columns("chat_message")}
     with engine.connect() as connection:
@@ -172,9 +147,7 @@ def _check_0009(url: str, tmp_path) -> None:
     settings = Settings(home=tmp_path / "home", database_url=url)
     KnowledgeBase.create("old", kb_settings=KBSettings(embedder="none"), settings=settings).add([path])
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as connection:
-        connection.execute(text("ALTER TABLE table_cell DROP COLUMN boxes"))
-        connection.execute(text("UPDATE alembic_version SET version_num = '0008'"))
+    downgrade_schema(engine, "0008")
     upgrade_schema(engine)
     assert "boxes" in {column["name"] for column in inspect(engine).get_columns("table_cell")}
     engine.dispose()

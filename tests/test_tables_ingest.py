@@ -20,7 +20,7 @@ from stores import BACKENDS, backend_url, postgres_database
 from support import write
 
 from ragkb import KnowledgeBase
-from ragkb.catalog.migrate import upgrade_schema
+from ragkb.catalog.migrate import downgrade_schema, upgrade_schema
 from ragkb.config import KBSettings, Settings
 from ragkb.index.table_cells import table_cells
 from ragkb.index.tables import TableStore
@@ -305,15 +305,7 @@ def test_a_migrated_kb_keeps_its_table_store(tmp_path: Path, settings: Settings)
 
 def _downgrade_to_0004(url: str) -> None:
     engine = create_engine(url)
-    with engine.begin() as connection:  # what the later migrations (0006 answer cache, 0007 page boxes, 0008) added goes too
-        for column in ("route", "analysis", "computations", "sql", "stopped"):
-            connection.execute(text(f"ALTER TABLE chat_message DROP COLUMN {column}"))
-        connection.execute(text("DROP TABLE answer_cache"))
-        connection.execute(text("ALTER TABLE chunk DROP COLUMN boxes"))
-        connection.execute(text("ALTER TABLE knowledge_file DROP COLUMN ocr_pages"))
-        connection.execute(text("DROP TABLE table_cell"))
-        connection.execute(text("DROP TABLE doc_table"))
-        connection.execute(text("UPDATE alembic_version SET version_num = '0004'"))
+    downgrade_schema(engine, "0004")
     engine.dispose()
 
 

@@ -38,3 +38,10 @@ def upgrade_schema(engine: Engine) -> None:
         if current is None:
             command.stamp(config, FIRST_REVISION)
         command.upgrade(config, "head")
+
+
+def downgrade_schema(engine: Engine, revision: str) -> None:
+    """Take the catalog back to ``revision`` with each later migration's ``downgrade``: what an older
+    ragkb expects, e.g. before going back to it (and how the tests make old catalogs)."""
+    with engine.begin() as connection:
+        command.downgrade(_config(connection), revision)
