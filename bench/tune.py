@@ -1,6 +1,7 @@
 """What `ragkb synth` + `ragkb tune` gain on the evaluation sets: tuned on the set's corpus, measured on its real queries.
 
     python bench/tune.py [--sets pydocs-en-nl ...] [--no-embedder] [--no-reranker] [--embedder SPEC] [--out bench/out/tune]
+        [--searches dense ...] [--splits test dev] [--embedder-lr 3e-5] [--embedder-steps N] [--matryoshka]
 
 Per set (a BEIR folder in datasets/ with qrels/test.tsv), in a throwaway ragkb home:
 
@@ -95,6 +96,12 @@ def runs(kb: KnowledgeBase, dataset, names: list[tuple[str, SearchOptions]]) -> 
     return {name: pick(run(kb, dataset, RunResult(name, "profile"), options, None).metrics) for name, options in names}
 
 
+def measure(result: dict, key: str, kb: KnowledgeBase, datasets: dict, names: list[tuple[str, SearchOptions]]) -> None:
+    """``key`` for the test split, ``key@<split>`` for each other (a dev half to choose settings on)."""
+    for split, dataset in datasets.items():
+        result[key if split == "test" else f"{key}@{split}"] = runs(kb, dataset, names)
+
+
 def bench_set(
     name: str,
     out: Path,
@@ -102,8 +109,11 @@ def bench_set(
     reranker: RerankerOptions | None,
     depth: int = 30,
     spec: str | None = None,
+    modes: tuple[str, ...] = ("dense", "hybrid", "accurate"),
+    splits: tuple[str, ...] = ("test",),
 ) -> dict:
-    dataset = load_beir(ROOT / "datasets" / name)
+    datasets = {split: load_beir(ROOT / "datasets" / name, split) for split in splits}
+    dataset = next(iter(datasets.values()))
     clock = Clock()
     result: dict = {"set": name, "queries": len(dataset.queries), "documents": len(dataset.corpus)}
     with tempfile.TemporaryDirectory(prefix="ragkb-bench-tune-") as home:
@@ -119,13 +129,14 @@ def bench_set(
         result["chunks"] = kb.stats()["chunks"]
         with clock("synth"):
             result["synth"] = vars(synthesize(kb, progress=progress))
-        searches = [
-            ("dense", SearchOptions(k=300, mode="dense")),
-            ("hybrid", SearchOptions(k=300)),
-            ("accurate", SearchOptions(k=300, profile="accurate")),
-        ]
+        every = {
+            "dense": SearchOptions(k=300, mode="dense"),
+            "hybrid": SearchOptions(k=300),
+            "accurate": SearchOptions(k=300, profile="accurate"),
+        }
+        searches = [(mode, every[mode]) for mode in modes]
         with clock("measure base"):
-            result["base"] = runs(kb, dataset, searches)
+            measure(result, "base", kb, datasets, searches)
         if embedder:
             with clock("tune embedder (and re-embed)"):
                 report, kb = tune_embedder(kb, options=embedder, progress=progress)
@@ -134,7 +145,7 @@ def bench_set(
                 "training": report.training,
             }
             with clock("measure tuned embedder"):
-                result["tuned_embedder"] = runs(kb, dataset, searches)
+                measure(result, "tuned_embedder", kb, datasets, searches)
         if reranker:
             with clock("tune reranker"):
                 rerank_report, kb = tune_reranker(kb, options=reranker, progress=progress)
@@ -146,7 +157,7 @@ def bench_set(
             }
             with clock("measure tuned reranker"):
                 profiles_run = [(p, SearchOptions(k=300, profile=p, rerank_depth=depth)) for p in ("accurate", "rerank-only")]
-                result["tuned_reranker"] = runs(kb, dataset, profiles_run)
+                measure(result, "tuned_reranker", kb, datasets, profiles_run)
     result["time"] = clock.steps
     result["cores"] = len(os.sched_getaffinity(0))
     suffix = "" if embedder and reranker else "-embedder" if embedder else "-reranker" if reranker else "-measure"
@@ -161,6 +172,11 @@ def main() -> None:
     parser.add_argument("--no-reranker", action="store_true")
     parser.add_argument("--embedder", help="the KB's embedder (default: ragkb's), e.g. onnx:<a tuned model's folder>")
     parser.add_argument("--embedder-epochs", type=float, default=1.0)
+    parser.add_argument("--embedder-lr", type=float, default=EmbedderOptions.lr)
+    parser.add_argument("--embedder-steps", type=int, help="at most this many steps")
+    parser.add_argument("--matryoshka", action="store_true")
+    parser.add_argument("--searches", nargs="+", choices=("dense", "hybrid", "accurate"), default=["dense", "hybrid", "accurate"])
+    parser.add_argument("--splits", nargs="+", default=["test"], help="qrels measured (test first); e.g. test dev")
     parser.add_argument("--reranker-epochs", type=float, default=1.0)
     parser.add_argument("--reranker-group", type=int, default=6)
     parser.add_argument("--reranker-candidates", type=int, default=20, help="held-out synthetic questions: top N reordered")
@@ -168,16 +184,21 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "tune")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    embedder = EmbedderOptions(
+        epochs=args.embedder_epochs, lr=args.embedder_lr, max_steps=args.embedder_steps, matryoshka=args.matryoshka
+    )
     for name in args.sets:
         log(f"{name} ...")
         reranker = RerankerOptions(epochs=args.reranker_epochs, group=args.reranker_group, candidates=args.reranker_candidates)
         result = bench_set(
             name,
             args.out,
-            None if args.no_embedder else EmbedderOptions(epochs=args.embedder_epochs),
+            None if args.no_embedder else embedder,
             None if args.no_reranker else reranker,
             args.rerank_depth,
             args.embedder,
+            tuple(args.searches),
+            tuple(args.splits),
         )
         print(json.dumps(result, indent=1, ensure_ascii=False))
 
