@@ -46,7 +46,12 @@ class _Group(TyperGroup):
         raise typer.Exit(1)
 
 
-app = typer.Typer(cls=_Group, no_args_is_help=True, pretty_exceptions_enable=False, help=__doc__)
+app = typer.Typer(
+    cls=_Group,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Knowledge bases of your documents: add files, search them, ask questions with cited answers.",
+)
 kb_app = typer.Typer(no_args_is_help=True, help="Create, list, show and delete knowledge bases.")
 app.add_typer(kb_app, name="kb")
 
