@@ -6,7 +6,9 @@ generator of ``ragkb ask/chat`` and ``ragkb serve``. Models live in ``$RAGKB_HOM
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import fields
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -86,16 +88,25 @@ def _report(summary: dict[str, Any], as_json: bool) -> None:
         console.print(f"perplexity curve: {summary['plot']}", highlight=False)
 
 
-def _train_with_progress(run, steps: int, as_json: bool, label: str) -> dict[str, Any]:
+def _train(stage: Callable[..., dict[str, Any]], options: dict[str, Any], label: str) -> None:
+    """Run a training ``stage`` with the options of the command that calls it (its ``locals()``: the
+    :class:`~ragkb.lm.train.TrainSettings` fields, ``device``, ``fresh``, ``as_json``), a progress bar
+    on the way, then report the run."""
+    from ragkb.lm.device import pick_device
+    from ragkb.lm.train import TrainSettings
+
+    settings = TrainSettings(**{field.name: options[field.name] for field in fields(TrainSettings) if field.name in options})
+    as_json = options["as_json"]
     with progress_bar(as_json) as progress:
-        task = progress.add_task(label, total=steps)
+        task = progress.add_task(label, total=settings.steps)
 
         def on_step(entry: dict[str, Any]) -> None:
             ppl = entry.get("val_perplexity")
             shown = f"{label} loss {entry['loss']:.3f}" + (f" ppl {ppl:.1f}" if ppl else "")
             progress.update(task, completed=entry["step"], description=shown)
 
-        return run(on_step)
+        summary = stage(settings=settings, device=pick_device(options["device"]), fresh=options["fresh"], on_step=on_step)
+    _report(summary, as_json)
 
 
 @lm_app.command("tokenizer")
@@ -159,30 +170,10 @@ def pretrain(
 ) -> None:
     """Pretrain on text files and/or knowledge bases; resumes from the checkpoint unless --fresh."""
     _torch(threads)
-    from ragkb.lm.device import pick_device
     from ragkb.lm.stages import pretrain as run_pretrain
-    from ragkb.lm.train import TrainSettings
 
-    settings = TrainSettings(
-        steps=steps,
-        batch_size=batch_size,
-        accumulation=accumulation,
-        lr=lr,
-        warmup=warmup,
-        eval_every=eval_every,
-        save_every=save_every,
-        seed=seed,
-    )
     folder, texts = _folder(name), _texts(corpus, kb)
-    summary = _train_with_progress(
-        lambda on_step: run_pretrain(
-            folder, texts, config=config, settings=settings, device=pick_device(device), fresh=fresh, on_step=on_step
-        ),
-        steps,
-        as_json,
-        "pretraining",
-    )
-    _report(summary, as_json)
+    _train(partial(run_pretrain, folder, texts, config=config), locals(), "pretraining")
 
 
 @lm_app.command("sft")
@@ -207,37 +198,12 @@ def sft(
 ) -> None:
     """Fine-tune on conversations, the loss on the assistant's tokens only."""
     _torch(threads)
-    from ragkb.lm.device import pick_device
     from ragkb.lm.sft_data import read_conversations
     from ragkb.lm.stages import finetune
-    from ragkb.lm.train import TrainSettings
 
-    settings = TrainSettings(
-        steps=steps,
-        batch_size=batch_size,
-        accumulation=accumulation,
-        lr=lr,
-        warmup=warmup,
-        eval_every=eval_every,
-        save_every=save_every,
-        seed=seed,
-    )
     folder, conversations = _folder(name), read_conversations(data, reasoning=reasoning)
-    summary = _train_with_progress(
-        lambda on_step: finetune(
-            folder,
-            conversations,
-            reasoning=reasoning,
-            settings=settings,
-            device=pick_device(device),
-            fresh=fresh,
-            on_step=on_step,
-        ),
-        steps,
-        as_json,
-        "reasoning" if reasoning else "fine-tuning",
-    )
-    _report(summary, as_json)
+    stage = partial(finetune, folder, conversations, reasoning=reasoning)
+    _train(stage, locals(), "reasoning" if reasoning else "fine-tuning")
 
 
 @lm_app.command("generate")
