@@ -79,3 +79,17 @@ def test_train_fine_tune_generate_and_answer(cli_env, tmp_path, home):
 
 def reasoned_config(home):
     return json.loads((home / "lm" / "t" / "config.json").read_text())
+
+
+def test_a_bad_corpus_file_is_one_line_naming_it(cli_env, tmp_path):
+    broken = write(tmp_path / "broken.jsonl", '{"text": "fine"}\n{"text": "cut\n')
+    listed = write(tmp_path / "listed.jsonl", '["not", "an", "object"]\n')
+    not_gzip = tmp_path / "notes.md.gz"
+    not_gzip.write_bytes(b"plain text, not gzip")
+    for path, said in (
+        (broken, "broken.jsonl:2: not JSON"),
+        (listed, "listed.jsonl:1: not a JSON object"),
+        (not_gzip, "cannot read it"),
+    ):
+        result = ragkb(cli_env, "lm", "tokenizer", str(path), "--name", "t", check=False)
+        assert result.returncode == 1 and said in result.stderr and "Traceback" not in result.stderr

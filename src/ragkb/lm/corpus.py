@@ -35,12 +35,25 @@ def _readable(path: Path) -> bool:
 
 def read_texts(path: Path) -> Iterator[str]:
     """The texts of one file: the whole file, or each JSONL record's fields joined."""
-    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    try:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError) as error:  # gzip.BadGzipFile is an OSError
+        raise RagkbError(f"{path}: cannot read it ({error}); give a text, Markdown or JSONL file") from None
     text = raw.decode("utf-8", errors="replace")
     if path.name.removesuffix(".gz").endswith(".jsonl"):
-        for line in text.splitlines():
+        for number, line in enumerate(text.splitlines(), start=1):
             if line.strip():
-                record = json.loads(line)
+                record = _record(path, number, line)
                 yield "\n".join(str(record[key]) for key in JSON_FIELDS if record.get(key))
     else:
         yield text
+
+
+def _record(path: Path, number: int, line: str) -> dict:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise RagkbError(f"{path}:{number}: not JSON ({error.msg}); write one JSON object per line") from None
+    if not isinstance(record, dict):
+        raise RagkbError(f"{path}:{number}: not a JSON object; write one object with a 'text' field per line")
+    return record
