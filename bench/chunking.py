@@ -33,7 +33,9 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="*", default=[], help="BEIR folders (default: every one under datasets/)")
     parser.add_argument("--configs", default=DEFAULT_CONFIGS, help="comma-separated size/overlap pairs")
     parser.add_argument("--hybrid-datasets", default="all", help="comma-separated dataset names to score hybrid on, all, or none")
-    parser.add_argument("--sample-queries", type=int, default=0, help="score N random queries over their documents plus as many others")
+    parser.add_argument(
+        "--sample-queries", type=int, default=0, help="score N random queries over their documents plus as many others"
+    )
     parser.add_argument("--out", default="chunking", help="name of the JSON file written in bench/out/")
     args = parser.parse_args()
     configs = [(int(s), int(o)) for s, o in (c.split("/") for c in args.configs.split(","))]
@@ -45,7 +47,11 @@ def main() -> None:
     names = [folder.name for folder in folders]
     hybrid_on = set(names) if args.hybrid_datasets == "all" else set(args.hybrid_datasets.split(",")) - {"none"}
     scores: dict[str, dict[str, dict]] = {}  # config → dataset → {chunks, mode: metrics}
-    payload = {"datasets": {d.name: v for d, v in zip(datasets, versions)}, "hybrid_datasets": sorted(hybrid_on), "scores": scores}
+    payload = {
+        "datasets": {d.name: v for d, v in zip(datasets, versions, strict=False)},
+        "hybrid_datasets": sorted(hybrid_on),
+        "scores": scores,
+    }
     with temporary_settings() as settings:
         for size, overlap in configs:
             name = f"{size}/{overlap}"
@@ -63,7 +69,9 @@ def main() -> None:
 
 def report(scores: dict[str, dict[str, dict]], datasets: list[str]) -> str:
     """The nDCG@10 table (one row per configuration) and the best configuration per mode."""
-    modes = [m for m in ("sparse", "hybrid") if any(m in per_config.get(d, {}) for per_config in scores.values() for d in datasets)]
+    modes = [
+        m for m in ("sparse", "hybrid") if any(m in per_config.get(d, {}) for per_config in scores.values() for d in datasets)
+    ]
     headers = ["chunk_size/overlap"]
     for dataset in datasets:
         headers += [f"{dataset} chunks", *(f"{dataset} {m}" for m in modes)]

@@ -104,7 +104,9 @@ def make_corpus(size: int, sentences: dict[str, list[str]], queries: dict[str, l
         paragraphs = [joiner.join(rng.choices(pool, k=rng.randint(2, 6))) for _ in range(rng.randint(3, 12))]
         doc_id = f"doc-{len(documents):06d}-{language}"
         documents.append({"id": doc_id, "title": title, "paragraphs": paragraphs})
-        chunks += [indexed_text(title, c) for c in chunk_document(document(paragraphs), settings.chunk_size, settings.chunk_overlap)]
+        chunks += [
+            indexed_text(title, c) for c in chunk_document(document(paragraphs), settings.chunk_size, settings.chunk_overlap)
+        ]
     chosen: list[str] = []
     for language, wanted in (("zh", count // 2), ("en", count - count // 2)):
         picked = rng.sample(sorted(set(queries[language])), min(wanted, len(set(queries[language]))))
@@ -124,7 +126,9 @@ def make_corpus(size: int, sentences: dict[str, list[str]], queries: dict[str, l
 
 def stand_in_vectors(texts: list[str]) -> np.ndarray:
     """Unit vectors drawn from a hash of each text: MiniLM's shape without MiniLM's cost."""
-    rows = [np.random.default_rng(int.from_bytes(hashlib.sha1(t.encode()).digest()[:8], "little")).standard_normal(384) for t in texts]
+    rows = [
+        np.random.default_rng(int.from_bytes(hashlib.sha1(t.encode()).digest()[:8], "little")).standard_normal(384) for t in texts
+    ]
     vectors = np.asarray(rows, dtype=np.float32)
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
@@ -161,7 +165,7 @@ def run_ragkb(corpus_path: Path, home: Path, embedder: str) -> dict:
     latency = {}
     for mode in modes:
         forget_query_embeddings(kb, corpus["queries"])
-        latency[mode] = query_latency(lambda q: kb.search(q, k=K, mode=mode), corpus["queries"])
+        latency[mode] = query_latency(lambda q, mode=mode: kb.search(q, k=K, mode=mode), corpus["queries"])
     if timer:  # how much of dense latency is the model: embedding each query, nothing else
         latency["query embedding alone"] = query_latency(lambda q: timer.inner.embed([q]), corpus["queries"])
     return {
@@ -195,7 +199,9 @@ def run_peer(kind: str, tokenizer: str, corpus_path: Path, vectors_home: Path | 
         "chunks": len(texts),
         "build_s": seconds,
         "build_cpu_s": time.process_time() - cpu,
-        "latency": {"ensemble" if kind == "ensemble" else "sparse": query_latency(lambda q: peer.search(q, K), corpus["queries"])},
+        "latency": {
+            "ensemble" if kind == "ensemble" else "sparse": query_latency(lambda q: peer.search(q, K), corpus["queries"])
+        },
         "peak_rss_mb": peak_rss_mb(),
         "peak_rss_after_corpus_load_mb": floor,
     }
@@ -237,7 +243,15 @@ def run_size(size: int, args: argparse.Namespace, sentences: dict, queries: dict
         record(f"bm25s ({tokenizer} tokenizer)", run_peer, "bm25s", tokenizer, corpus_path, None, "")
         if encoder:
             label = "MiniLM" if encoder == "minilm" else "stand-in vectors"
-            record(f"LangChain Ensemble ({tokenizer} tokenizer, {label})", run_peer, "ensemble", tokenizer, corpus_path, dense_home, encoder)
+            record(
+                f"LangChain Ensemble ({tokenizer} tokenizer, {label})",
+                run_peer,
+                "ensemble",
+                tokenizer,
+                corpus_path,
+                dense_home,
+                encoder,
+            )
     if not args.keep:
         for path in (sparse_home, dense_home, corpus_path):
             shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)

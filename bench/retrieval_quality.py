@@ -51,7 +51,13 @@ def score(name: str, rank: Callable[[str], list[str]], dataset: BeirDataset, bui
     cpu_ms_per_query = (time.process_time() - started_cpu) * 1000 / len(dataset.queries)
     metrics = mean_metrics([query_metrics(rankings[q], dataset.qrels[q]) for q in dataset.queries])
     log(f"  {name}: nDCG@10 {metrics['nDCG@10']:.3f}, {ms_per_query:.1f} ms/query")
-    return {"system": name, "metrics": metrics, "ms_per_query": ms_per_query, "cpu_ms_per_query": cpu_ms_per_query, "build_s": build_s}
+    return {
+        "system": name,
+        "metrics": metrics,
+        "ms_per_query": ms_per_query,
+        "cpu_ms_per_query": cpu_ms_per_query,
+        "build_s": build_s,
+    }
 
 
 def evaluate_dataset(dataset: BeirDataset, tokenizers: list[str]) -> dict:
@@ -63,12 +69,15 @@ def evaluate_dataset(dataset: BeirDataset, tokenizers: list[str]) -> dict:
         results = []
         for mode in MODES:
             forget_query_embeddings(kb, [WARM_UP, *dataset.queries.values()])  # each mode embeds its queries
-            results.append(score(f"ragkb {mode}", lambda q: rank_documents(kb, q, mode), dataset, ingest_s))
+            results.append(score(f"ragkb {mode}", lambda q, mode=mode: rank_documents(kb, q, mode), dataset, ingest_s))
         chunks = read_chunks(kb, titles)
         vectors = read_vectors(kb, chunks.ids)
     for peer in peers(minilm_encoder(), tokenizers):
-        _, build_s = timed(lambda: peer.build(chunks.texts, vectors))
-        rank = lambda q: first_occurrence(chunks.docs[i] for i in peer.search(q, CHUNK_DEPTH))
+        _, build_s = timed(lambda peer=peer: peer.build(chunks.texts, vectors))
+
+        def rank(query: str, peer=peer) -> list[str]:
+            return first_occurrence(chunks.docs[i] for i in peer.search(query, CHUNK_DEPTH))
+
         results.append(score(peer.name, rank, dataset, build_s))
     return {"dataset": dataset.name, "documents": len(dataset.corpus), "queries": len(dataset.queries), "chunks": len(chunks.ids),
             "results": results}  # fmt: skip
@@ -90,7 +99,9 @@ def main() -> None:
         reports.append({**evaluate_dataset(dataset, args.tokenizers.split(",")), "fingerprint": version})
         path = save(args.out, {"datasets": reports})  # after each dataset, so a long run keeps what it measured
     for report in reports:
-        print(f"\n### {report['dataset']}: {report['documents']} documents, {report['chunks']} chunks, {report['queries']} queries\n")
+        print(
+            f"\n### {report['dataset']}: {report['documents']} documents, {report['chunks']} chunks, {report['queries']} queries\n"
+        )
         rows = [[r["system"], *(r["metrics"][m] for m in METRICS), f"{r['ms_per_query']:.1f}", f"{r['cpu_ms_per_query']:.1f}", f"{r['build_s']:.1f}"]
                 for r in report["results"]]  # fmt: skip
         print(markdown_table(["system", *METRICS, "ms/query", "CPU ms/query", "index build s"], rows))

@@ -1,4 +1,4 @@
-"""CI's static checks: ruff's lint rules and formatting on src and tests, mypy on the package
+"""CI's static checks: ruff's lint rules and formatting on src, tests and bench, mypy on the package
 (the rules are pyproject.toml's [tool.ruff] and [tool.mypy]). CI runs the README's test command,
 pytest, so they run here, with the tools the test extra installs beside this Python."""
 
@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 CHECKS = {
-    "ruff check": ["ruff", "check", "--no-cache", "src", "tests"],
-    "ruff format": ["ruff", "format", "--check", "--no-cache", "src", "tests"],
+    "ruff check": ["ruff", "check", "--no-cache", "src", "tests", "bench"],
+    "ruff format": ["ruff", "format", "--check", "--no-cache", "src", "tests", "bench"],
     "mypy": ["mypy", "src/ragkb"],
 }
 

@@ -113,7 +113,7 @@ FORMULAS = {
         "(流动资产合计 − 存货) / 流动负债合计",
         "(total current assets − inventories) / total current liabilities",
         lambda y: [("current_assets", y), ("inventory", y), ("current_liabilities", y)],
-        lambda a, i, l: _quotient(a - i, l),
+        lambda assets, inventory, liabilities: _quotient(assets - inventory, liabilities),
         unit="",
     ),
     "debt_ratio": Formula(

@@ -123,12 +123,16 @@ def generate(out: Path, companies: int, seed: int) -> list[dict]:
     reports = [write_report(company, out / "reports" / company.file) for company in made]
     rng = random.Random(seed)
     questions = company_questions(reports, rng) + definition_questions() + statistics_questions(reports, rng)
-    records = [q.record(number, split) for number, (q, split) in enumerate(zip(questions, split_halves(questions, rng)), start=1)]
+    records = [
+        q.record(number, split)
+        for number, (q, split) in enumerate(zip(questions, split_halves(questions, rng), strict=False), start=1)
+    ]
     with open(out / "qa.jsonl", "w", encoding="utf-8") as handle:
         handle.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     with open(out / "companies.jsonl", "w", encoding="utf-8") as handle:
         handle.writelines(
-            json.dumps(company_record(c, r), ensure_ascii=False, separators=(",", ":")) + "\n" for c, r in zip(made, reports)
+            json.dumps(company_record(c, r), ensure_ascii=False, separators=(",", ":")) + "\n"
+            for c, r in zip(made, reports, strict=False)
         )
     with open(out / "financials.jsonl", "w", encoding="utf-8") as handle:
         handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for c in made for row in financials_rows(c))

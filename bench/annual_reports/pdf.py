@@ -195,7 +195,7 @@ class Writer:
 
         def layout(row: Row) -> tuple[list[list[str]], float]:
             cells = []
-            for index, (text, width) in enumerate(zip(row.cells, widths)):
+            for index, (text, width) in enumerate(zip(row.cells, widths, strict=False)):
                 indent = row.indent * size if index == 0 else 0
                 wraps = row.header or columns[index].align == "left" or not _NUMBER.match(text)
                 cells.append(self.wrap(text, size, width - 2 * pad - indent) if wraps else [text])
@@ -239,7 +239,7 @@ class Writer:
         x, top = MARGIN, self.y
         if self.tables == "rules" and row.header:
             self.line(top + height, 0.5)
-        for index, (lines, width) in enumerate(zip(cells, widths)):
+        for index, (lines, width) in enumerate(zip(cells, widths, strict=False)):
             rect = pymupdf.Rect(x, top, x + width, top + height)
             if self.tables == "grid":
                 self.rect(rect, (0.9, 0.9, 0.9) if row.header else None)
@@ -267,10 +267,10 @@ class Writer:
             self.draw(right - self.length(text, size, "helv"), baseline, text, size, font="helv")
             return
         fonts = [self.punctuation_font if ch in _PUNCTUATION else "tiro" for ch in text]
-        while sum(self.length(ch, size, f) for ch, f in zip(text, fonts)) > room:
+        while sum(self.length(ch, size, f) for ch, f in zip(text, fonts, strict=False)) > room:
             size -= 0.25
-        x = right - sum(self.length(ch, size, f) for ch, f in zip(text, fonts))
-        for ch, font in zip(text, fonts):
+        x = right - sum(self.length(ch, size, f) for ch, f in zip(text, fonts, strict=False))
+        for ch, font in zip(text, fonts, strict=False):
             self.draw(x, baseline, ch, size, font=font)
             x += self.length(ch, size, font)
 

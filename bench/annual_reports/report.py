@@ -167,7 +167,7 @@ class _Builder:
             [Row([self.t(label), value]) for _, label, value in info],
             titled=False,
         )
-        for (key, _, value), page in zip(info, pages):
+        for (key, _, value), page in zip(info, pages, strict=False):
             self.facts[("info", key)] = Fact(page, value)
         w.heading(self.t("contact"))
         contact = [
@@ -256,11 +256,11 @@ class _Builder:
             Column(self.t("year", year=BEFORE), 1.45),
         ]
         pages = w.table(columns, [row for _, row in rows])
-        for (key, row), page in zip(rows, pages):
+        for (key, row), page in zip(rows, pages, strict=False):
             if key is None:
                 continue
             metric = key[1]
-            for year, text in zip(years, (row.cells[1], row.cells[2], row.cells[4])):
+            for year, text in zip(years, (row.cells[1], row.cells[2], row.cells[4]), strict=False):
                 if metric in ("eps_basic", "eps_diluted"):
                     self.facts[(key[0], metric, year)] = Fact(page, text, c.eps(year, metric == "eps_diluted"), "元/股")
                 elif metric == "roe":
@@ -281,7 +281,7 @@ class _Builder:
         columns = [Column("", 2.2, "left"), *(Column(q, 1.2) for q in self.t("q").split("|"))]
         metrics = ("revenue", "np_parent", "np_deducted", "cfo")
         rows = [Row([self.t(f"q_{m}"), *(self.money(v, unit) for v in self.c.quarters[m])]) for m in metrics]
-        for metric, page in zip(metrics, w.table(columns, rows)):
+        for metric, page in zip(metrics, w.table(columns, rows), strict=False):
             for quarter, fen in enumerate(self.c.quarters[metric], start=1):
                 self.money_fact(("quarter", metric, quarter), page, fen, unit)
 
@@ -294,7 +294,7 @@ class _Builder:
         sign = {"nr_tax": -1, "nr_minority": -1}  # printed as the amounts subtracted
         rows = [Row([self.t(k), *(self.money(sign.get(k, 1) * g[k][y], "元") for y in years)]) for k in keys]
         columns = [Column(self.t("item"), 2.6, "left"), *(Column(self.t("amount_of", year=y), 1.2) for y in years)]
-        for key, page in zip(keys, w.table(columns, rows)):
+        for key, page in zip(keys, w.table(columns, rows), strict=False):
             for year in years:
                 self.money_fact(("nr", key, year), page, sign.get(key, 1) * g[key][year], "元")
 
@@ -386,7 +386,7 @@ class _Builder:
                     indent=1 if key else 0,
                 )
             )
-        for (key, _, values), page in zip(entries, w.table(columns, rows)):
+        for (key, _, values), page in zip(entries, w.table(columns, rows), strict=False):
             if key:
                 for year in (THIS, LAST):
                     self.money_fact(("segment", key, year), page, values[year], unit)
@@ -418,7 +418,7 @@ class _Builder:
             Column(self.t("yoy"), 0.85),
             Column(self.t("explanation"), 1.6, "left"),
         ]
-        for key, page in zip(keys, w.table(columns, rows)):
+        for key, page in zip(keys, w.table(columns, rows), strict=False):
             for year in (THIS, LAST):
                 self.money_fact(("expense", key, year), page, g[key][year], unit)
 
@@ -485,7 +485,7 @@ class _Builder:
             Column(self.t("rd_change"), 0.9),
         ]
         pages = w.table(columns, [row for _, row in rows])
-        for (key, _), page in zip(rows, pages):
+        for (key, _), page in zip(rows, pages, strict=False):
             for year in years:
                 if key == "rd_staff":
                     self.facts[("rd", key, year)] = Fact(page, f"{g[key][year]:,}", Decimal(g[key][year]), "人")
@@ -518,7 +518,7 @@ class _Builder:
             Column(self.t("year", year=LAST), 1.3),
             Column(self.t("yoy"), 0.9),
         ]
-        for key, page in zip(keys, w.table(columns, rows)):
+        for key, page in zip(keys, w.table(columns, rows), strict=False):
             for year in (THIS, LAST):
                 self.money_fact(("cashflow", key, year), page, g[key][year], unit)
 
@@ -537,7 +537,7 @@ class _Builder:
         roles = ("staff_production", "staff_sales", "staff_tech", "staff_finance", "staff_admin", "employees")
         rows = [Row([self.t(role), f"{g[role][THIS]:,}"]) for role in roles]
         pages = w.table([Column(self.t("staff_kind"), 2.0, "left"), Column(self.t("staff_count"), 1.2)], rows)
-        for role, page in zip(roles, pages):
+        for role, page in zip(roles, pages, strict=False):
             self.facts[("staff", role)] = Fact(page, f"{g[role][THIS]:,}", Decimal(g[role][THIS]), "人")
 
     def shareholders(self) -> None:
@@ -565,7 +565,7 @@ class _Builder:
         ]
         rows = [
             Row([name, self.t(kind), percent(stake), f"{int(c.shares * stake / 100):,}"])
-            for (name, kind), stake in zip(names, stakes)
+            for (name, kind), stake in zip(names, stakes, strict=False)
         ]
         pages = w.table(
             [
@@ -625,10 +625,10 @@ class _Builder:
                 values = [self.money(book[line.key][y], unit, blank_zero=True) for y in years]
             cells.append(Row([line.zh if self.lang == "zh" else line.en, *values], indent=line.indent))
         columns = [Column(self.t("item"), 2.3, "left"), *(Column(self.t(column, year=y), 1.1) for y in years)]
-        for line, row, page in zip(rows, cells, self.w.table(columns, cells)):
+        for line, row, page in zip(rows, cells, self.w.table(columns, cells), strict=False):
             if line.key is None:
                 continue
-            for year, text in zip(years, row.cells[1:]):
+            for year, text in zip(years, row.cells[1:], strict=False):
                 if line.key in PER_SHARE:
                     self.facts[(scope, line.key, year)] = Fact(page, text, self.c.eps(year, line.key == "eps_diluted"), "元/股")
                 elif text:
