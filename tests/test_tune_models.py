@@ -18,7 +18,7 @@ from ragkb.tune import reembed as reembed_module
 from ragkb.tune.embedder import EmbedderOptions, tune_embedder
 from ragkb.tune.reranker import RerankerOptions, tune_reranker
 from ragkb.tune.synth import synthesize
-from ragkb.tune.training import CHECKPOINT_FILE
+from ragkb.tune.training import CHECKPOINT_FILE, mixed_weights
 
 pytestmark = pytest.mark.slow  # trains MiniLM for a few steps
 
@@ -80,9 +80,20 @@ def test_a_stopped_training_resumes_from_its_checkpoint(kb):
         tune_embedder(kb, options=options)
     checkpoint = kb.app_settings.home / "tune" / f"kb-{kb.id}" / "embedder-work" / CHECKPOINT_FILE
     assert checkpoint.exists()
-    options.max_seconds = None
+    options.max_seconds, options.mix = None, 0.5  # mixing comes after training: the checkpoint still fits
     report, _ = tune_embedder(kb, options=options)
     assert report.training["resumed_from"] == 1 and report.training["steps"] == 3 and not checkpoint.exists()
+    assert report.settings["mix"] == 0.5 and report.training["first_loss"] > 0
+
+
+def test_mixed_weights_lie_between_the_base_and_the_tuned_network():
+    import torch
+
+    base = {"weight": torch.zeros(2), "steps": torch.tensor([3])}
+    tuned = {"weight": torch.tensor([1.0, -2.0]), "steps": torch.tensor([5])}
+    mixed = mixed_weights(base, tuned, 0.25)
+    assert mixed["weight"].tolist() == [0.25, -0.5] and mixed["steps"].tolist() == [5]
+    assert mixed_weights(base, tuned, 1.0)["weight"].tolist() == [1.0, -2.0]
 
 
 def test_tuned_reranker_is_what_rerank_auto_uses(kb):

@@ -124,6 +124,10 @@ def embedder(
     batch: Annotated[int, typer.Option("--batch", min=2, help="questions per step (the others' chunks are negatives)")] = 16,
     lr: Annotated[float, typer.Option("--lr")] = 3e-5,
     matryoshka: Annotated[bool, typer.Option("--matryoshka", help="also train the vector's leading dimensions alone")] = False,
+    mix: Annotated[
+        float,
+        typer.Option("--mix", min=0.05, max=1.0, help="share of the tuned weights kept, the rest the base model's"),
+    ] = EmbedderOptions.mix,
     epochs: EpochsOption = 1.0,
     max_steps: MaxStepsOption = None,
     max_minutes: MinutesOption = None,
@@ -133,7 +137,7 @@ def embedder(
 ) -> None:
     """Fine-tune the KB's embedder on its synthetic questions, set it on the KB and re-embed."""
     common = {"epochs": epochs, "max_steps": max_steps, "max_minutes": max_minutes, "device": device, "no_apply": no_apply}
-    run(tune_embedder, kb, data, EmbedderOptions(batch=batch, lr=lr, matryoshka=matryoshka), common, json_output)
+    run(tune_embedder, kb, data, EmbedderOptions(batch=batch, lr=lr, matryoshka=matryoshka, mix=mix), common, json_output)
 
 
 @tune_app.command("reranker")

@@ -36,6 +36,7 @@ from ragkb.tune.training import (
     Progress,
     RunOptions,
     fingerprint,
+    mixed_weights,
     pick_device,
     planned_steps,
     quiet_transformers,
@@ -53,6 +54,12 @@ class EmbedderOptions(RunOptions):
     negatives: int = 1
     """hard negatives per example in each step"""
     matryoshka: bool = False
+    mix: float = 1.0
+    """share of the tuned weights in the saved model, the rest the base model's (1: as trained)"""
+
+    def fingerprinted(self) -> dict:
+        """Mixing comes after training: a run stopped with one mix resumes with another."""
+        return {k: v for k, v in super().fingerprinted().items() if k != "mix"}
 
 
 @dataclass
@@ -157,6 +164,7 @@ def tune_embedder(
     query_prefix, passage_prefix = kb.context.query_instruction, kb.context.passage_prefix
     corpus = kb_passages(kb)
     before = dense_metrics(model, held_out, corpus, query_prefix, passage_prefix)
+    base_weights = {name: value.detach().clone() for name, value in model.state_dict().items()}
     rows = training_rows(examples, corpus, options.negatives, options.seed)
     rows = [[query_prefix + row[0], *(passage_prefix + text for text in row[1:])] for row in rows]
     loss = make_loss(model, options.matryoshka)
@@ -185,6 +193,8 @@ def tune_embedder(
         raise RagkbError(
             f"stopped after {run.steps} of {run.planned_steps} steps (time limit); run the same command again to resume"
         )
+    if options.mix < 1:
+        model.load_state_dict(mixed_weights(base_weights, model.state_dict(), options.mix))
     after = dense_metrics(model, held_out, corpus, query_prefix, passage_prefix)
     out = tuned_folder(kb, "embedder")
     model.save(str(out))
@@ -192,7 +202,7 @@ def tune_embedder(
     report = TuneReport(
         kb=kb.name, model=str(out), spec=spec, base=kb.settings.embedder, device=device, examples=len(examples),
         held_out=len(held_out), before=before, after=after, training=run.summary(),
-        seconds=round(time.perf_counter() - started, 1), applied=options.apply, settings=settings,
+        seconds=round(time.perf_counter() - started, 1), applied=options.apply, settings={**settings, "mix": options.mix},
     )  # fmt: skip
     (out / "tuning.json").write_text(json.dumps(asdict(report), ensure_ascii=False, indent=1))
     checkpoints.clear()

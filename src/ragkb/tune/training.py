@@ -123,12 +123,15 @@ class RunReport:
     losses: list[float] = field(default_factory=list, repr=False)
 
     def summary(self) -> dict:
+        """``loss``: the mean of the last 50 steps; ``first_loss``: of the first 10 this process ran
+        (after ``resumed_from``), to see how far training moved."""
         return {
             "steps": self.steps,
             "planned_steps": self.planned_steps,
             "seconds": round(self.seconds, 1),
             "resumed_from": self.resumed_from,
             "loss": round(self.loss, 4),
+            "first_loss": round(sum(self.losses[:10]) / len(self.losses[:10]), 4) if self.losses else None,
             "finished": self.finished,
         }
 
@@ -184,6 +187,15 @@ def run_steps(
         finished=done >= steps,
         losses=losses,
     )
+
+
+def mixed_weights(base: dict, tuned: dict, share: float) -> dict:
+    """``(1 - share) * base + share * tuned`` for every floating-point tensor of a network's state
+    (weight averaging, as in WiSE-FT: it keeps most of what tuning gained on the new data and loses
+    less of what the base model knew); integer buffers are the tuned network's."""
+    return {
+        name: (1 - share) * base[name] + share * value if value.is_floating_point() else value for name, value in tuned.items()
+    }
 
 
 def planned_steps(examples: int, batch: int, epochs: float, max_steps: int | None = None) -> int:
