@@ -96,6 +96,16 @@ def test_classify_plans_every_file_the_search_finds(folder: Path, home: Path) ->
     assert plan.notes == ["that is all"]  # the model's last words, when it ends without finish
 
 
+def test_a_chinese_instruction_gets_chinese_reasons(folder: Path, home: Path) -> None:
+    turns = [{"tool_calls": [call("classify", 1, query="Invoice", folder="发票")]}]
+    with chat_server("", turns=turns) as (url, requests):
+        settings = Settings(home=home, openai_base_url=url)
+        KnowledgeBase.create("box", kb_settings=KBSettings(embedder="none"), settings=settings).add([folder])
+        plan = make_plan("把发票移到发票目录", folder, settings, kb="box", planner="openai:m")
+    assert "Chinese" in requests[0]["body"]["messages"][0]["content"]
+    assert plan.operations[0].reason.startswith("知识库搜索“Invoice”，得分 ")
+
+
 def test_planner_errors_are_one_line(folder: Path, home: Path) -> None:
     with pytest.raises(RagkbError, match="tool calling"):
         make_plan("x", folder, Settings(home=home), planner="llamacpp:smollm2")

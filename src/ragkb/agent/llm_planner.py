@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from ragkb.agent.inventory import FileFact, duplicates, inventory
 from ragkb.agent.kbfiles import KBFiles
 from ragkb.agent.plan import Operation, Plan
+from ragkb.agent.reasons import Reasons
 from ragkb.agent.sandbox import Sandbox, SandboxError
 from ragkb.config import Settings
 from ragkb.errors import ConfigError, RagkbError
@@ -33,7 +34,8 @@ SYSTEM = (
     "tool adds one operation to a plan that the user reviews before it runs. Paths are relative to the folder, "
     "with '/' between folders. First look (list_files, read_file, search_kb, find_duplicates), then plan one "
     "call per file, only for files the instruction asks for, and call finish with a note of anything you could not "
-    "plan. If a call is refused, fix it or leave that file out."
+    "plan. If a call is refused, fix it or leave that file out. Write every reason and note in {language}, the "
+    "language of the instruction."
 )
 
 Message = dict[str, Any]
@@ -77,6 +79,7 @@ class PlanBuilder:
 
     def __init__(self, plan: Plan, sandbox: Sandbox, kb: KBFiles) -> None:
         self.plan, self.sandbox, self.kb = plan, sandbox, kb
+        self.reasons = Reasons(plan.instruction)
         self.files: list[FileFact] = inventory(sandbox)
         self.finished = False
 
@@ -160,7 +163,7 @@ class PlanBuilder:
             relative = self.sandbox.relative(path)
             if relative.startswith(folder + "/"):
                 continue
-            reason = f"KB search '{query}', score {hit.score:.2f}"
+            reason = self.reasons.say("searched", query=query, score=hit.score)
             try:
                 lines.append(
                     self.add(
@@ -185,7 +188,7 @@ def plan_by_llm(instruction: str, sandbox: Sandbox, kb: KBFiles, kb_name: str | 
     builder = PlanBuilder(plan, sandbox, kb)
     context = f"The folder: {sandbox.root}. Knowledge base: {kb_name or 'none'}. Files: {len(builder.files)}."
     messages: list[Message] = [
-        {"role": "system", "content": SYSTEM},
+        {"role": "system", "content": SYSTEM.format(language=builder.reasons.say("write_in"))},
         {"role": "user", "content": f"{context}\n\nInstruction: {instruction}"},
     ]
     for _ in range(ROUNDS):
@@ -209,7 +212,7 @@ def plan_by_llm(instruction: str, sandbox: Sandbox, kb: KBFiles, kb_name: str | 
         if builder.finished:
             break
     else:
-        plan.notes.append(f"the model did not finish within {ROUNDS} turns; the plan holds what it planned until then")
+        plan.notes.append(builder.reasons.say("unfinished", rounds=ROUNDS))
     return plan
 
 

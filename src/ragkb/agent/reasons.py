@@ -1,7 +1,7 @@
-"""Why the offline planner picked a file or could not plan it, in the language of the instruction.
+"""Why a planner picked a file or could not plan it, in the language of the instruction.
 
 The rules (:mod:`ragkb.agent.rules`) write a reason for every operation and a note for what they did
-not plan; the CLI, the HTTP API and the web UI show them as they are. A Chinese instruction
+not plan, and the LLM planner (:mod:`ragkb.agent.llm_planner`) its own reasons and notes; the CLI, the HTTP API and the web UI show them as they are. A Chinese instruction
 ("把所有发票 PDF 移到 invoices 目录") gets them in Chinese, any other in English, by the share of
 Chinese characters in it (:func:`ragkb.index.language.detect_language`).
 """
@@ -51,6 +51,12 @@ PHRASES: dict[str, dict[Language, str]] = {
     "nothing_matches": {"en": "no file below {root} matches the instruction", "zh": "{root} 下没有符合指令的文件"},
     "not_planned": {"en": "could not plan {count} file(s): {files}", "zh": "有 {count} 个文件未能计划：{files}"},
     "more": {"en": " and {count} more", "zh": " 等，另有 {count} 个"},
+    "searched": {"en": "KB search '{query}', score {score:.2f}", "zh": "知识库搜索“{query}”，得分 {score:.2f}"},
+    "unfinished": {
+        "en": "the model did not finish within {rounds} turns; the plan holds what it planned until then",
+        "zh": "模型在 {rounds} 轮内没有完成；计划只含此前计划的操作",
+    },
+    "write_in": {"en": "English", "zh": "Chinese (简体中文)"},
 }
 
 
