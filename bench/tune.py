@@ -1,9 +1,9 @@
 """What `ragkb synth` + `ragkb tune` gain on the evaluation sets: tuned on the set's corpus, measured on its real queries.
 
     python bench/tune.py [--sets pydocs-en-nl ...] [--no-embedder] [--no-reranker] [--embedder SPEC] [--out bench/out/tune]
-        [--searches dense ...] [--splits test dev] [--embedder-lr 3e-5] [--embedder-steps N] [--matryoshka]
+        [--searches dense ...] [--splits test dev] [--embedder-lr 3e-5] [--embedder-steps N] [--mix M] [--matryoshka]
 
-Per set (a BEIR folder in datasets/ with qrels/test.tsv), in a throwaway ragkb home:
+Per set (a BEIR folder with qrels/test.tsv: a name in datasets/ or a path), in a throwaway ragkb home:
 
 1. a KB of the set's corpus (default embedder), each document a file named by its id whose title's
    parts (``16. Appendix > 16.1. Interactive Mode``) are its headings, as a Markdown file's would be
@@ -112,7 +112,8 @@ def bench_set(
     modes: tuple[str, ...] = ("dense", "hybrid", "accurate"),
     splits: tuple[str, ...] = ("test",),
 ) -> dict:
-    datasets = {split: load_beir(ROOT / "datasets" / name, split) for split in splits}
+    folder = Path(name) if Path(name).is_dir() else ROOT / "datasets" / name
+    datasets = {split: load_beir(folder, split) for split in splits}
     dataset = next(iter(datasets.values()))
     clock = Clock()
     result: dict = {"set": name, "queries": len(dataset.queries), "documents": len(dataset.corpus)}
@@ -143,6 +144,7 @@ def bench_set(
             result["embedder"] = {
                 "synthetic_held_out": {"before": report.before, "after": report.after},
                 "training": report.training,
+                "settings": report.settings,
             }
             with clock("measure tuned embedder"):
                 measure(result, "tuned_embedder", kb, datasets, searches)
@@ -161,7 +163,7 @@ def bench_set(
     result["time"] = clock.steps
     result["cores"] = len(os.sched_getaffinity(0))
     suffix = "" if embedder and reranker else "-embedder" if embedder else "-reranker" if reranker else "-measure"
-    (out / f"{name}{suffix}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    (out / f"{folder.name}{suffix}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
     return result
 
 
@@ -174,6 +176,7 @@ def main() -> None:
     parser.add_argument("--embedder-epochs", type=float, default=1.0)
     parser.add_argument("--embedder-lr", type=float, default=EmbedderOptions.lr)
     parser.add_argument("--embedder-steps", type=int, help="at most this many steps")
+    parser.add_argument("--mix", type=float, default=EmbedderOptions.mix, help="share of the tuned weights kept")
     parser.add_argument("--matryoshka", action="store_true")
     parser.add_argument("--searches", nargs="+", choices=("dense", "hybrid", "accurate"), default=["dense", "hybrid", "accurate"])
     parser.add_argument("--splits", nargs="+", default=["test"], help="qrels measured (test first); e.g. test dev")
@@ -185,7 +188,11 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     embedder = EmbedderOptions(
-        epochs=args.embedder_epochs, lr=args.embedder_lr, max_steps=args.embedder_steps, matryoshka=args.matryoshka
+        epochs=args.embedder_epochs,
+        lr=args.embedder_lr,
+        max_steps=args.embedder_steps,
+        matryoshka=args.matryoshka,
+        mix=args.mix,
     )
     for name in args.sets:
         log(f"{name} ...")
