@@ -126,7 +126,9 @@ def embedder(
     matryoshka: Annotated[bool, typer.Option("--matryoshka", help="also train the vector's leading dimensions alone")] = False,
     mix: Annotated[
         float,
-        typer.Option("--mix", min=0.05, max=1.0, help="share of the tuned weights kept, the rest the base model's"),
+        typer.Option(
+            "--mix", min=0.05, max=1.0, help="share of the tuned weights kept, the rest the base model's (1: as trained)"
+        ),
     ] = EmbedderOptions.mix,
     epochs: EpochsOption = 1.0,
     max_steps: MaxStepsOption = None,

@@ -6,8 +6,11 @@ examples' chunks in the batch are negatives too), optionally inside ``Matryoshka
 vector's leading dimensions rank on their own. Questions get the KB's query instruction and chunks
 its passage prefix, as in search.
 
-Before and after, the held-out questions rank every chunk of the KB by cosine alone (dense
-retrieval: the embedder's own share of search). The model is saved under
+The saved weights are a mix of the tuned network's and the base model's (``mix``; weight averaging
+as in WiSE-FT): tuned alone, the model learns the offline questions' style and loses on people's
+questions; mixed, it keeps what it learned of the KB's words. Before and after, the held-out
+questions rank every chunk of the KB by cosine alone (dense retrieval: the embedder's own share of
+search). The model is saved under
 ``<home>/models/tuned/kb-<id>/embedder-<time>/`` (safetensors, with ``tuning.json``) and, unless
 asked not to, becomes the KB's embedder, with the same backend (``onnx:`` exports it once) and the
 chunks re-embedded (:mod:`ragkb.tune.reembed`).
@@ -54,8 +57,11 @@ class EmbedderOptions(RunOptions):
     negatives: int = 1
     """hard negatives per example in each step"""
     matryoshka: bool = False
-    mix: float = 1.0
-    """share of the tuned weights in the saved model, the rest the base model's (1: as trained)"""
+    mix: float = 0.3
+    """share of the tuned weights in the saved model, the rest the base model's (1: as trained).
+    Chosen on the dev halves of pydocs-en-nl and handbook-en-nl (bench/tune_sweep.py): the tuned
+    network alone loses on real questions (it learns the offline questions' keyword style); 0.3 of
+    it gained at every step count measured (bench/RESULTS.md, "Tuning the models to a corpus")."""
 
     def fingerprinted(self) -> dict:
         """Mixing comes after training: a run stopped with one mix resumes with another."""
