@@ -48,6 +48,14 @@ def test_english_ingest_does_not_load_jieba_and_chinese_does(tmp_path: Path) -> 
     assert _ingest(tmp_path / "zh", chinese)["jieba"] is True
 
 
+def test_chinese_text_loads_jieba_quietly() -> None:
+    """jieba's "Building prefix dict ..." notes never reach ragkb's stderr, whichever module cuts first
+    (here ``ragkb synth``'s key-sentence words, the first and only cut of the process)."""
+    script = "from ragkb.tune.questions import _words; print(_words('带薪年假的天数按工龄计算', 'zh'))"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert "工龄" in done.stdout and "prefix dict" not in done.stderr and not done.stderr.strip()
+
+
 def test_words_without_chinese_are_jiebas_words() -> None:
     jieba.setLogLevel(logging.WARNING)
     alphabet = string.ascii_letters + string.digits + string.punctuation + " \r\n\t" + "é²ßПри한㐀\u9fd6ＡＢ１，．％"

@@ -15,6 +15,7 @@ from functools import lru_cache
 import jieba
 
 from ragkb.index.tokenize import tokenize
+from ragkb.tables.text import jieba_module
 
 ZH_FRAME = frozenset(
     [
@@ -275,5 +276,5 @@ def common(term: str) -> bool:
     """Whether a Chinese term says little about a topic: one character, or a very frequent word."""
     if not re.fullmatch(r"[\u4e00-\u9fff]+", term):
         return False
-    jieba.initialize()
+    jieba_module().initialize()
     return len(term) == 1 or (jieba.get_FREQ(term) or 0) >= COMMON_WORD

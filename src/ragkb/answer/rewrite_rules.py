@@ -34,6 +34,7 @@ from ragkb.answer.questions import ZH_FRAME, ZH_FUNCTION, common, content_terms,
 from ragkb.index.language import detect_language
 from ragkb.index.tokenize import ENGLISH_STOP_WORDS, tokenize
 from ragkb.kb import KnowledgeBase
+from ragkb.tables.text import jieba_module
 
 ZH_LEADING = re.compile(r"^(?:那么|那如果|那要是|那|还有|另外|此外|如果是|要是|换成|至于|对于|而)[，,\s]*")
 ZH_TRAILING = re.compile(r"(?:的情况|的话)?(?:呢|吗|啊|呀)?[？?。！!\s]*$")
@@ -273,7 +274,7 @@ def _a_word(term: str) -> bool:
     """Whether a term is a word, not a piece jieba cut out of a phrase ("内休" of "多久内休完")."""
     if not _han(term):
         return True
-    jieba.initialize()
+    jieba_module().initialize()
     return len(term) > 1 and bool(jieba.get_FREQ(term))
 
 

@@ -14,12 +14,12 @@ an English-only ingest or search need not spend.
 
 from __future__ import annotations
 
-import logging
 from functools import lru_cache
-from types import ModuleType
 
 import regex
 import Stemmer
+
+from ragkb.tables.text import jieba_module
 
 _WORD_CHAR = r"[[\p{L}\p{M}\p{N}_\u200c\u200d]--\p{Han}]"  # with the zero-width joiners of Indic and Persian words
 _WORD = rf"{_WORD_CHAR}+(?:['.]{_WORD_CHAR}+)*"
@@ -224,14 +224,6 @@ CHINESE_STOP_WORDS = frozenset(
 
 
 @lru_cache(maxsize=1)
-def _jieba() -> ModuleType:
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    return jieba
-
-
-@lru_cache(maxsize=1)
 def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
@@ -249,7 +241,7 @@ def tokenize(text: str) -> list[str]:
     english_positions: list[int] = []
     for chinese_run, piece in _SEGMENTS.findall(text):
         if chinese_run:
-            tokens.extend(t for t in _jieba().cut_for_search(chinese_run) if t not in CHINESE_STOP_WORDS)
+            tokens.extend(t for t in jieba_module().cut_for_search(chinese_run) if t not in CHINESE_STOP_WORDS)
             continue
         if piece.isalnum():  # a plain word, most of the time: one token, no whole to add
             _add_word(piece, tokens, english_positions)

@@ -75,7 +75,7 @@ def words(text: str) -> frozenset[str]:
     """The words of ``text``: jieba's for Chinese, split at spaces and punctuation otherwise. Text
     without Chinese is split as jieba would, without loading its dictionary (a second)."""
     needs_jieba = _JIEBA_HAN.search(text) or _JIEBA_LATIN_WORDS.search(text)
-    parts = _jieba().cut(text) if needs_jieba else _latin_parts(text)
+    parts = jieba_module().cut(text) if needs_jieba else _latin_parts(text)
     return frozenset(word for word in (_NOT_WORD.sub("", part) for part in parts) if word)
 
 
@@ -88,7 +88,9 @@ def _latin_parts(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _jieba() -> ModuleType:
+def jieba_module() -> ModuleType:
+    """jieba, imported on first use (an English-only run never loads its dictionary) and quiet: its
+    "Building prefix dict" notes would land in ragkb's output on stderr."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)

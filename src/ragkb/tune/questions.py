@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ragkb.index.tokenize import tokenize
+from ragkb.tables.text import jieba_module
 
 Idf = Callable[[list[str]], dict[str, float]]
 """IDF of sparse terms in the KB (:meth:`ragkb.index.stores.base.SparseIndex.idf`)."""
@@ -89,9 +90,7 @@ def table_question(text: str, language: str, pick: int) -> Question | None:
 
 def _words(sentence: str, language: str) -> list[str]:
     if language == "zh":
-        import jieba
-
-        return [w for w in jieba.lcut(sentence) if len(w.strip()) >= 2 and not re.fullmatch(r"\W+", w)]
+        return [w for w in jieba_module().lcut(sentence) if len(w.strip()) >= 2 and not re.fullmatch(r"\W+", w)]
     return ENGLISH_WORD.findall(sentence)
 
 
