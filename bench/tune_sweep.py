@@ -45,6 +45,7 @@ from ragkb.kb import KnowledgeBase  # noqa: E402
 from ragkb.tune.passages import kb_passages  # noqa: E402
 from ragkb.tune.scoring import rank_metrics, rank_of  # noqa: E402
 from ragkb.tune.synth import HELDOUT_FILE, default_folder, load_examples, synthesize  # noqa: E402
+from ragkb.tune.training import mixed_weights  # noqa: E402
 
 REPORTED = ("nDCG@10", "MRR@10", "Recall@10")
 
@@ -65,10 +66,6 @@ def snapshotting(at: set[int], snapshots: dict[int, dict]):
         return original(network, steps, loss_at, lr, progress=watch, **kwargs)
 
     return run_steps
-
-
-def mixed(base: dict, tuned: dict, share: float) -> dict:
-    return {k: (1 - share) * base[k] + share * tuned[k] if base[k].is_floating_point() else tuned[k] for k in base}
 
 
 class DenseJudge:
@@ -150,7 +147,7 @@ def sweep_set(name: str, args) -> dict:
         for step, weights in sorted(snapshots.items()):
             for share in args.mix:
                 with clock(f"measure step {step} mix {share}"):
-                    model.load_state_dict(mixed(base_weights, weights, share))
+                    model.load_state_dict(mixed_weights(base_weights, weights, share))
                     measured = judge(model)
                 for split in datasets:
                     measured[split].update(paired(measured[split]["per_query_ndcg"], base[split]["per_query_ndcg"]))

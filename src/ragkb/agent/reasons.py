@@ -1,7 +1,8 @@
 """Why a planner picked a file or could not plan it, in the language of the instruction.
 
 The rules (:mod:`ragkb.agent.rules`) write a reason for every operation and a note for what they did
-not plan, and the LLM planner (:mod:`ragkb.agent.llm_planner`) its own reasons and notes; the CLI, the HTTP API and the web UI show them as they are. A Chinese instruction
+not plan, and the LLM planner (:mod:`ragkb.agent.llm_planner`) its own reasons and notes; the CLI,
+the HTTP API and the web UI show them as they are. A Chinese instruction
 ("把所有发票 PDF 移到 invoices 目录") gets them in Chinese, any other in English, by the share of
 Chinese characters in it (:func:`ragkb.index.language.detect_language`).
 """
