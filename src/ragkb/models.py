@@ -196,6 +196,8 @@ class IngestReport(BaseModel):
     removed: list[str] = Field(default_factory=list)
     failed: list[FailedFile] = Field(default_factory=list)
     chunks: int = Field(0, description="chunks written")
+    embedder: str | None = Field(None, description="the embedder this add chose for the KB (its embedder was 'auto')")
+    unread: int = Field(0, description="chunks written without a vector: their language is not one the embedder reads")
 
 
 class FileInfo(BaseModel):

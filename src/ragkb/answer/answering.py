@@ -10,7 +10,7 @@ from ragkb.answer.citations import resolve
 from ragkb.answer.extractive import evidence, extract_answer
 from ragkb.answer.persona import DECLINES, answer_language, declined_topic, is_decline, merged, persona_block
 from ragkb.answer.prompts import REFUSALS, Prompt, build_prompt
-from ragkb.answer.relevance import relevant
+from ragkb.answer.relevance import close_similarity, relevant
 from ragkb.answer.rewrite import QueryRewriter, focus_first
 from ragkb.answer.stream import AnswerEvent, FinalEvent, QueryEvent, TokenEvent, final_answer
 from ragkb.answer.table_cells import TableAnswer, renumbered
@@ -132,10 +132,10 @@ class Answerer:
         result = self.kb.retrieve(query, self.options)
         retrieved = focus_first(result.hits, question, query)
         timings.update({f"retrieval.{stage}": seconds for stage, seconds in result.timings.items()})
-        languages = self.kb.embedder_languages
+        languages, close = self.kb.embedder_languages, close_similarity(self.kb.settings.embedder)
         weights = self.kb.term_weights(query)
-        usable = [hit for hit in retrieved if relevant(query, hit, weights, languages)]
-        usable += [hit for hit in web_hits(result.web) if relevant(query, hit, weights, languages)]  # cited by URL
+        usable = [hit for hit in retrieved if relevant(query, hit, weights, languages, close)]
+        usable += [hit for hit in web_hits(result.web) if relevant(query, hit, weights, languages, close)]  # cited by URL
         timings["retrieval"] = time.perf_counter() - started
 
         def final(answer: Answer) -> FinalEvent:  # with what went wrong on the way (a web search that timed out)

@@ -68,6 +68,7 @@ def plot_metrics(results: Sequence[RunResult], title: str, path: Path) -> Path:
 def retrieval_report(results: Sequence[RunResult], dataset: BeirDataset, settings: KBSettings, folder: Path) -> dict:
     """What ``ragkb eval retrieval`` reports: each mode's and profile's metrics, with the per-query
     JSONL and the plot written to ``folder``."""
+    used = next((r.embedder for r in results if r.embedder), settings.embedder)  # ``auto`` chose one
     files = {
         "per_query": str(write_per_query(results, dataset, folder / "per-query.jsonl")),
         "plot": str(plot_metrics(results, f"{dataset.name}: {len(dataset.queries)} queries", folder / "metrics.png")),
@@ -76,7 +77,7 @@ def retrieval_report(results: Sequence[RunResult], dataset: BeirDataset, setting
         "dataset": dataset.name,
         "documents": len(dataset.corpus),
         "queries": len(dataset.queries),
-        "kb_settings": settings.model_dump(),
+        "kb_settings": settings.model_copy(update={"embedder": used}).model_dump(),
         "results": {r.name: r.summary() for r in results if r.kind == "mode"},
         "profiles": {r.name: r.summary() for r in results if r.kind == "profile"},
         "files": files,

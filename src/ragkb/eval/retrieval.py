@@ -47,6 +47,8 @@ class RunResult:
     outcomes: list[QueryOutcome] = field(default_factory=list)
     skipped: str | None = None
     """Why the run could not be made (a profile whose reranker or generator is not available)."""
+    embedder: str = ""
+    """The KB's embedder when it ran (one chosen at the first add where the settings said ``auto``)."""
 
     @property
     def seconds_per_query(self) -> float:
@@ -128,9 +130,14 @@ def evaluate(
         )
         if kb.embedder is None:
             modes = [m for m in modes if m == "sparse"]
-        results = [run(kb, dataset, RunResult(mode, "mode"), SearchOptions(k=DEPTH * 3, mode=mode), progress) for mode in modes]
+        embedder = kb.settings.embedder
+        results = [
+            run(kb, dataset, RunResult(mode, "mode", embedder=embedder), SearchOptions(k=DEPTH * 3, mode=mode), progress)
+            for mode in modes
+        ]
         for name in profiles:
-            results.append(run(kb, dataset, RunResult(name, "profile"), SearchOptions(k=DEPTH * 3, profile=name), progress))
+            options = SearchOptions(k=DEPTH * 3, profile=name)
+            results.append(run(kb, dataset, RunResult(name, "profile", embedder=embedder), options, progress))
         return results
     finally:
         kb.delete()

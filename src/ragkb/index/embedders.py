@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from ragkb.catalog.database import insert_ignoring_duplicates, table_of
 from ragkb.catalog.schema import EmbeddingCacheRow
-from ragkb.config import Settings
+from ragkb.config import AUTO_EMBEDDER, Settings
 from ragkb.errors import ConfigError, RagkbError
 from ragkb.extras import MissingExtra, installed, require
 from ragkb.plugins import Registry
@@ -244,8 +244,9 @@ EMBEDDERS: Registry[EmbedderFactory] = Registry(
 
 
 def create_embedder(spec: str, settings: Settings) -> Embedder | None:
-    """Build the embedder a spec names; ``none`` means sparse-only (no dense index)."""
-    if spec == "none":
+    """Build the embedder a spec names; ``none`` means sparse-only (no dense index), and so does ``auto``
+    until the KB's first ``add`` chooses one (:func:`ragkb.config.embedder_for`): it has no chunks yet."""
+    if spec in ("none", AUTO_EMBEDDER):
         return None
     factory, model = EMBEDDERS.from_spec(spec)
     return factory(model, settings)

