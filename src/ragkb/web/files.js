@@ -126,7 +126,7 @@ export class FilesPanel {
             failed: t("count.failed", { count: kb.failed_files }),
           }),
         ),
-      kb && h("p", { class: "muted small" }, t("kb.settings", { language: t(LANGUAGE_NAMES[kb.settings.language] ?? kb.settings.language), embedder: kb.settings.embedder })),
+      kb && h("p", { class: "muted small" }, t("kb.settings", { language: t(LANGUAGE_NAMES[kb.settings.language] ?? kb.settings.language), embedder: kb.settings.embedder === "auto" ? t("kb.embedderAuto") : kb.settings.embedder })),
     );
   }
 
