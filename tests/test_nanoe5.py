@@ -156,16 +156,21 @@ def test_a_first_add_without_chunks_leaves_the_choice_to_the_next(settings, tmp_
     assert kb.add([tmp_path / "说明.md"]).embedder == E5
 
 
+def one_line(output: str) -> str:
+    """The CLI's output with rich's line wrapping undone."""
+    return " ".join(output.split())
+
+
 def test_ragkb_add_says_which_embedder_it_chose(home):
     runner = CliRunner()
     created = runner.invoke(app, ["kb", "create", "notes"])
-    assert created.exit_code == 0 and "chosen at the first add" in " ".join(created.output.split())
+    assert created.exit_code == 0 and "chosen at the first add" in one_line(created.output)
     folder = home.parent / "notes"
     folder.mkdir()
     (folder / "假期.md").write_text(ANSWERS["leave"], encoding="utf-8")
     added = runner.invoke(app, ["add", str(folder), "--kb", "notes"])
     assert added.exit_code == 0, added.output
-    assert f"embedder chosen from the text's language: {E5}" in " ".join(added.output.split())
+    assert f"embedder chosen from the text's language: {E5}" in one_line(added.output)
     assert E5 in runner.invoke(app, ["kb", "list"]).output
 
 
@@ -178,9 +183,9 @@ def test_ragkb_add_notes_chunks_the_chosen_embedder_cannot_read(home):
     (english / "vpn.md").write_text("Connect to the VPN at vpn.example.com before you log in.", encoding="utf-8")
     (chinese / "假期.md").write_text(ANSWERS["leave"], encoding="utf-8")
     first = runner.invoke(app, ["add", str(english), "--kb", "notes"])
-    assert f"chosen from the text's language: {DEFAULT_EMBEDDER}" in " ".join(first.output.split())
+    assert f"chosen from the text's language: {DEFAULT_EMBEDDER}" in one_line(first.output)
     assert "note:" not in first.output
-    later = " ".join(runner.invoke(app, ["add", str(chinese), "--kb", "notes"]).output.split())
+    later = one_line(runner.invoke(app, ["add", str(chinese), "--kb", "notes"]).output)
     assert f"note: 1 of the 1 chunks are in a language {DEFAULT_EMBEDDER} does not read" in later
     assert f"--embedder {E5}" in later
     report = json.loads(runner.invoke(app, ["add", str(chinese), "--kb", "notes", "--force", "--json"]).output)
